@@ -1,0 +1,64 @@
+#include <nk/error.h>
+
+namespace nk {
+
+namespace {
+
+struct ErrorText {
+    Error error;
+    const char* name;
+    const char* text;
+};
+
+constexpr ErrorText error_texts[] = {
+    {Error::NotPermitted, "EPERM", "Operation not permitted"},
+    {Error::NoEntry, "ENOENT", "No such file or directory"},
+    {Error::IO, "EIO", "Input/output error"},
+    {Error::TooBig, "E2BIG", "Argument list too long"},
+    {Error::BadExec, "ENOEXEC", "Exec format error"},
+    {Error::BadHandle, "EBADF", "Bad file descriptor"},
+    {Error::NoChild, "ECHILD", "No child processes"},
+    {Error::Again, "EAGAIN", "Resource temporarily unavailable"},
+    {Error::NoMemory, "ENOMEM", "Out of memory"},
+    {Error::Fault, "EFAULT", "Bad address"},
+    {Error::Busy, "EBUSY", "Device or resource busy"},
+    {Error::Exists, "EEXIST", "File exists"},
+    {Error::NoDevice, "ENODEV", "No such device"},
+    {Error::NotDirectory, "ENOTDIR", "Not a directory"},
+    {Error::IsDirectory, "EISDIR", "Is a directory"},
+    {Error::Invalid, "EINVAL", "Invalid argument"},
+    {Error::TooManyFiles, "EMFILE", "Too many open files"},
+    {Error::FileTooBig, "EFBIG", "File too large"},
+    {Error::NoSpace, "ENOSPC", "No space left on device"},
+    {Error::Range, "ERANGE", "Result out of range"},
+    {Error::NameTooLong, "ENAMETOOLONG", "File name too long"},
+    {Error::NotImplemented, "ENOSYS", "Function not implemented"},
+    {Error::NotEmpty, "ENOTEMPTY", "Directory not empty"},
+    {Error::Overflow, "EOVERFLOW", "Value too large"},
+    {Error::NotSupported, "EOPNOTSUPP", "Operation not supported"},
+    {Error::TimedOut, "ETIMEDOUT", "Timed out"},
+    {Error::Corrupt, "EUCLEAN", "Structure needs cleaning (corrupt data)"},
+    {Error::Aborted, "ECANCELED", "Operation aborted"},
+};
+
+const ErrorText* find(Error error) {
+    for (const auto& entry : error_texts) {
+        if (entry.error == error)
+            return &entry;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+const char* error_name(Error error) {
+    const ErrorText* entry = find(error);
+    return entry ? entry->name : "E?";
+}
+
+const char* error_string(Error error) {
+    const ErrorText* entry = find(error);
+    return entry ? entry->text : "Unknown error";
+}
+
+} // namespace nk

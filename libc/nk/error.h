@@ -1,0 +1,43 @@
+// The kernel's error codes. Values are the POSIX errno numbers so that the syscall layer can hand
+// them to user space unchanged (as -errno) and the shell can print them in words.
+#pragma once
+
+namespace nk {
+
+enum class Error : int {
+    NotPermitted = 1,    // EPERM
+    NoEntry = 2,         // ENOENT
+    IO = 5,              // EIO
+    TooBig = 7,          // E2BIG
+    BadExec = 8,         // ENOEXEC
+    BadHandle = 9,       // EBADF
+    NoChild = 10,        // ECHILD
+    Again = 11,          // EAGAIN
+    NoMemory = 12,       // ENOMEM
+    Fault = 14,          // EFAULT
+    Busy = 16,           // EBUSY
+    Exists = 17,         // EEXIST
+    NoDevice = 19,       // ENODEV
+    NotDirectory = 20,   // ENOTDIR
+    IsDirectory = 21,    // EISDIR
+    Invalid = 22,        // EINVAL
+    TooManyFiles = 24,   // EMFILE
+    FileTooBig = 27,     // EFBIG
+    NoSpace = 28,        // ENOSPC
+    Range = 34,          // ERANGE
+    NameTooLong = 36,    // ENAMETOOLONG
+    NotImplemented = 38, // ENOSYS
+    NotEmpty = 39,       // ENOTEMPTY
+    Overflow = 75,       // EOVERFLOW
+    NotSupported = 95,   // EOPNOTSUPP
+    TimedOut = 110,      // ETIMEDOUT
+    Corrupt = 117,       // EUCLEAN: on-disk or in-memory structure is malformed
+    Aborted = 125,       // ECANCELED: e.g. an extension crossing aborted by recovery
+};
+
+// "ENOENT"
+const char* error_name(Error error);
+// "No such file or directory"
+const char* error_string(Error error);
+
+} // namespace nk
