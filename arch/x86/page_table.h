@@ -106,8 +106,13 @@ public:
     nk::u64 table_pages() const { return m_table_pages; }
 
 private:
-    PageTable(FrameSource& frames, PhysAddr root) : m_frames(&frames), m_root(root) {}
+    PageTable(FrameSource& frames, PhysAddr root)
+        : m_frames(&frames), m_root(root), m_table_pages(1) {}
     PageTableEntry* table_at(PhysAddr phys) const;
+    nk::Result<PhysAddr> allocate_table();
+    void free_table(PhysAddr table);
+    // Frees `table` (at `level`, 3 = PML4) and every owned table below it.
+    void free_subtree(PhysAddr table, unsigned level);
 
     FrameSource* m_frames;
     PhysAddr m_root = 0;

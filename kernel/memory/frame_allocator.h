@@ -25,7 +25,7 @@ struct FrameStats {
 };
 
 class FrameAllocator {
-public:
+  public:
     // Largest block: 2^MAX_ORDER frames (4 MiB).
     static constexpr unsigned MAX_ORDER = 10;
 
@@ -57,8 +57,12 @@ public:
     // Smallest order whose block holds `bytes`.
     static unsigned order_for_bytes(nk::u64 bytes);
 
-private:
+  private:
     struct FrameInfo;
+    // Link/unlink a free block headed by frame `index` (free lists and free counters together).
+    void push_free(nk::u64 index, unsigned order);
+    void remove_free(nk::u64 index);
+
     FrameInfo* m_frames = nullptr;
     nk::u64 m_frame_count = 0;
     nk::u32 m_free_heads[MAX_ORDER + 1] = {};

@@ -1,0 +1,48 @@
+// The interrupt flag: enabling, disabling, saving and restoring it, and waiting for the next
+// interrupt. The basis of every kernel lock on this (so far single-CPU) kernel.
+#pragma once
+
+#include <nk/types.h>
+
+namespace x86 {
+
+constexpr nk::u64 RFLAGS_IF = 1ull << 9;
+
+inline void enable_interrupts() { asm volatile("sti" ::: "memory"); }
+inline void disable_interrupts() { asm volatile("cli" ::: "memory"); }
+inline bool interrupts_enabled() {
+    nk::u64 flags;
+    asm volatile("pushfq; popq %0" : "=r"(flags));
+    return flags & RFLAGS_IF;
+}
+// Sleeps until the next interrupt.
+inline void halt() { asm volatile("hlt" ::: "memory"); }
+[[noreturn]] inline void halt_forever() {
+    for (;;)
+        asm volatile("cli; hlt");
+}
+
+inline nk::u64 save_and_disable_interrupts() {
+    nk::u64 flags;
+    asm volatile("pushfq; popq %0; cli" : "=r"(flags)::"memory");
+    return flags;
+}
+
+inline void restore_interrupts(nk::u64 flags) {
+    if (flags & RFLAGS_IF)
+        asm volatile("sti" ::: "memory");
+}
+
+// Disables interrupts for the lifetime of the object and restores the previous state.
+class InterruptGuard {
+public:
+    InterruptGuard() : m_flags(save_and_disable_interrupts()) {}
+    ~InterruptGuard() { restore_interrupts(m_flags); }
+    InterruptGuard(const InterruptGuard&) = delete;
+    InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+private:
+    nk::u64 m_flags;
+};
+
+} // namespace x86

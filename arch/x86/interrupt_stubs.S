@@ -1,0 +1,100 @@
+/*
+ * Interrupt entry stubs: one per vector, each pushing a uniform (error code, vector) pair and
+ * jumping to a common path that saves the general registers as an InterruptFrame and calls
+ * x86_interrupt_entry(frame). Vectors 8, 10-14, 17, 21, 29 and 30 push an error code of their own
+ * (SDM Vol. 3A, Table 6-1); the others get a zero.
+ */
+    .section .text
+    .code64
+
+.macro STUB vector
+    .balign 16
+interrupt_stub_\vector:
+.if (\vector == 8) || ((\vector >= 10) && (\vector <= 14)) || (\vector == 17) || (\vector == 21) || (\vector == 29) || (\vector == 30)
+    pushq $\vector
+.else
+    pushq $0
+    pushq $\vector
+.endif
+    jmp interrupt_common
+.endm
+
+interrupt_common:
+    cld
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, %rdi
+    /* Align the stack for the C++ call (the frame has an odd number of 8-byte slots on some
+       entries); RBX is callee-saved and keeps the frame pointer. */
+    movq %rsp, %rbx
+    andq $-16, %rsp
+    call x86_interrupt_entry
+    movq %rbx, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    addq $16, %rsp /* vector and error code */
+    iretq
+
+.altmacro
+.macro STUBS from, to
+    STUB \from
+.if \to-\from
+    STUBS %(\from+1), \to
+.endif
+.endm
+
+STUBS 0, 47
+STUBS 48, 95
+STUBS 96, 143
+STUBS 144, 191
+STUBS 192, 239
+STUBS 240, 255
+
+.macro STUB_ADDRESS vector
+    .quad interrupt_stub_\vector
+.endm
+.macro STUB_ADDRESSES from, to
+    STUB_ADDRESS %(\from)
+.if \to-\from
+    STUB_ADDRESSES %(\from+1), \to
+.endif
+.endm
+
+    .section .rodata
+    .balign 8
+    .globl interrupt_stub_table
+interrupt_stub_table:
+STUB_ADDRESSES 0, 47
+STUB_ADDRESSES 48, 95
+STUB_ADDRESSES 96, 143
+STUB_ADDRESSES 144, 191
+STUB_ADDRESSES 192, 239
+STUB_ADDRESSES 240, 255
+
+    .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,61 @@
+#include <arch/x86/interrupt_state.h>
+#include <arch/x86/serial.h>
+#include <arch/x86/vga_text.h>
+#include <kernel/console/console.h>
+#include <kernel/memory/layout.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+
+namespace kernel::console {
+
+namespace {
+
+constexpr nk::usize LOG_SIZE = 64 * 1024;
+char g_log[LOG_SIZE];
+nk::u64 g_log_written = 0; // total bytes ever written; position = written % LOG_SIZE
+
+void write_devices(const char* data, nk::usize length) {
+    x86::serial::write(data, length);
+    x86::vga_text::write(data, length);
+    for (nk::usize i = 0; i < length; ++i)
+        g_log[(g_log_written + i) % LOG_SIZE] = data[i];
+    g_log_written += length;
+}
+
+
+} // namespace
+
+void init_serial() { x86::serial::init(); }
+
+void init_vga() { x86::vga_text::init(phys_to_virt<volatile nk::u16>(0xb8000)); }
+
+void emergency_printf(const char* format, ...) {
+    char buffer[512];
+    va_list args;
+    va_start(args, format);
+    int length = vsnprintf(buffer, sizeof buffer, format, args);
+    va_end(args);
+    if (length < 0)
+        return;
+    nk::usize size = nk::usize(length) < sizeof buffer ? nk::usize(length) : sizeof buffer - 1;
+    write_devices(buffer, size);
+}
+
+nk::usize read_log(char* buffer, nk::usize size) {
+    x86::InterruptGuard guard;
+    nk::u64 available = g_log_written < LOG_SIZE ? g_log_written : LOG_SIZE;
+    nk::u64 count = available < size ? available : size;
+    nk::u64 start = g_log_written - count;
+    for (nk::u64 i = 0; i < count; ++i)
+        buffer[i] = g_log[(start + i) % LOG_SIZE];
+    return count;
+}
+
+} // namespace kernel::console
+
+// The libc's kprintf writes here.
+extern "C" void nk_console_write(const char* data, size_t length) {
+    x86::InterruptGuard guard;
+    kernel::console::write_devices(data, length);
+}

@@ -1,0 +1,18 @@
+// The kernel console: every kprintf goes to the serial port (primary), the VGA text screen and
+// the kernel log ring (what `dmesg` shows).
+#pragma once
+
+#include <nk/types.h>
+
+namespace kernel::console {
+
+// Serial first: it works before anything else is set up.
+void init_serial();
+// VGA text output, once physical 0xb8000 is reachable through the physmap.
+void init_vga();
+// printf straight to the devices; usable from the panic path.
+void emergency_printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
+// Copies the newest part of the log ring into `buffer` (at most `size` bytes, not terminated).
+nk::usize read_log(char* buffer, nk::usize size);
+
+} // namespace kernel::console

@@ -1,0 +1,149 @@
+#include <arch/x86/cpu.h>
+#include <arch/x86/idt.h>
+#include <arch/x86/machine.h>
+#include <kernel/console/console.h>
+#include <kernel/debug/backtrace.h>
+#include <kernel/debug/panic.h>
+#include <kernel/debug/symbol_table.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+
+extern "C" const char __ksyms_start[], __ksyms_end[];
+
+namespace kernel {
+
+namespace {
+
+SymbolTable g_symbols;
+bool g_symbols_ready = false;
+volatile bool g_in_panic = false;
+
+void print_backtrace_from(nk::u64 rip, nk::u64 rbp) {
+    char name[160];
+    console::emergency_printf("backtrace:\n");
+    console::emergency_printf("  #0  %#018llx %s\n", (unsigned long long)rip,
+                              symbolize(rip, name, sizeof name));
+    nk::u64 addresses[32];
+    nk::usize count = collect_backtrace(rbp, addresses, 32);
+    for (nk::usize i = 0; i < count; ++i) {
+        // A return address points after the call; name the call itself.
+        console::emergency_printf("  #%-2zu %#018llx %s\n", i + 1,
+                                  (unsigned long long)addresses[i],
+                                  symbolize(addresses[i] - 1, name, sizeof name));
+    }
+}
+
+[[noreturn]] void finish() {
+    console::emergency_printf("PANIC: system halted\n");
+    x86::machine::exit_emulator(x86::machine::ExitCode::Panic);
+}
+
+// Only the first panic reports; one raised while reporting would recurse.
+void enter_panic() {
+    x86::disable_interrupts();
+    if (g_in_panic) {
+        console::emergency_printf("\nPANIC: nested panic while reporting; halting\n");
+        x86::machine::exit_emulator(x86::machine::ExitCode::Panic);
+    }
+    g_in_panic = true;
+}
+
+void describe_page_fault(nk::u64 error_code) {
+    // Error code bits: SDM Vol. 3A, 4.7 "Page-Fault Exceptions".
+    console::emergency_printf("  page fault: %s, %s, %s%s%s\n",
+                              error_code & 1 ? "protection violation" : "page not present",
+                              error_code & 2 ? "write" : "read",
+                              error_code & 4 ? "user mode" : "supervisor mode",
+                              error_code & 16 ? ", instruction fetch" : "",
+                              error_code & 8 ? ", reserved bit set" : "");
+}
+
+} // namespace
+
+void init_symbols() {
+    auto table = SymbolTable::parse(__ksyms_start, nk::usize(__ksyms_end - __ksyms_start));
+    if (table.is_error()) {
+        console::emergency_printf("symbols: embedded table unusable (%s); backtraces show addresses\n",
+                                  nk::error_name(table.error()));
+        return;
+    }
+    g_symbols = table.value();
+    g_symbols_ready = true;
+}
+
+const char* symbolize(unsigned long long address, char* buffer, unsigned long size) {
+    if (g_symbols_ready) {
+        auto found = g_symbols.lookup(address);
+        if (found.has_value()) {
+            snprintf(buffer, size, "%s+%#llx", found.value().name,
+                     (unsigned long long)found.value().offset);
+            return buffer;
+        }
+    }
+    snprintf(buffer, size, "%#llx", address);
+    return buffer;
+}
+
+void panic(const char* format, ...) {
+    enter_panic();
+    char message[256];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    console::emergency_printf("\nPANIC: %s\n", message);
+    nk::u64 rbp;
+    asm volatile("mov %%rbp, %0" : "=r"(rbp));
+    print_backtrace_from(reinterpret_cast<nk::u64>(__builtin_return_address(0)), rbp);
+    finish();
+}
+
+void panic_on_exception(const x86::InterruptFrame& frame) {
+    enter_panic();
+    char where[160];
+    nk::u64 cr2 = x86::read_cr2();
+    console::emergency_printf("\nPANIC: unhandled exception %llu (%s) at %s\n",
+                              (unsigned long long)frame.vector, x86::exception_name(frame.vector),
+                              symbolize(frame.rip, where, sizeof where));
+    console::emergency_printf("  error code %#llx  cr2 %#018llx  %s mode\n",
+                              (unsigned long long)frame.error_code, (unsigned long long)cr2,
+                              frame.from_user() ? "user" : "kernel");
+    if (frame.vector == x86::vector::PageFault)
+        describe_page_fault(frame.error_code);
+    console::emergency_printf(
+        "  rip %#018llx  rsp %#018llx  rflags %#010llx  cs %#llx  ss %#llx\n"
+        "  rax %#018llx  rbx %#018llx  rcx %#018llx  rdx %#018llx\n"
+        "  rsi %#018llx  rdi %#018llx  rbp %#018llx  r8  %#018llx\n"
+        "  r9  %#018llx  r10 %#018llx  r11 %#018llx  r12 %#018llx\n"
+        "  r13 %#018llx  r14 %#018llx  r15 %#018llx  cr3 %#018llx\n",
+        (unsigned long long)frame.rip, (unsigned long long)frame.rsp,
+        (unsigned long long)frame.rflags, (unsigned long long)frame.cs,
+        (unsigned long long)frame.ss, (unsigned long long)frame.rax,
+        (unsigned long long)frame.rbx, (unsigned long long)frame.rcx,
+        (unsigned long long)frame.rdx, (unsigned long long)frame.rsi,
+        (unsigned long long)frame.rdi, (unsigned long long)frame.rbp,
+        (unsigned long long)frame.r8, (unsigned long long)frame.r9,
+        (unsigned long long)frame.r10, (unsigned long long)frame.r11,
+        (unsigned long long)frame.r12, (unsigned long long)frame.r13,
+        (unsigned long long)frame.r14, (unsigned long long)frame.r15,
+        (unsigned long long)x86::read_cr3());
+    print_backtrace_from(frame.rip, frame.rbp);
+    finish();
+}
+
+} // namespace kernel
+
+// Hooks the freestanding libc and the utility headers call.
+extern "C" [[noreturn]] void nk_panic(const char* message) { kernel::panic("%s", message); }
+
+extern "C" [[noreturn]] void nk_assert_failed(const char* expression, const char* file, int line,
+                                              const char* function) {
+    kernel::panic("assertion failed: %s in %s at %s:%d", expression, function, file, line);
+}
+
+namespace nk {
+[[noreturn]] void result_failed(const char* what, const char* file, int line) {
+    kernel::panic("%s at %s:%d", what, file, line);
+}
+} // namespace nk

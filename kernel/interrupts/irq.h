@@ -1,0 +1,30 @@
+// Hardware interrupt lines (IRQ 0-15 through the 8259 PICs): registration, dispatch, counters.
+#pragma once
+
+#include <nk/result.h>
+#include <nk/types.h>
+
+namespace kernel::irq {
+
+constexpr unsigned LINE_COUNT = 16;
+constexpr unsigned MAX_HANDLERS_PER_LINE = 4;
+
+// Returns true when the handler's device raised the interrupt (lines may be shared).
+using Handler = bool (*)(void* context);
+
+void init();
+// Error::Busy when the line already has MAX_HANDLERS_PER_LINE handlers; Error::Invalid for a
+// line beyond 15. The line is unmasked when its first handler arrives.
+nk::ErrorOr register_handler(unsigned line, Handler handler, void* context);
+// Error::NoEntry when that (handler, context) pair is not registered on the line.
+nk::ErrorOr unregister_handler(unsigned line, Handler handler, void* context);
+
+struct LineStats {
+    nk::u64 count;      // interrupts delivered on the line
+    nk::u64 unhandled;  // interrupts no handler claimed
+    nk::u64 spurious;   // IRQ 7/15 with no in-service bit
+    unsigned handlers;
+};
+LineStats stats(unsigned line);
+
+} // namespace kernel::irq

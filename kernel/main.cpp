@@ -1,0 +1,142 @@
+// kmain: the kernel's initialisation, in order. Each step depends only on the ones above it.
+#include <arch/x86/cpu_features.h>
+#include <arch/x86/gdt.h>
+#include <arch/x86/idt.h>
+#include <arch/x86/interrupt_state.h>
+#include <arch/x86/machine.h>
+#include <kernel/boot/command_line.h>
+#include <kernel/boot/multiboot2.h>
+#include <kernel/console/console.h>
+#include <kernel/debug/fault_trigger.h>
+#include <kernel/debug/panic.h>
+#include <kernel/interrupts/irq.h>
+#include <kernel/memory/layout.h>
+#include <kernel/memory/memory_manager.h>
+#include <kernel/test/ktest.h>
+#include <kernel/time/clock.h>
+
+#include <stdio.h>
+
+extern "C" void (*__init_array_start[])();
+extern "C" void (*__init_array_end[])();
+
+namespace kernel {
+
+namespace {
+
+BootInfo g_boot_info;
+
+void run_global_constructors() {
+    for (auto* constructor = __init_array_start; constructor < __init_array_end; ++constructor)
+        (*constructor)();
+}
+
+void print_memory(const BootInfo& info) {
+    unsigned available_regions = 0;
+    for (nk::usize i = 0; i < info.memory_count; ++i)
+        available_regions += info.memory[i].type == MemoryType::Available;
+    const auto& summary = memory::summary();
+    FrameStats frames = memory::frames().stats();
+    kprintf("memory: %llu KiB available in %u of %zu regions; %llu KiB managed, %llu KiB reserved "
+            "(kernel, boot info, %zu modules, frame metadata)\n",
+            (unsigned long long)(available_memory_bytes(info) / 1024), available_regions,
+            info.memory_count, (unsigned long long)(summary.usable_bytes / 1024),
+            (unsigned long long)(summary.reserved_bytes / 1024), info.module_count);
+    if (summary.ignored_bytes)
+        kprintf("memory: %llu KiB above 4 GiB not used\n",
+                (unsigned long long)(summary.ignored_bytes / 1024));
+    kprintf("memory: frames %llu total, %llu free, %llu used; physmap %llu MiB at %#llx; kernel "
+            "page tables %llu pages\n",
+            (unsigned long long)frames.total_frames, (unsigned long long)frames.free_frames,
+            (unsigned long long)frames.used_frames,
+            (unsigned long long)(summary.physmap_bytes >> 20), (unsigned long long)PHYSMAP_BASE,
+            (unsigned long long)summary.kernel_table_pages);
+}
+
+void print_cpu(const x86::EnabledFeatures& enabled) {
+    const x86::CpuFeatures& cpu = x86::cpu_features();
+    kprintf("cpu: %s \"%s\", %u-bit physical, %u-bit linear addresses\n", cpu.vendor, cpu.brand,
+            cpu.physical_address_bits, cpu.linear_address_bits);
+    kprintf("cpu: has%s%s%s%s%s%s%s%s\n", cpu.nx ? " nx" : "", cpu.pcid ? " pcid" : "",
+            cpu.invpcid ? " invpcid" : "", cpu.smep ? " smep" : "", cpu.smap ? " smap" : "",
+            cpu.pku ? " pku" : "", cpu.pge ? " pge" : "", cpu.huge_1g ? " 1g-pages" : "");
+    kprintf("cpu: enabled%s%s%s%s%s%s\n", enabled.nx ? " nx" : "", enabled.write_protect ? " wp" : "",
+            enabled.pge ? " pge" : "", enabled.smep ? " smep" : "", enabled.smap ? " smap" : "",
+            enabled.pcid ? " pcid" : "");
+    kprintf("cpu: PCID %s\n", enabled.pcid ? "enabled" : "not available (every CR3 load flushes the TLB)");
+    kprintf("clock: TSC %llu.%03llu MHz, tick %u Hz\n", (unsigned long long)(clock::tsc_hz() / 1000000),
+            (unsigned long long)(clock::tsc_hz() / 1000 % 1000), clock::TICK_HZ);
+}
+
+[[noreturn]] void idle() {
+    for (;;)
+        x86::halt();
+}
+
+} // namespace
+
+extern "C" [[noreturn]] void kmain(nk::u32 magic, nk::u64 info_phys) {
+    // 1. Output first, so that everything after can report.
+    console::init_serial();
+    // 2. Our own GDT/TSS (IST stacks) and IDT: from here a fault prints a report.
+    x86::gdt_init();
+    x86::idt_init();
+    x86::set_unhandled_exception_handler([](x86::InterruptFrame& frame) { panic_on_exception(frame); });
+    console::init_vga();
+    init_symbols();
+    kprintf("\nNooks research kernel (x86_64) booting\n");
+
+    // 3. What the loader tells us. The boot stub's page tables map 0..4 GiB into the physmap.
+    if (magic != MULTIBOOT2_BOOTLOADER_MAGIC)
+        panic("not started by a Multiboot2 loader (magic %#x)", magic);
+    if (info_phys >= EARLY_PHYSMAP_LIMIT)
+        panic("boot information at %#llx is beyond the early physmap", (unsigned long long)info_phys);
+    auto parsed = parse_multiboot2(phys_to_virt(info_phys), EARLY_PHYSMAP_LIMIT - info_phys);
+    if (parsed.is_error())
+        panic("malformed Multiboot2 boot information: %s", nk::error_string(parsed.error()));
+    g_boot_info = parsed.release_value();
+    command_line::init(g_boot_info.command_line);
+    kprintf("boot: loader \"%s\", command line \"%s\"\n", g_boot_info.bootloader_name,
+            command_line::text());
+
+    // 4. Physical memory, then the kernel's own page tables, then the CPU's protection features
+    //    (PCID needs CR3's low bits clear, which holds for the kernel's tables), then the heap.
+    if (auto result = memory::init_frames(g_boot_info, info_phys); result.is_error())
+        panic("frame allocator: %s", nk::error_string(result.error()));
+    if (auto result = memory::init_paging(); result.is_error())
+        panic("kernel page tables: %s", nk::error_string(result.error()));
+    auto enabled = x86::enable_cpu_features(!command_line::has("nopcid"), !command_line::has("nosmap"));
+    memory::init_heap();
+    // 5. C++ global constructors may allocate, so they run once the heap exists.
+    run_global_constructors();
+
+    // 6. Interrupts and time.
+    irq::init();
+    clock::init();
+    x86::enable_interrupts();
+
+    print_cpu(enabled);
+    print_memory(g_boot_info);
+    nk::u64 boot_ns = clock::nanoseconds_since_boot();
+    kprintf("boot: kernel initialised in %llu.%03llu ms since entry\n",
+            (unsigned long long)(boot_ns / 1000000), (unsigned long long)(boot_ns / 1000 % 1000));
+
+    if (const char* kind = command_line::value("fault")) {
+        kprintf("boot: triggering a deliberate fault: %s\n", kind);
+        if (!trigger_fault(kind))
+            kprintf("boot: unknown fault kind \"%s\" (page, gp, ud, div0, stack, panic)\n", kind);
+    }
+    if (command_line::has("ktest")) {
+        const char* prefix = command_line::value("ktest");
+        auto summary = ktest::run(prefix ? prefix : "");
+        x86::machine::exit_emulator(summary.failed == 0 && summary.passed > 0
+                                        ? x86::machine::ExitCode::Success
+                                        : x86::machine::ExitCode::Failure);
+    }
+    if (command_line::has("poweroff"))
+        x86::machine::power_off();
+    kprintf("boot: ready (no shell yet)\n");
+    idle();
+}
+
+} // namespace kernel

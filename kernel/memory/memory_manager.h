@@ -1,0 +1,40 @@
+// Bringing up the kernel's memory: the frame allocator from the Multiboot2 memory map, the
+// kernel's own page tables (replacing the boot stub's), and the kernel heap.
+#pragma once
+
+#include <arch/x86/page_table.h>
+#include <kernel/boot/multiboot2.h>
+#include <kernel/memory/frame_allocator.h>
+#include <kernel/memory/heap.h>
+#include <nk/result.h>
+
+namespace kernel::memory {
+
+struct MemorySummary {
+    nk::u64 usable_bytes;       // RAM the frame allocator manages
+    nk::u64 ignored_bytes;      // RAM above the early physmap limit, not used
+    nk::u64 reserved_bytes;     // kernel image, boot info, modules, allocator metadata
+    nk::u64 physmap_bytes;      // size of the physmap mapping
+    nk::u64 kernel_table_pages; // page-table pages of the kernel address space
+};
+
+// Sets up the frame allocator, keeping the kernel, the boot information and the modules out of
+// it. Runs on the boot stub's page tables.
+nk::ErrorOr init_frames(const BootInfo& info, nk::u64 info_phys);
+// Builds the kernel address space (text RX, rodata R, data/bss RW+NX, physmap RW+NX, stack guard
+// pages unmapped) and switches to it.
+nk::ErrorOr init_paging();
+// The kernel heap; kmalloc/kfree work afterwards.
+void init_heap();
+
+FrameAllocator& frames();
+x86::PageTable& kernel_page_table();
+x86::FrameSource& kernel_frame_source();
+Heap& kernel_heap();
+const MemorySummary& summary();
+
+// True when `length` bytes at `address` are mapped in the kernel address space (for code such as
+// the backtrace walker that must not fault while reporting a fault).
+bool is_kernel_readable(nk::u64 address, nk::u64 length);
+
+} // namespace kernel::memory

@@ -1,0 +1,38 @@
+#include <kernel/test/ktest.h>
+#include <kernel/time/clock.h>
+
+#include <stdio.h>
+#include <string.h>
+
+extern "C" const kernel::ktest::TestCase __ktests_start[], __ktests_end[];
+
+namespace kernel::ktest {
+
+void report_failure(TestContext& context, const char* expression, const char* file, int line) {
+    ++context.failures;
+    kprintf("ktest:   FAILED %s: KEXPECT(%s) at %s:%d\n", context.name, expression, file, line);
+}
+
+RunSummary run(const char* prefix) {
+    RunSummary summary = {0, 0};
+    nk::usize prefix_length = strlen(prefix);
+    for (const TestCase* test = __ktests_start; test < __ktests_end; ++test) {
+        if (strncmp(test->name, prefix, prefix_length) != 0)
+            continue;
+        TestContext context = {test->name, 0};
+        nk::u64 start = clock::nanoseconds_since_boot();
+        test->function(context);
+        nk::u64 micros = (clock::nanoseconds_since_boot() - start) / 1000;
+        if (context.failures == 0) {
+            ++summary.passed;
+            kprintf("ktest: pass %s (%llu us)\n", test->name, (unsigned long long)micros);
+        } else {
+            ++summary.failed;
+            kprintf("ktest: FAIL %s (%u failed expectations)\n", test->name, context.failures);
+        }
+    }
+    kprintf("%u passed, %u failed\n", summary.passed, summary.failed);
+    return summary;
+}
+
+} // namespace kernel::ktest

@@ -1,0 +1,21 @@
+// Time: a periodic tick from the PIT and a TSC calibrated against it, so the kernel can report
+// nanoseconds and cycles.
+#pragma once
+
+#include <nk/types.h>
+
+namespace kernel::clock {
+
+constexpr nk::u32 TICK_HZ = 1000;
+
+// Calibrates the TSC (PIT channel 2, polled) and starts the periodic tick on IRQ 0.
+void init();
+
+nk::u64 tsc_hz();
+nk::u64 ticks();
+// Nanoseconds since the kernel's entry point (boot.S records the TSC there).
+nk::u64 nanoseconds_since_boot();
+nk::u64 cycles_to_nanoseconds(nk::u64 cycles);
+nk::u64 boot_entry_tsc();
+
+} // namespace kernel::clock

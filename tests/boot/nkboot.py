@@ -1,0 +1,132 @@
+"""Boot-test harness: makes an ISO with a chosen kernel command line, boots it in QEMU (or
+Bochs) headless, collects the serial console and the exit status. Every run has a hard timeout
+after which the emulator is killed, so a hung kernel fails the test instead of hanging CI.
+"""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+# isa-debug-exit: QEMU exits with (value << 1) | 1 (arch/x86/machine.h).
+EXIT_SUCCESS = 33
+EXIT_FAILURE = 35
+EXIT_PANIC = 37
+EXIT_POWEROFF = 0
+
+GRUB_CFG = """set timeout=0
+set default=0
+menuentry "Nooks research kernel" {{
+    multiboot2 /boot/kernel.elf {cmdline}
+    boot
+}}
+"""
+
+
+class BootResult:
+    def __init__(self, output, status, seconds, timed_out):
+        self.output = output
+        self.status = status
+        self.seconds = seconds
+        self.timed_out = timed_out
+
+    def __str__(self):
+        return "status=%s timed_out=%s seconds=%.2f\n--- serial ---\n%s" % (
+            self.status, self.timed_out, self.seconds, self.output)
+
+
+def make_iso(build_dir, cmdline, workdir):
+    """An ISO like build/nooks.iso but with `cmdline` in grub.cfg."""
+    iso_root = os.path.join(workdir, "iso")
+    shutil.copytree(os.path.join(build_dir, "iso"), iso_root)
+    with open(os.path.join(iso_root, "boot", "grub", "grub.cfg"), "w") as f:
+        f.write(GRUB_CFG.format(cmdline=cmdline))
+    iso = os.path.join(workdir, "test.iso")
+    subprocess.run(["grub-mkrescue", "-o", iso, iso_root], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return iso
+
+
+def qemu_command(iso, memory="512M", accel=None, extra=()):
+    accel = accel or os.environ.get("NK_ACCEL", "tcg")
+    return ["qemu-system-x86_64", "-accel", accel, "-m", memory, "-cdrom", iso, "-boot", "d",
+            "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *extra]
+
+
+def run(command, timeout, stdin_text=None):
+    start = time.monotonic()
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    timed_out = False
+    try:
+        output, _ = process.communicate(input=(stdin_text or "").encode(), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        process.kill()
+        output, _ = process.communicate()
+    seconds = time.monotonic() - start
+    text = output.decode("utf-8", "replace").replace("\r\n", "\n")
+    return BootResult(text, process.returncode, seconds, timed_out)
+
+
+def boot_qemu(build_dir, cmdline, timeout=60, memory="512M", extra=()):
+    with tempfile.TemporaryDirectory(prefix="nkboot-") as workdir:
+        iso = make_iso(build_dir, cmdline, workdir)
+        return run(qemu_command(iso, memory=memory, extra=extra), timeout)
+
+
+BOCHSRC = """megs: 256
+cpu: model=corei7_icelake_u, ips=200000000
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-master: type=cdrom, path={iso}, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev={serial}
+clock: sync=none
+speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+display_library: {display}
+log: {log}
+"""
+
+
+def boot_bochs(build_dir, cmdline, timeout=120, until=None):
+    """Boots in Bochs (its term display runs under `script` for a pseudo terminal). Bochs exits
+    with 1 even on a clean shutdown, so callers judge by the serial output. `until` is a regex
+    on the serial output at which the run may stop early."""
+    with tempfile.TemporaryDirectory(prefix="nkbochs-") as workdir:
+        iso = make_iso(build_dir, cmdline, workdir)
+        serial = os.path.join(workdir, "serial.txt")
+        rc = os.path.join(workdir, "bochsrc")
+        with open(rc, "w") as f:
+            f.write(BOCHSRC.format(iso=iso, serial=serial, display="term",
+                                   log=os.path.join(workdir, "bochs.log")))
+        commands = os.path.join(workdir, "commands")
+        with open(commands, "w") as f:
+            f.write("c\n")
+        inner = "bochs -q -f %s -rc %s" % (rc, commands)
+        command = ["script", "-qfec", inner, "/dev/null"]
+        start = time.monotonic()
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env=dict(os.environ, TERM="xterm"))
+        timed_out = False
+        while process.poll() is None:
+            if time.monotonic() - start > timeout:
+                timed_out = True
+                break
+            if until and os.path.exists(serial):
+                with open(serial, errors="replace") as f:
+                    if re.search(until, f.read()):
+                        break
+            time.sleep(0.2)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        seconds = time.monotonic() - start
+        text = ""
+        if os.path.exists(serial):
+            with open(serial, errors="replace") as f:
+                text = f.read().replace("\r\n", "\n")
+        return BootResult(text, process.returncode, seconds, timed_out)
