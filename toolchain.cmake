@@ -16,9 +16,12 @@ set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 #  -mcmodel=kernel      the image lives in the top 2 GiB (0xffffffff80000000)
 #  -fno-pic/-fno-pie    absolute addressing; Debian's GCC defaults to PIE
 #  -fno-omit-frame-pointer  the panic backtrace walks the RBP chain
+#  -fno-delete-null-pointer-checks  address 0 is an address like any other to the kernel; GCC
+#                       must not treat a NULL access as unreachable and drop the code
 set(NK_FREESTANDING_FLAGS
     "-ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
--mcmodel=kernel -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-strict-aliasing")
+-mcmodel=kernel -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-strict-aliasing \
+-fno-delete-null-pointer-checks")
 set(CMAKE_C_FLAGS_INIT "${NK_FREESTANDING_FLAGS} -std=gnu11")
 set(CMAKE_CXX_FLAGS_INIT
     "${NK_FREESTANDING_FLAGS} -fno-exceptions -fno-rtti -fno-threadsafe-statics -nostdinc++ -fcheck-new")

@@ -22,13 +22,13 @@ volatile bool g_in_panic = false;
 void print_backtrace_from(nk::u64 rip, nk::u64 rbp) {
     char name[160];
     console::emergency_printf("backtrace:\n");
-    console::emergency_printf("  #0  %#018llx %s\n", (unsigned long long)rip,
+    console::emergency_printf("  #0  0x%016llx %s\n", (unsigned long long)rip,
                               symbolize(rip, name, sizeof name));
     nk::u64 addresses[32];
     nk::usize count = collect_backtrace(rbp, addresses, 32);
     for (nk::usize i = 0; i < count; ++i) {
         // A return address points after the call; name the call itself.
-        console::emergency_printf("  #%-2zu %#018llx %s\n", i + 1,
+        console::emergency_printf("  #%-2zu 0x%016llx %s\n", i + 1,
                                   (unsigned long long)addresses[i],
                                   symbolize(addresses[i] - 1, name, sizeof name));
     }
@@ -76,12 +76,12 @@ const char* symbolize(unsigned long long address, char* buffer, unsigned long si
     if (g_symbols_ready) {
         auto found = g_symbols.lookup(address);
         if (found.has_value()) {
-            snprintf(buffer, size, "%s+%#llx", found.value().name,
+            snprintf(buffer, size, "%s+0x%llx", found.value().name,
                      (unsigned long long)found.value().offset);
             return buffer;
         }
     }
-    snprintf(buffer, size, "%#llx", address);
+    snprintf(buffer, size, "0x%llx", address);
     return buffer;
 }
 
@@ -106,17 +106,17 @@ void panic_on_exception(const x86::InterruptFrame& frame) {
     console::emergency_printf("\nPANIC: unhandled exception %llu (%s) at %s\n",
                               (unsigned long long)frame.vector, x86::exception_name(frame.vector),
                               symbolize(frame.rip, where, sizeof where));
-    console::emergency_printf("  error code %#llx  cr2 %#018llx  %s mode\n",
+    console::emergency_printf("  error code 0x%llx  cr2 0x%016llx  %s mode\n",
                               (unsigned long long)frame.error_code, (unsigned long long)cr2,
                               frame.from_user() ? "user" : "kernel");
     if (frame.vector == x86::vector::PageFault)
         describe_page_fault(frame.error_code);
     console::emergency_printf(
-        "  rip %#018llx  rsp %#018llx  rflags %#010llx  cs %#llx  ss %#llx\n"
-        "  rax %#018llx  rbx %#018llx  rcx %#018llx  rdx %#018llx\n"
-        "  rsi %#018llx  rdi %#018llx  rbp %#018llx  r8  %#018llx\n"
-        "  r9  %#018llx  r10 %#018llx  r11 %#018llx  r12 %#018llx\n"
-        "  r13 %#018llx  r14 %#018llx  r15 %#018llx  cr3 %#018llx\n",
+        "  rip 0x%016llx  rsp 0x%016llx  rflags 0x%08llx  cs 0x%llx  ss 0x%llx\n"
+        "  rax 0x%016llx  rbx 0x%016llx  rcx 0x%016llx  rdx 0x%016llx\n"
+        "  rsi 0x%016llx  rdi 0x%016llx  rbp 0x%016llx  r8  0x%016llx\n"
+        "  r9  0x%016llx  r10 0x%016llx  r11 0x%016llx  r12 0x%016llx\n"
+        "  r13 0x%016llx  r14 0x%016llx  r15 0x%016llx  cr3 0x%016llx\n",
         (unsigned long long)frame.rip, (unsigned long long)frame.rsp,
         (unsigned long long)frame.rflags, (unsigned long long)frame.cs,
         (unsigned long long)frame.ss, (unsigned long long)frame.rax,

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-extern "C" const kernel::ktest::TestCase __ktests_start[], __ktests_end[];
+extern "C" const kernel::ktest::TestCase* const __ktests_start[];
+extern "C" const kernel::ktest::TestCase* const __ktests_end[];
 
 namespace kernel::ktest {
 
@@ -16,7 +17,8 @@ void report_failure(TestContext& context, const char* expression, const char* fi
 RunSummary run(const char* prefix) {
     RunSummary summary = {0, 0};
     nk::usize prefix_length = strlen(prefix);
-    for (const TestCase* test = __ktests_start; test < __ktests_end; ++test) {
+    for (auto* entry = __ktests_start; entry < __ktests_end; ++entry) {
+        const TestCase* test = *entry;
         if (strncmp(test->name, prefix, prefix_length) != 0)
             continue;
         TestContext context = {test->name, 0};

@@ -153,6 +153,16 @@ def bochs_pcid(build_dir):
     expect("PANIC" not in result.output, "unexpected panic", result)
 
 
+@case
+def bochs_ktest(build_dir):
+    """The self tests also pass on Bochs' Ice Lake model, where PCID, SMEP and SMAP are on."""
+    result = nkboot.boot_bochs(build_dir, "ktest", timeout=180, until=r"^\d+ passed, \d+ failed$")
+    expect(not result.timed_out, "Bochs timed out", result)
+    expect_line(r"^cpu: PCID enabled$", result)
+    match = expect_line(r"^(\d+) passed, (\d+) failed$", result)
+    expect(int(match.group(2)) == 0 and int(match.group(1)) >= 10, "self tests failed", result)
+
+
 def main():
     if len(sys.argv) == 2 and sys.argv[1] == "--list":
         print("\n".join(CASES))

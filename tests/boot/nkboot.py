@@ -118,7 +118,7 @@ def boot_bochs(build_dir, cmdline, timeout=120, until=None):
                 break
             if until and os.path.exists(serial):
                 with open(serial, errors="replace") as f:
-                    if re.search(until, f.read()):
+                    if re.search(until, f.read(), re.MULTILINE):
                         break
             time.sleep(0.2)
         if process.poll() is None:

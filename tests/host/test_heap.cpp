@@ -8,6 +8,7 @@
 #include <cstring>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -281,7 +282,9 @@ TEST_CASE("double frees and foreign pointers are refused without effect", "[heap
     void* others_large = other.allocate(10000).value();
 
     // Host memory the heap never saw, zeroed so its "header" is plainly not one.
-    void* foreign_page = std::aligned_alloc(HEAP_PAGE_SIZE, HEAP_PAGE_SIZE);
+    std::unique_ptr<void, decltype(&std::free)> foreign(
+        std::aligned_alloc(HEAP_PAGE_SIZE, HEAP_PAGE_SIZE), &std::free);
+    void* foreign_page = foreign.get();
     std::memset(foreign_page, 0, HEAP_PAGE_SIZE);
 
     auto refused = [&](void* pointer) {
@@ -334,7 +337,6 @@ TEST_CASE("double frees and foreign pointers are refused without effect", "[heap
     CHECK(source.outstanding_pages() == 0);
     CHECK(other_source.outstanding_pages() == 0);
     CHECK(source.bad_frees() == 0);
-    std::free(foreign_page);
 }
 
 TEST_CASE("a write after free is caught when the block is reused", "[heap]") {
