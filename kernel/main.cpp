@@ -60,11 +60,13 @@ void print_cpu(const x86::EnabledFeatures& enabled) {
     kprintf("cpu: has%s%s%s%s%s%s%s%s\n", cpu.nx ? " nx" : "", cpu.pcid ? " pcid" : "",
             cpu.invpcid ? " invpcid" : "", cpu.smep ? " smep" : "", cpu.smap ? " smap" : "",
             cpu.pku ? " pku" : "", cpu.pge ? " pge" : "", cpu.huge_1g ? " 1g-pages" : "");
-    kprintf("cpu: enabled%s%s%s%s%s%s\n", enabled.nx ? " nx" : "", enabled.write_protect ? " wp" : "",
-            enabled.pge ? " pge" : "", enabled.smep ? " smep" : "", enabled.smap ? " smap" : "",
-            enabled.pcid ? " pcid" : "");
-    kprintf("cpu: PCID %s\n", enabled.pcid ? "enabled" : "not available (every CR3 load flushes the TLB)");
-    kprintf("clock: TSC %llu.%03llu MHz, tick %u Hz\n", (unsigned long long)(clock::tsc_hz() / 1000000),
+    kprintf("cpu: enabled%s%s%s%s%s%s\n", enabled.nx ? " nx" : "",
+            enabled.write_protect ? " wp" : "", enabled.pge ? " pge" : "",
+            enabled.smep ? " smep" : "", enabled.smap ? " smap" : "", enabled.pcid ? " pcid" : "");
+    kprintf("cpu: PCID %s\n",
+            enabled.pcid ? "enabled" : "not available (every CR3 load flushes the TLB)");
+    kprintf("clock: TSC %llu.%03llu MHz, tick %u Hz\n",
+            (unsigned long long)(clock::tsc_hz() / 1000000),
             (unsigned long long)(clock::tsc_hz() / 1000 % 1000), clock::TICK_HZ);
 }
 
@@ -81,7 +83,8 @@ extern "C" [[noreturn]] void kmain(nk::u32 magic, nk::u64 info_phys) {
     // 2. Our own GDT/TSS (IST stacks) and IDT: from here a fault prints a report.
     x86::gdt_init();
     x86::idt_init();
-    x86::set_unhandled_exception_handler([](x86::InterruptFrame& frame) { panic_on_exception(frame); });
+    x86::set_unhandled_exception_handler(
+        [](x86::InterruptFrame& frame) { panic_on_exception(frame); });
     console::init_vga();
     init_symbols();
     kprintf("\nNooks research kernel (x86_64) booting\n");
@@ -90,7 +93,8 @@ extern "C" [[noreturn]] void kmain(nk::u32 magic, nk::u64 info_phys) {
     if (magic != MULTIBOOT2_BOOTLOADER_MAGIC)
         panic("not started by a Multiboot2 loader (magic %#x)", magic);
     if (info_phys >= EARLY_PHYSMAP_LIMIT)
-        panic("boot information at %#llx is beyond the early physmap", (unsigned long long)info_phys);
+        panic("boot information at %#llx is beyond the early physmap",
+              (unsigned long long)info_phys);
     auto parsed = parse_multiboot2(phys_to_virt(info_phys), EARLY_PHYSMAP_LIMIT - info_phys);
     if (parsed.is_error())
         panic("malformed Multiboot2 boot information: %s", nk::error_string(parsed.error()));
@@ -103,9 +107,12 @@ extern "C" [[noreturn]] void kmain(nk::u32 magic, nk::u64 info_phys) {
     //    (PCID needs CR3's low bits clear, which holds for the kernel's tables), then the heap.
     if (auto result = memory::init_frames(g_boot_info, info_phys); result.is_error())
         panic("frame allocator: %s", nk::error_string(result.error()));
+    // boot.S turned EFER.NXE on when the CPU has NX; without it the NX bit must stay clear.
+    x86::PageTable::set_no_execute_available(x86::cpu_features().nx);
     if (auto result = memory::init_paging(); result.is_error())
         panic("kernel page tables: %s", nk::error_string(result.error()));
-    auto enabled = x86::enable_cpu_features(!command_line::has("nopcid"), !command_line::has("nosmap"));
+    auto enabled =
+        x86::enable_cpu_features(!command_line::has("nopcid"), !command_line::has("nosmap"));
     memory::init_heap();
     // 5. C++ global constructors may allocate, so they run once the heap exists.
     run_global_constructors();

@@ -25,7 +25,7 @@ struct Spec {
 constexpr usize MAX_FIELD = 1u << 20;
 
 class Writer {
-  public:
+public:
     Writer(FormatSink sink, void* context) : m_sink(sink), m_context(context) {}
 
     void write(const char* data, usize length) {
@@ -50,7 +50,7 @@ class Writer {
 
     usize count() const { return m_count; }
 
-  private:
+private:
     FormatSink m_sink;
     void* m_context;
     usize m_count = 0;

@@ -8,9 +8,15 @@
 namespace x86 {
 
 // Port I/O (SDM Vol. 1, 18.2 "I/O Port Addressing").
-inline void outb(nk::u16 port, nk::u8 value) { asm volatile("outb %0, %1" ::"a"(value), "Nd"(port)); }
-inline void outw(nk::u16 port, nk::u16 value) { asm volatile("outw %0, %1" ::"a"(value), "Nd"(port)); }
-inline void outl(nk::u16 port, nk::u32 value) { asm volatile("outl %0, %1" ::"a"(value), "Nd"(port)); }
+inline void outb(nk::u16 port, nk::u8 value) {
+    asm volatile("outb %0, %1" ::"a"(value), "Nd"(port));
+}
+inline void outw(nk::u16 port, nk::u16 value) {
+    asm volatile("outw %0, %1" ::"a"(value), "Nd"(port));
+}
+inline void outl(nk::u16 port, nk::u32 value) {
+    asm volatile("outl %0, %1" ::"a"(value), "Nd"(port));
+}
 inline nk::u8 inb(nk::u16 port) {
     nk::u8 value;
     asm volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
@@ -28,7 +34,9 @@ inline nk::u32 inl(nk::u16 port) {
 }
 // A write to the unused POST port takes about a microsecond: the classic delay between
 // accesses to slow ISA devices such as the 8259.
-inline void io_wait() { outb(0x80, 0); }
+inline void io_wait() {
+    outb(0x80, 0);
+}
 
 // Model-specific registers (SDM Vol. 4).
 namespace msr {
@@ -42,7 +50,7 @@ constexpr nk::u32 KERNEL_GS_BASE = 0xc0000102;
 } // namespace msr
 
 namespace efer {
-constexpr nk::u64 SCE = 1ull << 0;  // syscall/sysret
+constexpr nk::u64 SCE = 1ull << 0; // syscall/sysret
 constexpr nk::u64 LME = 1ull << 8;
 constexpr nk::u64 NXE = 1ull << 11; // execute-disable bit honoured in page tables
 } // namespace efer
@@ -72,7 +80,9 @@ inline nk::u64 read_cr0() {
     asm volatile("mov %%cr0, %0" : "=r"(value));
     return value;
 }
-inline void write_cr0(nk::u64 value) { asm volatile("mov %0, %%cr0" ::"r"(value) : "memory"); }
+inline void write_cr0(nk::u64 value) {
+    asm volatile("mov %0, %%cr0" ::"r"(value) : "memory");
+}
 inline nk::u64 read_cr2() {
     nk::u64 value;
     asm volatile("mov %%cr2, %0" : "=r"(value));
@@ -83,22 +93,30 @@ inline nk::u64 read_cr3() {
     asm volatile("mov %%cr3, %0" : "=r"(value));
     return value;
 }
-inline void write_cr3(nk::u64 value) { asm volatile("mov %0, %%cr3" ::"r"(value) : "memory"); }
+inline void write_cr3(nk::u64 value) {
+    asm volatile("mov %0, %%cr3" ::"r"(value) : "memory");
+}
 inline nk::u64 read_cr4() {
     nk::u64 value;
     asm volatile("mov %%cr4, %0" : "=r"(value));
     return value;
 }
-inline void write_cr4(nk::u64 value) { asm volatile("mov %0, %%cr4" ::"r"(value) : "memory"); }
+inline void write_cr4(nk::u64 value) {
+    asm volatile("mov %0, %%cr4" ::"r"(value) : "memory");
+}
 
-inline void invlpg(nk::u64 address) { asm volatile("invlpg (%0)" ::"r"(address) : "memory"); }
+inline void invlpg(nk::u64 address) {
+    asm volatile("invlpg (%0)" ::"r"(address) : "memory");
+}
 
 struct CpuidResult {
     nk::u32 eax, ebx, ecx, edx;
 };
 inline CpuidResult cpuid(nk::u32 leaf, nk::u32 subleaf = 0) {
     CpuidResult r;
-    asm volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(subleaf));
+    asm volatile("cpuid"
+                 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+                 : "a"(leaf), "c"(subleaf));
     return r;
 }
 
@@ -108,6 +126,8 @@ inline nk::u64 rdtsc() {
     return (nk::u64(high) << 32) | low;
 }
 
-inline void pause() { asm volatile("pause"); }
+inline void pause() {
+    asm volatile("pause");
+}
 
 } // namespace x86

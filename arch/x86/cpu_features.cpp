@@ -106,6 +106,8 @@ EnabledFeatures enable_cpu_features(bool allow_pcid, bool allow_smep_smap) {
     return g_enabled;
 }
 
-const EnabledFeatures& enabled_features() { return g_enabled; }
+const EnabledFeatures& enabled_features() {
+    return g_enabled;
+}
 
 } // namespace x86

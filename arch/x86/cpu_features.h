@@ -8,17 +8,17 @@ namespace x86 {
 struct CpuFeatures {
     char vendor[13];
     char brand[49];
-    bool nx;          // CPUID 80000001h:EDX[20]
-    bool pcid;        // CPUID 01h:ECX[17]
-    bool invpcid;     // CPUID 07h:EBX[10]
-    bool smep;        // CPUID 07h:EBX[7]
-    bool smap;        // CPUID 07h:EBX[20]
-    bool pku;         // CPUID 07h:ECX[3]
-    bool pge;         // CPUID 01h:EDX[13]
-    bool huge_1g;     // CPUID 80000001h:EDX[26]
-    bool syscall;     // CPUID 80000001h:EDX[11]
+    bool nx;            // CPUID 80000001h:EDX[20]
+    bool pcid;          // CPUID 01h:ECX[17]
+    bool invpcid;       // CPUID 07h:EBX[10]
+    bool smep;          // CPUID 07h:EBX[7]
+    bool smap;          // CPUID 07h:EBX[20]
+    bool pku;           // CPUID 07h:ECX[3]
+    bool pge;           // CPUID 01h:EDX[13]
+    bool huge_1g;       // CPUID 80000001h:EDX[26]
+    bool syscall;       // CPUID 80000001h:EDX[11]
     bool invariant_tsc; // CPUID 80000007h:EDX[8]
-    bool hypervisor;  // CPUID 01h:ECX[31]
+    bool hypervisor;    // CPUID 01h:ECX[31]
     nk::u8 physical_address_bits;
     nk::u8 linear_address_bits;
 };

@@ -85,7 +85,9 @@ void gdt_init() {
                  : "rax", "memory");
 }
 
-void tss_set_kernel_stack(nk::u64 rsp0) { g_tss.rsp[0] = rsp0; }
+void tss_set_kernel_stack(nk::u64 rsp0) {
+    g_tss.rsp[0] = rsp0;
+}
 
 nk::usize stack_guard_pages(nk::u64* out, nk::usize capacity) {
     nk::usize count = 0;
@@ -105,7 +107,8 @@ StackRange ist_stack(Ist slot) {
 }
 
 StackRange boot_stack() {
-    return {reinterpret_cast<nk::u64>(boot_stack_bottom), reinterpret_cast<nk::u64>(boot_stack_top)};
+    return {reinterpret_cast<nk::u64>(boot_stack_bottom),
+            reinterpret_cast<nk::u64>(boot_stack_top)};
 }
 
 } // namespace x86

@@ -96,9 +96,13 @@ void idt_init() {
     asm volatile("lidt %0" ::"m"(pointer));
 }
 
-void set_interrupt_handler(nk::u8 vector, InterruptHandler handler) { g_handlers[vector] = handler; }
+void set_interrupt_handler(nk::u8 vector, InterruptHandler handler) {
+    g_handlers[vector] = handler;
+}
 
-void set_unhandled_exception_handler(InterruptHandler handler) { g_unhandled_exception = handler; }
+void set_unhandled_exception_handler(InterruptHandler handler) {
+    g_unhandled_exception = handler;
+}
 
 const char* exception_name(nk::u64 vector) {
     return vector < 32 ? exception_names[vector] : "Interrupt";

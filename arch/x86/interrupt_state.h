@@ -8,15 +8,21 @@ namespace x86 {
 
 constexpr nk::u64 RFLAGS_IF = 1ull << 9;
 
-inline void enable_interrupts() { asm volatile("sti" ::: "memory"); }
-inline void disable_interrupts() { asm volatile("cli" ::: "memory"); }
+inline void enable_interrupts() {
+    asm volatile("sti" ::: "memory");
+}
+inline void disable_interrupts() {
+    asm volatile("cli" ::: "memory");
+}
 inline bool interrupts_enabled() {
     nk::u64 flags;
     asm volatile("pushfq; popq %0" : "=r"(flags));
     return flags & RFLAGS_IF;
 }
 // Sleeps until the next interrupt.
-inline void halt() { asm volatile("hlt" ::: "memory"); }
+inline void halt() {
+    asm volatile("hlt" ::: "memory");
+}
 [[noreturn]] inline void halt_forever() {
     for (;;)
         asm volatile("cli; hlt");

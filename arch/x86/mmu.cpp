@@ -19,11 +19,17 @@ void load_address_space(nk::u64 pml4_phys, nk::u16 pcid, bool keep_tlb) {
     write_cr3(value);
 }
 
-nk::u64 current_address_space() { return read_cr3() & CR3_ADDRESS_MASK; }
+nk::u64 current_address_space() {
+    return read_cr3() & CR3_ADDRESS_MASK;
+}
 
-void invalidate_page(nk::u64 virt) { invlpg(virt); }
+void invalidate_page(nk::u64 virt) {
+    invlpg(virt);
+}
 
-void flush_tlb() { write_cr3(read_cr3() & ~CR3_NO_FLUSH); }
+void flush_tlb() {
+    write_cr3(read_cr3() & ~CR3_NO_FLUSH);
+}
 
 nk::u64 measure_cr3_reload_cycles(unsigned iterations) {
     if (iterations == 0)

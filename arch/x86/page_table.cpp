@@ -30,13 +30,15 @@ constexpr u64 FLAG_BITS = PageTableEntry::Writable | PageTableEntry::User |
                           PageTableEntry::WriteThrough | PageTableEntry::CacheDisable |
                           PageTableEntry::Global | PageTableEntry::NoExecute;
 
-// NoExecute is only valid with IA32_EFER.NXE = 1 (SDM 4.5, tables 4-19/4-20); the caller enables
-// it before loading a table built here.
+// NoExecute is only valid with IA32_EFER.NXE = 1 (SDM 4.5, tables 4-19/4-20): on a CPU without
+// NX bit 63 is reserved and setting it would make every access fault.
+bool g_no_execute_available = true;
+
 u64 leaf_bits(PageFlags flags) {
     u64 bits = PageTableEntry::Present;
     if (has_flag(flags, PageFlags::Write))
         bits |= PageTableEntry::Writable;
-    if (!has_flag(flags, PageFlags::Execute))
+    if (!has_flag(flags, PageFlags::Execute) && g_no_execute_available)
         bits |= PageTableEntry::NoExecute;
     if (has_flag(flags, PageFlags::User))
         bits |= PageTableEntry::User;
@@ -352,6 +354,10 @@ void PageTable::destroy() {
     free_subtree(m_root, PML4_LEVEL);
     m_root = 0;
     m_table_pages = 0;
+}
+
+void PageTable::set_no_execute_available(bool available) {
+    g_no_execute_available = available;
 }
 
 } // namespace x86

@@ -44,7 +44,9 @@ constexpr PageFlags operator|(PageFlags a, PageFlags b) {
 constexpr PageFlags operator&(PageFlags a, PageFlags b) {
     return PageFlags(nk::u32(a) & nk::u32(b));
 }
-constexpr bool has_flag(PageFlags set, PageFlags flag) { return (set & flag) == flag; }
+constexpr bool has_flag(PageFlags set, PageFlags flag) {
+    return (set & flag) == flag;
+}
 
 enum class PageSize : nk::u8 { Size4K, Size2M };
 constexpr nk::u64 page_size_bytes(PageSize size) {
@@ -67,6 +69,9 @@ class PageTable {
 public:
     // Allocates an empty PML4.
     static nk::Result<PageTable> create(FrameSource& frames);
+    // Whether leaves may carry the execute-disable bit (the CPU has NX and EFER.NXE is set).
+    // Without it, mappings without PageFlags::Execute are executable anyway. Default: true.
+    static void set_no_execute_available(bool available);
 
     PageTable(PageTable&& other);
     PageTable(const PageTable&) = delete;
@@ -79,7 +84,8 @@ public:
     // canonical; Error::Exists when any part of the range is already mapped (including by a
     // larger page); Error::NoMemory when a table page cannot be allocated (nothing half-done is
     // left visible: intermediate tables that were created stay, empty).
-    nk::ErrorOr map(VirtAddr virt, PhysAddr phys, PageFlags flags, PageSize size = PageSize::Size4K);
+    nk::ErrorOr map(VirtAddr virt, PhysAddr phys, PageFlags flags,
+                    PageSize size = PageSize::Size4K);
     // Maps [virt, virt+length) to [phys, phys+length): 2 MiB pages where both addresses are
     // 2 MiB aligned and allow_large is set, 4 KiB pages elsewhere. On error, the pages this call
     // mapped are unmapped again.

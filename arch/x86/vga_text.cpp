@@ -18,7 +18,9 @@ volatile nk::u16* g_buffer = nullptr;
 unsigned g_row = 0;
 unsigned g_column = 0;
 
-nk::u16 cell(char c) { return nk::u16(nk::u8(c)) | nk::u16(ATTRIBUTE) << 8; }
+nk::u16 cell(char c) {
+    return nk::u16(nk::u8(c)) | nk::u16(ATTRIBUTE) << 8;
+}
 
 void move_cursor() {
     nk::u16 position = nk::u16(g_row * COLUMNS + g_column);

@@ -31,9 +31,13 @@ void init(const char* line) {
     g_text[sizeof g_text - 1] = 0;
 }
 
-const char* text() { return g_text; }
+const char* text() {
+    return g_text;
+}
 
-bool has(const char* key) { return find(key) != nullptr; }
+bool has(const char* key) {
+    return find(key) != nullptr;
+}
 
 const char* value(const char* key) {
     const char* word = find(key);

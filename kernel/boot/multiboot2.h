@@ -47,20 +47,20 @@ struct BootInfo {
     static constexpr nk::usize MAX_MEMORY_REGIONS = 64;
     static constexpr nk::usize MAX_MODULES = 16;
 
-    nk::u32 total_size;               // bytes of the information structure
-    const char* command_line;         // "" when the tag is absent
-    const char* bootloader_name;      // "" when the tag is absent
-    nk::u32 basic_memory_lower_kib;   // 0 when absent
-    nk::u32 basic_memory_upper_kib;   // 0 when absent
+    nk::u32 total_size;             // bytes of the information structure
+    const char* command_line;       // "" when the tag is absent
+    const char* bootloader_name;    // "" when the tag is absent
+    nk::u32 basic_memory_lower_kib; // 0 when absent
+    nk::u32 basic_memory_upper_kib; // 0 when absent
     MemoryRegion memory[MAX_MEMORY_REGIONS];
     nk::usize memory_count;
-    bool memory_truncated;            // more regions than MAX_MEMORY_REGIONS were given
+    bool memory_truncated; // more regions than MAX_MEMORY_REGIONS were given
     BootModule modules[MAX_MODULES];
     nk::usize module_count;
     bool modules_truncated;
     bool has_framebuffer;
     BootFramebuffer framebuffer;
-    const void* acpi_rsdp;            // the RSDP copy inside the info (tags 14/15), or nullptr
+    const void* acpi_rsdp; // the RSDP copy inside the info (tags 14/15), or nullptr
     nk::u32 acpi_rsdp_length;
 };
 

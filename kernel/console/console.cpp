@@ -23,12 +23,15 @@ void write_devices(const char* data, nk::usize length) {
     g_log_written += length;
 }
 
-
 } // namespace
 
-void init_serial() { x86::serial::init(); }
+void init_serial() {
+    x86::serial::init();
+}
 
-void init_vga() { x86::vga_text::init(phys_to_virt<volatile nk::u16>(0xb8000)); }
+void init_vga() {
+    x86::vga_text::init(phys_to_virt<volatile nk::u16>(0xb8000));
+}
 
 void emergency_printf(const char* format, ...) {
     char buffer[512];

@@ -17,7 +17,9 @@ namespace kernel {
     *non_canonical = 1;
 }
 
-[[gnu::noinline]] void trigger_invalid_opcode() { asm volatile("ud2"); }
+[[gnu::noinline]] void trigger_invalid_opcode() {
+    asm volatile("ud2");
+}
 
 [[gnu::noinline]] void trigger_divide_error() {
     volatile int zero = 0;

@@ -51,12 +51,11 @@ void enter_panic() {
 
 void describe_page_fault(nk::u64 error_code) {
     // Error code bits: SDM Vol. 3A, 4.7 "Page-Fault Exceptions".
-    console::emergency_printf("  page fault: %s, %s, %s%s%s\n",
-                              error_code & 1 ? "protection violation" : "page not present",
-                              error_code & 2 ? "write" : "read",
-                              error_code & 4 ? "user mode" : "supervisor mode",
-                              error_code & 16 ? ", instruction fetch" : "",
-                              error_code & 8 ? ", reserved bit set" : "");
+    console::emergency_printf(
+        "  page fault: %s, %s, %s%s%s\n",
+        error_code & 1 ? "protection violation" : "page not present",
+        error_code & 2 ? "write" : "read", error_code & 4 ? "user mode" : "supervisor mode",
+        error_code & 16 ? ", instruction fetch" : "", error_code & 8 ? ", reserved bit set" : "");
 }
 
 } // namespace
@@ -64,8 +63,9 @@ void describe_page_fault(nk::u64 error_code) {
 void init_symbols() {
     auto table = SymbolTable::parse(__ksyms_start, nk::usize(__ksyms_end - __ksyms_start));
     if (table.is_error()) {
-        console::emergency_printf("symbols: embedded table unusable (%s); backtraces show addresses\n",
-                                  nk::error_name(table.error()));
+        console::emergency_printf(
+            "symbols: embedded table unusable (%s); backtraces show addresses\n",
+            nk::error_name(table.error()));
         return;
     }
     g_symbols = table.value();
@@ -119,15 +119,12 @@ void panic_on_exception(const x86::InterruptFrame& frame) {
         "  r13 0x%016llx  r14 0x%016llx  r15 0x%016llx  cr3 0x%016llx\n",
         (unsigned long long)frame.rip, (unsigned long long)frame.rsp,
         (unsigned long long)frame.rflags, (unsigned long long)frame.cs,
-        (unsigned long long)frame.ss, (unsigned long long)frame.rax,
-        (unsigned long long)frame.rbx, (unsigned long long)frame.rcx,
-        (unsigned long long)frame.rdx, (unsigned long long)frame.rsi,
-        (unsigned long long)frame.rdi, (unsigned long long)frame.rbp,
-        (unsigned long long)frame.r8, (unsigned long long)frame.r9,
-        (unsigned long long)frame.r10, (unsigned long long)frame.r11,
-        (unsigned long long)frame.r12, (unsigned long long)frame.r13,
-        (unsigned long long)frame.r14, (unsigned long long)frame.r15,
-        (unsigned long long)x86::read_cr3());
+        (unsigned long long)frame.ss, (unsigned long long)frame.rax, (unsigned long long)frame.rbx,
+        (unsigned long long)frame.rcx, (unsigned long long)frame.rdx, (unsigned long long)frame.rsi,
+        (unsigned long long)frame.rdi, (unsigned long long)frame.rbp, (unsigned long long)frame.r8,
+        (unsigned long long)frame.r9, (unsigned long long)frame.r10, (unsigned long long)frame.r11,
+        (unsigned long long)frame.r12, (unsigned long long)frame.r13, (unsigned long long)frame.r14,
+        (unsigned long long)frame.r15, (unsigned long long)x86::read_cr3());
     print_backtrace_from(frame.rip, frame.rbp);
     finish();
 }
@@ -135,7 +132,9 @@ void panic_on_exception(const x86::InterruptFrame& frame) {
 } // namespace kernel
 
 // Hooks the freestanding libc and the utility headers call.
-extern "C" [[noreturn]] void nk_panic(const char* message) { kernel::panic("%s", message); }
+extern "C" [[noreturn]] void nk_panic(const char* message) {
+    kernel::panic("%s", message);
+}
 
 extern "C" [[noreturn]] void nk_assert_failed(const char* expression, const char* file, int line,
                                               const char* function) {

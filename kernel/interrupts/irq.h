@@ -20,9 +20,9 @@ nk::ErrorOr register_handler(unsigned line, Handler handler, void* context);
 nk::ErrorOr unregister_handler(unsigned line, Handler handler, void* context);
 
 struct LineStats {
-    nk::u64 count;      // interrupts delivered on the line
-    nk::u64 unhandled;  // interrupts no handler claimed
-    nk::u64 spurious;   // IRQ 7/15 with no in-service bit
+    nk::u64 count;     // interrupts delivered on the line
+    nk::u64 unhandled; // interrupts no handler claimed
+    nk::u64 spurious;  // IRQ 7/15 with no in-service bit
     unsigned handlers;
 };
 LineStats stats(unsigned line);

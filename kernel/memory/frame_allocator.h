@@ -25,7 +25,7 @@ struct FrameStats {
 };
 
 class FrameAllocator {
-  public:
+public:
     // Largest block: 2^MAX_ORDER frames (4 MiB).
     static constexpr unsigned MAX_ORDER = 10;
 
@@ -57,7 +57,7 @@ class FrameAllocator {
     // Smallest order whose block holds `bytes`.
     static unsigned order_for_bytes(nk::u64 bytes);
 
-  private:
+private:
     struct FrameInfo;
     // Link/unlink a free block headed by frame `index` (free lists and free counters together).
     void push_free(nk::u64 index, unsigned order);

@@ -27,13 +27,13 @@ protected:
 };
 
 struct HeapStats {
-    nk::u64 bytes_requested;    // sum of sizes asked for by live allocations
-    nk::u64 bytes_reserved;     // bytes of pages the heap holds from its PageSource
-    nk::u64 live_allocations;   // allocate() minus successful free()
-    nk::u64 total_allocations;  // successful allocate() calls ever
-    nk::u64 total_frees;        // successful free() calls ever
-    nk::u64 large_allocations;  // live allocations served by whole pages
-    nk::u64 errors_detected;    // double frees, bad pointers, poison damage
+    nk::u64 bytes_requested;   // sum of sizes asked for by live allocations
+    nk::u64 bytes_reserved;    // bytes of pages the heap holds from its PageSource
+    nk::u64 live_allocations;  // allocate() minus successful free()
+    nk::u64 total_allocations; // successful allocate() calls ever
+    nk::u64 total_frees;       // successful free() calls ever
+    nk::u64 large_allocations; // live allocations served by whole pages
+    nk::u64 errors_detected;   // double frees, bad pointers, poison damage
 };
 
 class Heap {

@@ -28,6 +28,8 @@ inline nk::u64 virt_to_phys_physmap(const void* virt) {
     return reinterpret_cast<nk::u64>(virt) - PHYSMAP_BASE;
 }
 
-inline bool is_kernel_half(nk::u64 address) { return address >= PHYSMAP_BASE; }
+inline bool is_kernel_half(nk::u64 address) {
+    return address >= PHYSMAP_BASE;
+}
 
 } // namespace kernel

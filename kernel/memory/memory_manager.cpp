@@ -20,7 +20,7 @@ FrameAllocator g_frames;
 MemorySummary g_summary;
 
 class KernelFrameSource final : public x86::FrameSource {
-  public:
+public:
     nk::Result<x86::PhysAddr> allocate_frame() override {
         x86::PhysAddr frame = TRY(g_frames.allocate(0));
         memset(phys_to_virt(frame), 0, FRAME_SIZE);
@@ -34,7 +34,7 @@ class KernelFrameSource final : public x86::FrameSource {
 };
 
 class KernelPageSource final : public PageSource {
-  public:
+public:
     nk::Result<void*> allocate_pages(unsigned order) override {
         PhysAddr block = TRY(g_frames.allocate(order));
         return phys_to_virt(block);

@@ -42,10 +42,12 @@ void report_failure(TestContext& context, const char* expression, const char* fi
 // structures it places, but an array of pointers stays dense.
 #define KTEST(test_name)                                                                           \
     static void ktest_##test_name(::kernel::ktest::TestContext&);                                  \
-    static const ::kernel::ktest::TestCase ktest_case_##test_name = {#test_name, ktest_##test_name, \
-                                                                     __FILE__};                    \
-    [[gnu::used, gnu::section(".ktests")]] static const ::kernel::ktest::TestCase* const          \
-        ktest_entry_##test_name = &ktest_case_##test_name;                                         \
+    static const ::kernel::ktest::TestCase ktest_case_##test_name = {#test_name,                   \
+                                                                     ktest_##test_name, __FILE__}; \
+    [[gnu::used,                                                                                   \
+      gnu::section(                                                                                \
+          ".ktests")]] static const ::kernel::ktest::TestCase* const ktest_entry_##test_name =     \
+        &ktest_case_##test_name;                                                                   \
     static void ktest_##test_name([[maybe_unused]] ::kernel::ktest::TestContext& ktest_context)
 
 #define KEXPECT(condition)                                                                         \

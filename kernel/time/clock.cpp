@@ -20,7 +20,6 @@ bool on_tick(void*) {
     return true;
 }
 
-
 } // namespace
 
 void init() {
@@ -39,15 +38,23 @@ void init() {
     (void)irq::register_handler(0, on_tick, nullptr);
 }
 
-nk::u64 tsc_hz() { return g_tsc_hz; }
-nk::u64 ticks() { return g_ticks; }
-nk::u64 boot_entry_tsc() { return ::boot_entry_tsc; }
+nk::u64 tsc_hz() {
+    return g_tsc_hz;
+}
+nk::u64 ticks() {
+    return g_ticks;
+}
+nk::u64 boot_entry_tsc() {
+    return ::boot_entry_tsc;
+}
 
 nk::u64 cycles_to_nanoseconds(nk::u64 cycles) {
     // 64x64->128-bit multiply: exact for any uptime.
     return nk::u64(((unsigned __int128)cycles * g_ns_per_cycle_fp32) >> 32);
 }
 
-nk::u64 nanoseconds_since_boot() { return cycles_to_nanoseconds(x86::rdtsc() - ::boot_entry_tsc); }
+nk::u64 nanoseconds_since_boot() {
+    return cycles_to_nanoseconds(x86::rdtsc() - ::boot_entry_tsc);
+}
 
 } // namespace kernel::clock

@@ -94,7 +94,7 @@ using ErrorOr = Result<void>;
     ({                                                                                             \
         auto _nk_try_result = (expression);                                                        \
         if (_nk_try_result.is_error())                                                             \
-            return _nk_try_result.error();                                                        \
+            return _nk_try_result.error();                                                         \
         _nk_try_result.release_value();                                                            \
     })
 

@@ -23,10 +23,18 @@ constexpr u64 MiB = 1024 * KiB;
 constexpr u64 GiB = 1024 * MiB;
 
 // Alignments must be powers of two.
-constexpr u64 align_down(u64 value, u64 alignment) { return value & ~(alignment - 1); }
-constexpr u64 align_up(u64 value, u64 alignment) { return (value + alignment - 1) & ~(alignment - 1); }
-constexpr bool is_aligned(u64 value, u64 alignment) { return (value & (alignment - 1)) == 0; }
-constexpr bool is_power_of_two(u64 value) { return value != 0 && (value & (value - 1)) == 0; }
+constexpr u64 align_down(u64 value, u64 alignment) {
+    return value & ~(alignment - 1);
+}
+constexpr u64 align_up(u64 value, u64 alignment) {
+    return (value + alignment - 1) & ~(alignment - 1);
+}
+constexpr bool is_aligned(u64 value, u64 alignment) {
+    return (value & (alignment - 1)) == 0;
+}
+constexpr bool is_power_of_two(u64 value) {
+    return value != 0 && (value & (value - 1)) == 0;
+}
 
 template <typename T>
 constexpr const T& min(const T& a, const T& b) {

@@ -7,8 +7,12 @@
 #include <new>
 #else
 // Placement new: the one piece of <new> the kernel needs.
-inline void* operator new(size_t, void* where) noexcept { return where; }
-inline void* operator new[](size_t, void* where) noexcept { return where; }
+inline void* operator new(size_t, void* where) noexcept {
+    return where;
+}
+inline void* operator new[](size_t, void* where) noexcept {
+    return where;
+}
 #endif
 
 namespace nk {

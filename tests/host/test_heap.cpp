@@ -27,7 +27,7 @@ namespace {
 // back to the host, so that the heap's reads of stale headers stay inside memory ASan considers
 // valid, and so that a returned block is reused the way a real allocator would.
 class FakePageSource final : public kernel::PageSource {
-  public:
+public:
     FakePageSource() = default;
     FakePageSource(const FakePageSource&) = delete;
     FakePageSource& operator=(const FakePageSource&) = delete;
@@ -81,7 +81,7 @@ class FakePageSource final : public kernel::PageSource {
     u64 outstanding_pages() const { return m_outstanding_pages; }
     u64 bad_frees() const { return m_bad_frees; }
 
-  private:
+private:
     struct Block {
         unsigned order;
         bool in_use;

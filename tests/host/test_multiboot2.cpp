@@ -20,7 +20,7 @@ namespace {
 // Builds a boot information structure as a loader would (Multiboot2 spec 3.6): an 8-byte header,
 // then tags padded to 8 bytes. finish() fills in total_size unless told otherwise.
 class InfoBuilder {
-  public:
+public:
     InfoBuilder() : m_bytes(8, 0) {}
 
     InfoBuilder& tag(u32 type, const void* payload, size_t length) {
@@ -93,7 +93,7 @@ class InfoBuilder {
         return bytes;
     }
 
-  private:
+private:
     void put32(u32 value) {
         u8 bytes[4];
         std::memcpy(bytes, &value, 4);

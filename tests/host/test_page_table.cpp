@@ -22,7 +22,7 @@ constexpr u64 MIB2 = 2 * nk::MiB;
 // Fake physical memory: frame i lives at physical address FIRST_FRAME + i * 4096. It can refuse
 // allocations after a budget runs out, counts live frames and catches bad frees.
 class FakeFrames final : public x86::FrameSource {
-  public:
+public:
     explicit FakeFrames(size_t count) : m_memory(count * 512), m_used(count, false) {}
 
     nk::Result<PhysAddr> allocate_frame() override {
@@ -71,7 +71,7 @@ class FakeFrames final : public x86::FrameSource {
         return static_cast<PageTableEntry*>(phys_to_virt(table))[index].raw();
     }
 
-  private:
+private:
     static size_t index_of(PhysAddr address) {
         REQUIRE(address % FRAME == 0);
         REQUIRE(address >= FIRST_FRAME);
