@@ -12,6 +12,11 @@ void init_serial();
 void init_vga();
 // printf straight to the devices; usable from the panic path.
 void emergency_printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
+// Console input (serial and PS/2 keyboard): bytes are queued by interrupt handlers and read by
+// /dev/console. Arrow keys arrive as ANSI sequences (ESC [ A ...), Ctrl-C as 0x03, Enter as '\r'
+// or '\n' — the same bytes a serial terminal sends. Safe to call from interrupt context.
+void receive_input(char byte);
+
 // Copies the newest part of the log ring into `buffer` (at most `size` bytes, not terminated).
 nk::usize read_log(char* buffer, nk::usize size);
 

@@ -1,0 +1,136 @@
+// The system call interface between ring-3 programs and the kernel: numbers, argument
+// conventions and the structures that cross. Shared, unchanged, by kernel/syscall/ and userland/.
+//
+// Convention (the `syscall` instruction, SDM Vol. 2B): RAX = number; arguments in RDI, RSI, RDX,
+// R10, R8, R9; the result comes back in RAX. A result in [-4095, -1] is -errno (the values of
+// nk::Error); anything else is success. RCX and R11 are clobbered by the instruction itself.
+//
+// Every pointer a program passes is checked against its address space: a bad one gives -EFAULT,
+// never a kernel fault. Strings are NUL-terminated and at most MAX_PATH bytes (path) or
+// MAX_ARGUMENT bytes (other).
+#pragma once
+
+#include <nk/types.h>
+
+namespace nk::abi {
+
+enum class Syscall : u64 {
+    Exit = 0,      // (int status) -> does not return
+    Read = 1,      // (int fd, void* buffer, usize length) -> bytes read (0 at end of file)
+    Write = 2,     // (int fd, const void* buffer, usize length) -> bytes written
+    Open = 3,      // (const char* path, u32 flags) -> fd
+    Close = 4,     // (int fd) -> 0
+    Seek = 5,      // (int fd, i64 offset, int whence) -> new offset
+    Stat = 6,      // (const char* path, Stat* out) -> 0
+    Fstat = 7,     // (int fd, Stat* out) -> 0
+    ReadDir = 8,   // (int fd, DirEntry* out, usize count) -> entries written (0 at the end)
+    Mkdir = 9,     // (const char* path) -> 0
+    Unlink = 10,   // (const char* path) -> 0   (files only)
+    Rmdir = 11,    // (const char* path) -> 0   (empty directories only)
+    Rename = 12,   // (const char* from, const char* to) -> 0
+    Truncate = 13, // (const char* path, u64 length) -> 0
+    Spawn = 14,    // (const SpawnRequest* request) -> pid
+    Wait = 15,     // (int pid, int* status) -> pid; pid -1 waits for any child
+    GetPid = 16,   // () -> pid
+    Sleep = 17,    // (u64 milliseconds) -> 0
+    Time = 18,     // (TimeInfo* out) -> 0
+    Chdir = 19,    // (const char* path) -> 0
+    Getcwd = 20,   // (char* buffer, usize length) -> length of the path without NUL
+    Info = 21,     // (InfoKind kind, char* buffer, usize length) -> bytes of text (may be cut)
+    MapPages = 22, // (unsigned order) -> address of 2^order zeroed, naturally aligned pages
+    UnmapPages = 23, // (void* address, unsigned order) -> 0
+    Machine = 24,  // (MachineCommand command) -> does not return (or -errno)
+    KTest = 25,    // (const char* prefix) -> number of failed self tests (output on console)
+    Kill = 26,     // (int pid) -> 0
+    ExtControl = 27, // (u32 operation, const void* in, usize in_length, void* out, usize out_length)
+    Dup2 = 28,     // (int from, int to) -> to
+    Count
+};
+
+// Open flags (the Linux values, so programs read familiarly).
+constexpr u32 O_RDONLY = 0;
+constexpr u32 O_WRONLY = 1;
+constexpr u32 O_RDWR = 2;
+constexpr u32 O_ACCMODE = 3;
+constexpr u32 O_CREAT = 0100;
+constexpr u32 O_EXCL = 0200;
+constexpr u32 O_TRUNC = 01000;
+constexpr u32 O_APPEND = 02000;
+constexpr u32 O_DIRECTORY = 0200000;
+
+constexpr int SEEK_SET = 0;
+constexpr int SEEK_CUR = 1;
+constexpr int SEEK_END = 2;
+
+constexpr usize MAX_PATH = 256;
+constexpr usize MAX_NAME = 64;
+constexpr usize MAX_ARGUMENT = 256;
+constexpr usize MAX_ARGUMENTS = 32;
+constexpr int MAX_FDS = 32;
+
+enum class FileType : u32 {
+    Regular = 1,
+    Directory = 2,
+    CharDevice = 3,
+};
+
+struct Stat {
+    u64 size;
+    u64 inode;
+    FileType type;
+    u32 links;
+    u64 modified_ns; // nanoseconds since boot at the last change
+};
+
+struct DirEntry {
+    char name[MAX_NAME];
+    FileType type;
+    u32 reserved;
+    u64 size;
+};
+
+// Spawn: run `path` as a new child process. fds[i] names the parent descriptor that becomes the
+// child's descriptor i (stdin, stdout, stderr); -1 leaves it closed.
+struct SpawnRequest {
+    const char* path;
+    const char* const* argv; // argv[0..argc), argc <= MAX_ARGUMENTS
+    u64 argc;
+    int fds[3];
+    u32 reserved;
+};
+
+struct TimeInfo {
+    u64 uptime_ns;
+    u64 tsc;
+    u64 tsc_hz;
+};
+
+// Kernel-formatted reports the shell prints.
+enum class InfoKind : u64 {
+    Processes = 0, // ps
+    Memory = 1,    // mem
+    Log = 2,       // dmesg
+    Pci = 3,       // lspci
+    Irqs = 4,      // irqs
+    Uptime = 5,    // uptime
+    Benchmark = 6, // bench: context-switch and syscall costs, measured on the spot
+};
+
+enum class MachineCommand : u64 {
+    PowerOff = 0,
+    Reboot = 1,
+};
+
+// Exit status of a process the kernel killed for a fault: 128 + the exception vector
+// (e.g. 142 for a page fault).
+constexpr int EXIT_STATUS_FAULT_BASE = 128;
+
+// User address space: programs are linked at USER_IMAGE_BASE; the stack grows down from
+// USER_STACK_TOP; MapPages hands out memory from USER_HEAP_BASE up.
+constexpr u64 USER_IMAGE_BASE = 0x400000;
+constexpr u64 USER_HEAP_BASE = 0x0000100000000000ull;
+constexpr u64 USER_STACK_TOP = 0x00007ffffff00000ull;
+constexpr u64 USER_STACK_SIZE = 256 * 1024;
+constexpr u64 USER_SPACE_END = 0x0000800000000000ull;
+
+} // namespace nk::abi
