@@ -12,6 +12,9 @@
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/layout.h>
 #include <kernel/memory/memory_manager.h>
+#include <kernel/sched/deferred_work.h>
+#include <kernel/sched/kernel_stack.h>
+#include <kernel/sched/scheduler.h>
 #include <kernel/test/ktest.h>
 #include <kernel/time/clock.h>
 
@@ -70,6 +73,26 @@ void print_cpu(const x86::EnabledFeatures& enabled) {
             (unsigned long long)(clock::tsc_hz() / 1000 % 1000), clock::TICK_HZ);
 }
 
+// Runs once the scheduler is up: self tests, deliberate faults, then the first user process.
+void kernel_main_thread(void*) {
+    if (const char* kind = command_line::value("fault")) {
+        kprintf("boot: triggering a deliberate fault: %s\n", kind);
+        if (!trigger_fault(kind))
+            kprintf("boot: unknown fault kind \"%s\" (page, gp, ud, div0, stack, panic)\n", kind);
+    }
+    if (command_line::has("ktest")) {
+        const char* prefix = command_line::value("ktest");
+        auto summary = ktest::run(prefix ? prefix : "");
+        x86::machine::exit_emulator(summary.failed == 0 && summary.passed > 0
+                                        ? x86::machine::ExitCode::Success
+                                        : x86::machine::ExitCode::Failure);
+    }
+    if (command_line::has("poweroff"))
+        x86::machine::power_off();
+    kprintf("boot: ready (no shell yet)\n");
+    sched::exit_current();
+}
+
 [[noreturn]] void idle() {
     for (;;)
         x86::halt();
@@ -117,10 +140,17 @@ extern "C" [[noreturn]] void kmain(nk::u32 magic, nk::u64 info_phys) {
     // 5. C++ global constructors may allocate, so they run once the heap exists.
     run_global_constructors();
 
-    // 6. Interrupts and time.
+    // 6. Threads: the boot context becomes the idle thread; kernel stacks get their region.
+    if (auto result = kernel_stacks::init(); result.is_error())
+        panic("kernel stacks: %s", nk::error_string(result.error()));
+    sched::init();
+
+    // 7. Interrupts and time, then the bottom-half worker.
     irq::init();
     clock::init();
     x86::enable_interrupts();
+    if (auto result = deferred_work::init(); result.is_error())
+        panic("deferred work: %s", nk::error_string(result.error()));
 
     print_cpu(enabled);
     print_memory(g_boot_info);
@@ -128,21 +158,12 @@ extern "C" [[noreturn]] void kmain(nk::u32 magic, nk::u64 info_phys) {
     kprintf("boot: kernel initialised in %llu.%03llu ms since entry\n",
             (unsigned long long)(boot_ns / 1000000), (unsigned long long)(boot_ns / 1000 % 1000));
 
-    if (const char* kind = command_line::value("fault")) {
-        kprintf("boot: triggering a deliberate fault: %s\n", kind);
-        if (!trigger_fault(kind))
-            kprintf("boot: unknown fault kind \"%s\" (page, gp, ud, div0, stack, panic)\n", kind);
-    }
-    if (command_line::has("ktest")) {
-        const char* prefix = command_line::value("ktest");
-        auto summary = ktest::run(prefix ? prefix : "");
-        x86::machine::exit_emulator(summary.failed == 0 && summary.passed > 0
-                                        ? x86::machine::ExitCode::Success
-                                        : x86::machine::ExitCode::Failure);
-    }
-    if (command_line::has("poweroff"))
-        x86::machine::power_off();
-    kprintf("boot: ready (no shell yet)\n");
+    // 8. Everything else runs in the first kernel thread; this context becomes the idle thread,
+    //    which must never block.
+    auto main_thread = sched::create_thread("kmain", kernel_main_thread, nullptr);
+    if (main_thread.is_error())
+        panic("cannot create the main kernel thread: %s", nk::error_string(main_thread.error()));
+    sched::start(main_thread.value());
     idle();
 }
 

@@ -2,6 +2,7 @@
 #include <arch/x86/interrupt_state.h>
 #include <arch/x86/pic.h>
 #include <kernel/interrupts/irq.h>
+#include <kernel/sched/scheduler.h>
 
 namespace kernel::irq {
 
@@ -36,6 +37,9 @@ void dispatch(x86::InterruptFrame& frame) {
     if (!claimed)
         ++line.unhandled;
     x86::pic::end_of_interrupt(line_number);
+    // The interrupt may have woken a more important thread, or ended the slice: switch now, on
+    // the way out (the interrupted context resumes by iretq when this thread runs again).
+    sched::preempt_if_needed();
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 //
 //   0x0000000000000000 - 0x00007fffffffffff  user processes (lower half)
 //   0xffff800000000000 - ...                 physmap: all physical memory, RW NX (PML4 slot 256)
+//   0xffffc00000000000 - ...                 kernel thread stacks with guard pages (slot 384)
 //   0xffffffff80000000 - ...                 kernel image (-mcmodel=kernel, PML4 slot 511)
 //   0xffffffffc0000000 - 0xffffffffffffffff  module (extension) region, top 1 GiB
 #pragma once
@@ -11,6 +12,7 @@
 namespace kernel {
 
 constexpr nk::u64 PHYSMAP_BASE = 0xffff800000000000ull;
+constexpr nk::u64 KERNEL_STACK_REGION_BASE = 0xffffc00000000000ull;
 constexpr nk::u64 KERNEL_VMA = 0xffffffff80000000ull;
 constexpr nk::u64 MODULE_REGION_BASE = 0xffffffffc0000000ull;
 constexpr nk::u64 MODULE_REGION_SIZE = 1ull << 30;

@@ -2,11 +2,10 @@
 // Not for interrupt context. Recursive locking is a bug (panics).
 #pragma once
 
+#include <kernel/sched/wait_queue.h>
 #include <nk/types.h>
 
 namespace kernel {
-
-class Thread;
 
 class Mutex {
 public:
@@ -25,7 +24,7 @@ public:
 
 private:
     Thread* m_owner = nullptr;
-    void* m_waiters = nullptr; // wait queue, owned by the implementation
+    WaitQueue m_waiters;
     nk::u64 m_contentions = 0;
 };
 

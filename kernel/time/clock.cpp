@@ -1,7 +1,9 @@
 #include <arch/x86/cpu.h>
 #include <arch/x86/pit.h>
 #include <kernel/interrupts/irq.h>
+#include <kernel/sched/scheduler.h>
 #include <kernel/time/clock.h>
+#include <kernel/time/timer.h>
 
 extern "C" nk::u64 boot_entry_tsc;
 
@@ -17,6 +19,8 @@ volatile nk::u64 g_ticks = 0;
 
 bool on_tick(void*) {
     g_ticks = g_ticks + 1;
+    timers::on_tick(g_ticks);
+    sched::on_tick();
     return true;
 }
 

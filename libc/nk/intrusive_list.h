@@ -19,7 +19,7 @@ struct IntrusiveListNode {
 template <typename T, IntrusiveListNode T::*Member>
 class IntrusiveList {
 public:
-    IntrusiveList() { m_head.prev = m_head.next = &m_head; }
+    constexpr IntrusiveList() { m_head.prev = m_head.next = &m_head; }
     IntrusiveList(const IntrusiveList&) = delete;
     IntrusiveList& operator=(const IntrusiveList&) = delete;
 
@@ -28,6 +28,9 @@ public:
 
     void push_back(T& item) { insert_before(&m_head, node_of(item)); }
     void push_front(T& item) { insert_before(m_head.next, node_of(item)); }
+
+    // Inserts `item` just before `position`, which must be on this list.
+    void insert_before(T& position, T& item) { insert_before(node_of(position), node_of(item)); }
 
     T* first() const { return is_empty() ? nullptr : owner_of(m_head.next); }
     T* last() const { return is_empty() ? nullptr : owner_of(m_head.prev); }

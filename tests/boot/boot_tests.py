@@ -86,8 +86,9 @@ def expect_panic(result, vector_pattern, function):
     expect_line(r"^  rip 0x[0-9a-f]{16}  rsp 0x[0-9a-f]{16}", result)
     expect_line(r"^  rax 0x[0-9a-f]{16}", result)
     expect_line(r"^backtrace:$", result)
-    # The backtrace reaches kmain through the fault trigger.
-    expect_line(r"^  #\d+\s+0x[0-9a-f]{16} kmain\+0x[0-9a-f]+$", result)
+    # The backtrace reaches the main kernel thread through the fault trigger.
+    expect_line(r"^  #\d+\s+0x[0-9a-f]{16} kernel::\(anonymous namespace\)::kernel_main_thread"
+                r"\(void\*\)\+0x[0-9a-f]+$", result)
     expect(result.status == nkboot.EXIT_PANIC, "expected the panic exit code", result)
 
 

@@ -1,0 +1,58 @@
+// The scheduler: preemptive round robin within four priority levels, driven by the timer tick.
+// Switches happen with interrupts disabled; a thread's interrupt state is restored by whatever
+// path it resumes on (its own InterruptGuard, or the iretq of an interrupted context).
+#pragma once
+
+#include <kernel/sched/thread.h>
+#include <nk/result.h>
+
+namespace kernel::sched {
+
+constexpr nk::u64 TIME_SLICE_TICKS = 10; // 10 ms at 1 kHz
+
+// Adopts the running boot context as the idle thread.
+void init();
+Thread* current();
+
+// A new thread that runs entry(argument); it starts when start() is called. The thread ends by
+// returning from entry or by calling exit_current().
+nk::Result<Thread*> create_thread(const char* name, void (*entry)(void*), void* argument,
+                                  Priority priority = Priority::Normal);
+void start(Thread* thread);
+// Ends the current thread. Its stack and Thread are freed once another thread runs.
+[[noreturn]] void exit_current();
+
+void yield();
+void sleep_ms(nk::u64 milliseconds);
+
+// For wait queues: block the current thread (interrupts must be disabled) and run another.
+void block_current();
+// Makes a blocked thread runnable (interrupts disabled or not).
+void wake(Thread* thread);
+
+// Timer tick (interrupt context): wakes sleepers, charges the running thread's slice.
+void on_tick();
+// Called on the way out of an interrupt: switch if a higher-priority thread woke or the slice
+// ran out.
+void preempt_if_needed();
+
+// Sleep list support for WaitQueue::wait_for.
+void add_sleeper(Thread* thread, nk::u64 wake_tick);
+void remove_sleeper(Thread* thread);
+
+struct Stats {
+    nk::u64 context_switches;
+    nk::u64 threads_created;
+    nk::u64 threads_exited;
+    nk::u64 live_threads;
+};
+Stats stats();
+
+// Calls `visit` for every live thread (interrupts disabled during the walk: keep it short).
+void for_each_thread(void (*visit)(const Thread& thread, void* context), void* context);
+
+// Hook the process layer sets: which stack the CPU loads when it enters ring 0 from this thread
+// (TSS.RSP0 and the syscall entry stack).
+void set_kernel_entry_stack_hook(void (*hook)(nk::u64 stack_top));
+
+} // namespace kernel::sched
