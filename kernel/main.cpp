@@ -9,16 +9,23 @@
 #include <kernel/console/console.h>
 #include <kernel/debug/fault_trigger.h>
 #include <kernel/debug/panic.h>
+#include <kernel/console/console_input.h>
+#include <kernel/console/ps2_keyboard.h>
+#include <kernel/fs/fs.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/layout.h>
 #include <kernel/memory/memory_manager.h>
+#include <kernel/pci/pci.h>
+#include <kernel/process/processes.h>
 #include <kernel/sched/deferred_work.h>
 #include <kernel/sched/kernel_stack.h>
 #include <kernel/sched/scheduler.h>
+#include <kernel/syscall/syscall_table.h>
 #include <kernel/test/ktest.h>
 #include <kernel/time/clock.h>
 
 #include <stdio.h>
+#include <string.h>
 
 extern "C" void (*__init_array_start[])();
 extern "C" void (*__init_array_end[])();
@@ -73,8 +80,64 @@ void print_cpu(const x86::EnabledFeatures& enabled) {
             (unsigned long long)(clock::tsc_hz() / 1000 % 1000), clock::TICK_HZ);
 }
 
+// /dev/console: raw reads from the console input queue (a killed reader stops waiting), writes
+// to every console output.
+void register_console_device() {
+    static const fs::CharDeviceOps ops = {
+        [](void*, nk::u8* buffer, nk::usize length) -> nk::Result<nk::usize> {
+            return console::read_input(reinterpret_cast<char*>(buffer), length,
+                                       processes::current_kill_pending);
+        },
+        [](void*, const nk::u8* buffer, nk::usize length) -> nk::Result<nk::usize> {
+            nk_console_write(reinterpret_cast<const char*>(buffer), length);
+            return length;
+        },
+    };
+    if (auto result = fs::register_char_device("console", ops, nullptr); result.is_error())
+        panic("cannot register /dev/console: %s", nk::error_string(result.error()));
+}
+
+// The initial ramdisk is the Multiboot2 module whose command line is "initrd".
+void unpack_initrd() {
+    for (nk::usize i = 0; i < g_boot_info.module_count; ++i) {
+        const BootModule& module = g_boot_info.modules[i];
+        if (strcmp(module.command_line, "initrd") != 0)
+            continue;
+        auto summary = fs::extract_initrd(phys_to_virt<nk::u8>(module.start), module.end - module.start);
+        if (summary.is_error()) {
+            kprintf("initrd: unusable (%s); continuing without it\n", nk::error_string(summary.error()));
+            return;
+        }
+        kprintf("initrd: %u files, %u directories unpacked (%u bytes)\n",
+                unsigned(summary.value().files), unsigned(summary.value().directories),
+                unsigned(module.end - module.start));
+        return;
+    }
+    kprintf("initrd: no module named \"initrd\"; / holds only /dev\n");
+}
+
+void start_init() {
+    static const char* const argv[] = {"/bin/init"};
+    processes::SpawnOptions options = {"/bin/init", argv, 1, nullptr, nullptr};
+    auto init = processes::spawn(options);
+    if (init.is_error()) {
+        kprintf("boot: cannot start /bin/init: %s; the kernel idles\n", nk::error_string(init.error()));
+        return;
+    }
+    kprintf("boot: started /bin/init (pid %d)\n", init.value()->pid);
+}
+
 // Runs once the scheduler is up: self tests, deliberate faults, then the first user process.
 void kernel_main_thread(void*) {
+    // Devices, files and the system call layer, which need threads (mutexes) to exist.
+    pci::init();
+    ps2_keyboard::init();
+    console::init_input();
+    fs::init();
+    register_console_device();
+    unpack_initrd();
+    syscalls::init();
+
     if (const char* kind = command_line::value("fault")) {
         kprintf("boot: triggering a deliberate fault: %s\n", kind);
         if (!trigger_fault(kind))
@@ -89,7 +152,7 @@ void kernel_main_thread(void*) {
     }
     if (command_line::has("poweroff"))
         x86::machine::power_off();
-    kprintf("boot: ready (no shell yet)\n");
+    start_init();
     sched::exit_current();
 }
 
@@ -106,8 +169,12 @@ extern "C" [[noreturn]] void kmain(nk::u32 magic, nk::u64 info_phys) {
     // 2. Our own GDT/TSS (IST stacks) and IDT: from here a fault prints a report.
     x86::gdt_init();
     x86::idt_init();
-    x86::set_unhandled_exception_handler(
-        [](x86::InterruptFrame& frame) { panic_on_exception(frame); });
+    // A fault in ring 3 ends that process; one in the kernel is a kernel bug.
+    x86::set_unhandled_exception_handler([](x86::InterruptFrame& frame) {
+        if (frame.from_user())
+            processes::on_user_fault(frame);
+        panic_on_exception(frame);
+    });
     console::init_vga();
     init_symbols();
     kprintf("\nNooks research kernel (x86_64) booting\n");

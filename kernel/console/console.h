@@ -12,8 +12,8 @@ void init_serial();
 void init_vga();
 // printf straight to the devices; usable from the panic path.
 void emergency_printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
-// Console input (serial and PS/2 keyboard): bytes are queued by interrupt handlers and read by
-// /dev/console. Arrow keys arrive as ANSI sequences (ESC [ A ...), Ctrl-C as 0x03, Enter as '\r'
+// Console input (serial and PS/2 keyboard; console_input.h): bytes are queued by interrupt
+// handlers and read by /dev/console. Arrow keys arrive as ANSI sequences (ESC [ A ...), Ctrl-C as 0x03, Enter as '\r'
 // or '\n' — the same bytes a serial terminal sends. Safe to call from interrupt context.
 void receive_input(char byte);
 

@@ -2,6 +2,7 @@
 #include <arch/x86/interrupt_state.h>
 #include <arch/x86/pic.h>
 #include <kernel/interrupts/irq.h>
+#include <kernel/process/processes.h>
 #include <kernel/sched/scheduler.h>
 
 namespace kernel::irq {
@@ -40,6 +41,9 @@ void dispatch(x86::InterruptFrame& frame) {
     // The interrupt may have woken a more important thread, or ended the slice: switch now, on
     // the way out (the interrupted context resumes by iretq when this thread runs again).
     sched::preempt_if_needed();
+    // Back to a process that was killed meanwhile (say, one spinning in user mode): end it now.
+    if (frame.from_user())
+        processes::check_pending_kill();
 }
 
 } // namespace

@@ -36,7 +36,6 @@ unsigned bar_count(nk::u8 header_layout);
 // restores the original value; memory and I/O decoding are switched off in the Command register
 // meanwhile, so the device never answers at the transient all-ones address. A 64-bit BAR in the
 // last slot (no room for its upper half) is malformed and left None.
-void decode_bars(ConfigSpace& config, Address address, nk::u8 header_layout,
-                 Bar (&bars)[MAX_BARS]);
+void decode_bars(ConfigSpace& config, Address address, nk::u8 header_layout, Bar (&bars)[MAX_BARS]);
 
 } // namespace kernel::pci

@@ -16,8 +16,8 @@ constexpr nk::u8 REVISION_ID = 0x08;
 constexpr nk::u8 PROG_IF = 0x09;
 constexpr nk::u8 SUBCLASS = 0x0a;
 constexpr nk::u8 CLASS_CODE = 0x0b;
-constexpr nk::u8 HEADER_TYPE = 0x0e; // §6.2.1
-constexpr nk::u8 BAR0 = 0x10;        // §6.2.5; 6 BARs in a type 0 header, 2 in a type 1 header
+constexpr nk::u8 HEADER_TYPE = 0x0e;    // §6.2.1
+constexpr nk::u8 BAR0 = 0x10;           // §6.2.5; 6 BARs in a type 0 header, 2 in a type 1 header
 constexpr nk::u8 INTERRUPT_LINE = 0x3c; // §6.2.4: written by firmware, the 8259 input on a PC
 constexpr nk::u8 INTERRUPT_PIN = 0x3d;  // 0 none, 1-4 INTA#-INTD#
 

@@ -34,7 +34,7 @@ struct PciDriver {
     const char* name;
     nk::Span<const PciId> ids;
     // Called once for each unbound device that matches one of `ids`. Success binds the device to
-    // this driver; an error leaves it unbound (and the error is logged by the caller).
+    // this driver; an error leaves it unbound, to be offered to the next matching driver.
     nk::ErrorOr (*probe)(PciDevice& device);
 
     bool matches(const PciDevice& device) const {

@@ -29,7 +29,20 @@ public:
         else
             m_error = other.m_error;
     }
-    Result& operator=(const Result&) = delete;
+    Result& operator=(Result&& other) {
+        if (this != &other) {
+            this->~Result();
+            new (this) Result(move(other));
+        }
+        return *this;
+    }
+    Result& operator=(const Result& other) {
+        if (this != &other) {
+            this->~Result();
+            new (this) Result(other);
+        }
+        return *this;
+    }
     ~Result() {
         if (m_has_value)
             m_value.~T();

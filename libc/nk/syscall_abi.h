@@ -124,6 +124,8 @@ enum class MachineCommand : u64 {
 // Exit status of a process the kernel killed for a fault: 128 + the exception vector
 // (e.g. 142 for a page fault).
 constexpr int EXIT_STATUS_FAULT_BASE = 128;
+// Exit status of a process ended by Kill (as a shell reports SIGKILL).
+constexpr int EXIT_STATUS_KILLED = 137;
 
 // User address space: programs are linked at USER_IMAGE_BASE; the stack grows down from
 // USER_STACK_TOP; MapPages hands out memory from USER_HEAP_BASE up.

@@ -19,6 +19,7 @@ GRUB_CFG = """set timeout=0
 set default=0
 menuentry "Nooks research kernel" {{
     multiboot2 /boot/kernel.elf {cmdline}
+    module2 /boot/initrd.tar initrd
     boot
 }}
 """

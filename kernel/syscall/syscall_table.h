@@ -1,0 +1,24 @@
+// The system call dispatcher: one handler per nk::abi::Syscall, grouped by subject in
+// sys_*.cpp files that register themselves here.
+#pragma once
+
+#include <arch/x86/syscall.h>
+#include <nk/result.h>
+#include <nk/syscall_abi.h>
+
+namespace kernel::syscalls {
+
+// A handler gets the six raw argument registers and returns a value or an error; the dispatcher
+// turns errors into -errno.
+using Handler = nk::Result<nk::i64> (*)(const x86::SyscallFrame& frame);
+
+void init();
+
+// The per-subject tables (each sys_*.cpp file fills its own entries).
+void register_file_calls(Handler* table);
+void register_process_calls(Handler* table);
+void register_system_calls(Handler* table);
+
+nk::u64 total_calls();
+
+} // namespace kernel::syscalls

@@ -1,0 +1,4 @@
+// Exits with status 0.
+int main(int, char**) {
+    return 0;
+}

@@ -1,0 +1,147 @@
+// Typed wrappers for every system call in nk/syscall_abi.h. Fallible calls return nk::Result (the
+// kernel's -errno turned into nk::Error); calls that cannot fail return their value directly.
+#pragma once
+
+#include <nk/result.h>
+#include <nk/syscall_abi.h>
+#include <userland/lib/raw_syscall.h>
+
+namespace sys {
+
+namespace abi = nk::abi;
+using nk::ErrorOr;
+using nk::Result;
+using nk::u32;
+using nk::u64;
+using nk::usize;
+
+namespace detail {
+
+template <typename T>
+Result<T> to_result(long raw) {
+    if (is_error_result(raw))
+        return static_cast<nk::Error>(-raw);
+    // C-style: the value may be an integer or an address.
+    return (T)(raw);
+}
+
+inline ErrorOr to_error_or(long raw) {
+    if (is_error_result(raw))
+        return static_cast<nk::Error>(-raw);
+    return {};
+}
+
+template <typename T>
+u64 arg(T value) {
+    return (u64)(value);
+}
+
+} // namespace detail
+
+using detail::arg;
+using abi::Syscall;
+
+[[noreturn]] inline void exit(int status) {
+    raw_syscall(Syscall::Exit, arg(status));
+    // Exit never returns; should a broken kernel return anyway, stop here rather than run on.
+    for (;;)
+        asm volatile("ud2");
+}
+
+inline Result<usize> read(int fd, void* buffer, usize length) {
+    return detail::to_result<usize>(raw_syscall(Syscall::Read, arg(fd), arg(buffer), length));
+}
+inline Result<usize> write(int fd, const void* buffer, usize length) {
+    return detail::to_result<usize>(raw_syscall(Syscall::Write, arg(fd), arg(buffer), length));
+}
+inline Result<int> open(const char* path, u32 flags) {
+    return detail::to_result<int>(raw_syscall(Syscall::Open, arg(path), flags));
+}
+inline ErrorOr close(int fd) {
+    return detail::to_error_or(raw_syscall(Syscall::Close, arg(fd)));
+}
+inline Result<u64> seek(int fd, nk::i64 offset, int whence) {
+    return detail::to_result<u64>(raw_syscall(Syscall::Seek, arg(fd), arg(offset), arg(whence)));
+}
+inline ErrorOr stat(const char* path, abi::Stat& out) {
+    return detail::to_error_or(raw_syscall(Syscall::Stat, arg(path), arg(&out)));
+}
+inline ErrorOr fstat(int fd, abi::Stat& out) {
+    return detail::to_error_or(raw_syscall(Syscall::Fstat, arg(fd), arg(&out)));
+}
+// Entries written; 0 at the end of the directory.
+inline Result<usize> read_dir(int fd, abi::DirEntry* out, usize count) {
+    return detail::to_result<usize>(raw_syscall(Syscall::ReadDir, arg(fd), arg(out), count));
+}
+inline ErrorOr mkdir(const char* path) {
+    return detail::to_error_or(raw_syscall(Syscall::Mkdir, arg(path)));
+}
+inline ErrorOr unlink(const char* path) {
+    return detail::to_error_or(raw_syscall(Syscall::Unlink, arg(path)));
+}
+inline ErrorOr rmdir(const char* path) {
+    return detail::to_error_or(raw_syscall(Syscall::Rmdir, arg(path)));
+}
+inline ErrorOr rename(const char* from, const char* to) {
+    return detail::to_error_or(raw_syscall(Syscall::Rename, arg(from), arg(to)));
+}
+inline ErrorOr truncate(const char* path, u64 length) {
+    return detail::to_error_or(raw_syscall(Syscall::Truncate, arg(path), length));
+}
+// The child's pid.
+inline Result<int> spawn(const abi::SpawnRequest& request) {
+    return detail::to_result<int>(raw_syscall(Syscall::Spawn, arg(&request)));
+}
+// pid -1 waits for any child; returns the pid that ended and stores its exit status.
+inline Result<int> wait(int pid, int& status) {
+    return detail::to_result<int>(raw_syscall(Syscall::Wait, arg(pid), arg(&status)));
+}
+inline int get_pid() {
+    return static_cast<int>(raw_syscall(Syscall::GetPid));
+}
+inline ErrorOr sleep(u64 milliseconds) {
+    return detail::to_error_or(raw_syscall(Syscall::Sleep, milliseconds));
+}
+inline ErrorOr time(abi::TimeInfo& out) {
+    return detail::to_error_or(raw_syscall(Syscall::Time, arg(&out)));
+}
+inline ErrorOr chdir(const char* path) {
+    return detail::to_error_or(raw_syscall(Syscall::Chdir, arg(path)));
+}
+// Length of the path, without its NUL.
+inline Result<usize> getcwd(char* buffer, usize length) {
+    return detail::to_result<usize>(raw_syscall(Syscall::Getcwd, arg(buffer), length));
+}
+// Bytes of text written (the report may be cut to `length`).
+inline Result<usize> info(abi::InfoKind kind, char* buffer, usize length) {
+    return detail::to_result<usize>(raw_syscall(Syscall::Info, arg(kind), arg(buffer), length));
+}
+// 2^order zeroed pages, aligned to their size.
+inline Result<void*> map_pages(unsigned order) {
+    return detail::to_result<void*>(raw_syscall(Syscall::MapPages, order));
+}
+inline ErrorOr unmap_pages(void* address, unsigned order) {
+    return detail::to_error_or(raw_syscall(Syscall::UnmapPages, arg(address), order));
+}
+// Returns only when the command failed.
+inline nk::Error machine(abi::MachineCommand command) {
+    long raw = raw_syscall(Syscall::Machine, arg(command));
+    return is_error_result(raw) ? static_cast<nk::Error>(-raw) : nk::Error::IO;
+}
+// Number of self tests that failed; their output goes to the console.
+inline Result<int> ktest(const char* prefix) {
+    return detail::to_result<int>(raw_syscall(Syscall::KTest, arg(prefix)));
+}
+inline ErrorOr kill(int pid) {
+    return detail::to_error_or(raw_syscall(Syscall::Kill, arg(pid)));
+}
+inline Result<int> dup2(int from, int to) {
+    return detail::to_result<int>(raw_syscall(Syscall::Dup2, arg(from), arg(to)));
+}
+inline Result<long> ext_control(u32 operation, const void* in, usize in_length, void* out,
+                                usize out_length) {
+    return detail::to_result<long>(
+        raw_syscall(Syscall::ExtControl, operation, arg(in), in_length, arg(out), out_length));
+}
+
+} // namespace sys

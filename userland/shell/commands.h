@@ -1,0 +1,36 @@
+// The builtin command functions, listed with their help text in builtins.cpp.
+#pragma once
+
+#include <userland/shell/context.h>
+
+namespace shell::commands {
+
+// file_commands.cpp
+int ls(Context&, int argc, const char* const* argv);
+int cat(Context&, int argc, const char* const* argv);
+int write(Context&, int argc, const char* const* argv);
+int cp(Context&, int argc, const char* const* argv);
+int mv(Context&, int argc, const char* const* argv);
+int rm(Context&, int argc, const char* const* argv);
+int mkdir(Context&, int argc, const char* const* argv);
+int rmdir(Context&, int argc, const char* const* argv);
+int stat(Context&, int argc, const char* const* argv);
+int cd(Context&, int argc, const char* const* argv);
+int pwd(Context&, int argc, const char* const* argv);
+
+// system_commands.cpp
+int help(Context&, int argc, const char* const* argv);
+int echo(Context&, int argc, const char* const* argv);
+int ps(Context&, int argc, const char* const* argv);
+int mem(Context&, int argc, const char* const* argv);
+int dmesg(Context&, int argc, const char* const* argv);
+int uptime(Context&, int argc, const char* const* argv);
+int lspci(Context&, int argc, const char* const* argv);
+int irqs(Context&, int argc, const char* const* argv);
+int bench(Context&, int argc, const char* const* argv);
+int ktest(Context&, int argc, const char* const* argv);
+int poweroff(Context&, int argc, const char* const* argv);
+int reboot(Context&, int argc, const char* const* argv);
+int exit(Context&, int argc, const char* const* argv);
+
+} // namespace shell::commands
