@@ -89,7 +89,7 @@ void register_console_device() {
                                        processes::current_kill_pending);
         },
         [](void*, const nk::u8* buffer, nk::usize length) -> nk::Result<nk::usize> {
-            nk_console_write(reinterpret_cast<const char*>(buffer), length);
+            console::write_user_output(reinterpret_cast<const char*>(buffer), length);
             return length;
         },
     };

@@ -15,9 +15,14 @@ constexpr nk::usize LOG_SIZE = 64 * 1024;
 char g_log[LOG_SIZE];
 nk::u64 g_log_written = 0; // total bytes ever written; position = written % LOG_SIZE
 
-void write_devices(const char* data, nk::usize length) {
+void write_screens(const char* data, nk::usize length) {
     x86::serial::write(data, length);
     x86::vga_text::write(data, length);
+}
+
+// Kernel messages go to the screens and into the log ring (`dmesg`).
+void write_devices(const char* data, nk::usize length) {
+    write_screens(data, length);
     for (nk::usize i = 0; i < length; ++i)
         g_log[(g_log_written + i) % LOG_SIZE] = data[i];
     g_log_written += length;
@@ -53,6 +58,11 @@ nk::usize read_log(char* buffer, nk::usize size) {
     for (nk::u64 i = 0; i < count; ++i)
         buffer[i] = g_log[(start + i) % LOG_SIZE];
     return count;
+}
+
+void write_user_output(const char* data, nk::usize length) {
+    x86::InterruptGuard guard;
+    write_screens(data, length);
 }
 
 } // namespace kernel::console

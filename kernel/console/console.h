@@ -10,6 +10,8 @@ namespace kernel::console {
 void init_serial();
 // VGA text output, once physical 0xb8000 is reachable through the physmap.
 void init_vga();
+// What programs write to /dev/console: shown on the screens, not kept in the kernel log.
+void write_user_output(const char* data, nk::usize length);
 // printf straight to the devices; usable from the panic path.
 void emergency_printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
 // Console input (serial and PS/2 keyboard; console_input.h): bytes are queued by interrupt

@@ -131,3 +131,88 @@ def boot_bochs(build_dir, cmdline, timeout=120, until=None):
             with open(serial, errors="replace") as f:
                 text = f.read().replace("\r\n", "\n")
         return BootResult(text, process.returncode, seconds, timed_out)
+
+
+class ShellSession:
+    """An interactive boot: QEMU with the serial console on pipes, a reader thread collecting
+    output, and helpers to type a command and read what it printed up to the next prompt.
+    Always used as a context manager so QEMU is killed whatever happens."""
+
+    PROMPT = "nk> "
+
+    def __init__(self, build_dir, cmdline="", memory="512M", boot_timeout=60):
+        import threading
+        self._workdir = tempfile.TemporaryDirectory(prefix="nkshell-")
+        iso = make_iso(build_dir, cmdline, self._workdir.name)
+        self.process = subprocess.Popen(qemu_command(iso, memory=memory), stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self._output = bytearray()
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._consumed = 0
+        self.wait_for(re.escape(self.PROMPT), boot_timeout)
+
+    def _read(self):
+        while True:
+            chunk = self.process.stdout.read1(4096)
+            if not chunk:
+                return
+            with self._lock:
+                self._output += chunk
+
+    @property
+    def output(self):
+        with self._lock:
+            return self._output.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def wait_for(self, pattern, timeout):
+        """Waits until `pattern` appears after the consumed part; returns the text up to and
+        including the match and consumes it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.output
+            match = re.search(pattern, text[self._consumed:], re.MULTILINE)
+            if match:
+                end = self._consumed + match.end()
+                chunk = text[self._consumed:end]
+                self._consumed = end
+                return chunk
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise TimeoutError("waiting for /%s/; output so far:\n%s" % (pattern, text))
+            time.sleep(0.05)
+
+    def send(self, data):
+        self.process.stdin.write(data.encode() if isinstance(data, str) else data)
+        self.process.stdin.flush()
+
+    def run(self, command, timeout=30):
+        """Types a command line and returns what it printed (without the echo or the prompt)."""
+        self.send(command + "\r")
+        chunk = self.wait_for(re.escape(self.PROMPT), timeout)
+        body = chunk[:-len(self.PROMPT)]
+        # The first line is the shell's echo of what was typed.
+        lines = body.split("\n", 1)
+        return lines[1] if len(lines) > 1 else ""
+
+    def close(self, timeout=10):
+        if self.process.poll() is None:
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._workdir.cleanup()
+        return self.process.returncode
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        self._workdir.cleanup()

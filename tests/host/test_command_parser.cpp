@@ -54,11 +54,11 @@ TEST_CASE("parser: single quotes are literal", "[shell_parser]") {
     CHECK(p.words == Words{"echo", "a  b", R"(x"y\z $?)", "its"});
 }
 
-TEST_CASE("parser: double quotes keep blanks and honour \\\" \\\\ \\$ and $?",
-          "[shell_parser]") {
+TEST_CASE("parser: double quotes keep blanks and honour \\\" \\\\ \\$ and $?", "[shell_parser]") {
     auto p = parse(R"(echo "a  b" "say \"hi\"" "back\\slash" "\$? is $?" "keep \n")", 3);
     REQUIRE(p.error == ParseError::None);
-    CHECK(p.words == Words{"echo", "a  b", R"(say "hi")", R"(back\slash)", "$? is 3", R"(keep \n)"});
+    CHECK(p.words ==
+          Words{"echo", "a  b", R"(say "hi")", R"(back\slash)", "$? is 3", R"(keep \n)"});
 }
 
 TEST_CASE("parser: quoted empty strings are words, quotes join with their neighbours",

@@ -115,8 +115,7 @@ TEST_CASE("line editor: CR LF ends one line, not two", "[line_editor]") {
     CHECK(h.screen.finished_lines.size() == 3);
 }
 
-TEST_CASE("line editor: backspace deletes before the cursor, both 0x7f and 0x08",
-          "[line_editor]") {
+TEST_CASE("line editor: backspace deletes before the cursor, both 0x7f and 0x08", "[line_editor]") {
     Harness h;
     h.type("cat x" + BACKSPACE + "\b");
     CHECK(std::string(h.editor->line()) == "cat");
@@ -204,8 +203,7 @@ TEST_CASE("line editor: Ctrl-C abandons the line and echoes ^C", "[line_editor]"
     CHECK(std::string(h.editor->line()) == "pwd");
 }
 
-TEST_CASE("line editor: up and down walk the history and restore the fresh line",
-          "[line_editor]") {
+TEST_CASE("line editor: up and down walk the history and restore the fresh line", "[line_editor]") {
     Harness h;
     h.type("first\r");
     h.type("second command\r");
@@ -270,17 +268,17 @@ TEST_CASE("line editor: a shorter history entry blanks the rest of a longer line
 TEST_CASE("line editor: unknown sequences, control bytes and non-ASCII are ignored",
           "[line_editor]") {
     Harness h;
-    h.type("a\x1b[1;5Cb");      // Ctrl-Right: a CSI with two parameters
-    h.type("\x1b[99~c");        // an unknown tilde key
+    h.type("a\x1b[1;5Cb");         // Ctrl-Right: a CSI with two parameters
+    h.type("\x1b[99~c");           // an unknown tilde key
     h.type("\x1b[200~d\x1b[201~"); // bracketed paste markers
-    h.type("\t\x07\x80\xff" "e");
+    h.type("\t\x07\x80\xff"
+           "e");
     h.type("\x1bOPf"); // F1
     CHECK(std::string(h.editor->line()) == "abcdef");
     h.check_screen();
 }
 
-TEST_CASE("line editor: Enter inside an escape sequence still finishes the line",
-          "[line_editor]") {
+TEST_CASE("line editor: Enter inside an escape sequence still finishes the line", "[line_editor]") {
     Harness h;
     h.type("x");
     CHECK(h.type("\x1b[\r") == Event::Line);
@@ -305,8 +303,8 @@ TEST_CASE("line editor: the line is bounded", "[line_editor]") {
 TEST_CASE("line editor: random editing keeps screen and buffer in step", "[line_editor]") {
     // A deterministic mix of every editing key; after each one the terminal must show exactly
     // the buffer with the cursor in the same place.
-    const std::vector<std::string> keys = {"a", "b", "c", " ", LEFT, RIGHT, HOME, END, DELETE,
-                                           BACKSPACE, "\x0b", UP, DOWN, "\x15"};
+    const std::vector<std::string> keys = {"a", "b",    "c",       " ",    LEFT, RIGHT, HOME,
+                                           END, DELETE, BACKSPACE, "\x0b", UP,   DOWN,  "\x15"};
     Harness h;
     h.type("history one\rtwo\r");
     unsigned state = 12345;

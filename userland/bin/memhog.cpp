@@ -12,8 +12,8 @@
 int main(int argc, char** argv) {
     nk::u64 limit = ~0ull;
     const char* end = nullptr;
-    if (argc > 2 || (argc == 2 && ((limit = nk::parse_unsigned(argv[1], &end, 10)) == 0 ||
-                                   *end != '\0'))) {
+    if (argc > 2 ||
+        (argc == 2 && ((limit = nk::parse_unsigned(argv[1], &end, 10)) == 0 || *end != '\0'))) {
         dprintf(2, "usage: memhog [MAX_PAGES]\n");
         return 2;
     }

@@ -43,7 +43,8 @@ nk::u64 to_ns(nk::u64 cycles, nk::u64 tsc_hz) {
 
 int main(int argc, char** argv) {
     long iterations = 100000;
-    if (argc > 2 || (argc == 2 && (iterations = long(nk::parse_signed(argv[1], nullptr, 10))) <= 0)) {
+    if (argc > 2 ||
+        (argc == 2 && (iterations = long(nk::parse_signed(argv[1], nullptr, 10))) <= 0)) {
         dprintf(2, "usage: sysbench [ITERATIONS]\n");
         return 2;
     }

@@ -7,28 +7,28 @@ namespace {
 
 // The architecturally defined exception vectors, SDM Vol. 3A, 6.3.1 (table 6-1).
 constexpr const char* exception_names[] = {
-    "divide error",                 // 0  #DE
-    "debug exception",              // 1  #DB
-    "non-maskable interrupt",       // 2
-    "breakpoint",                   // 3  #BP
-    "overflow",                     // 4  #OF
-    "bound range exceeded",         // 5  #BR
-    "invalid opcode",               // 6  #UD
-    "device not available",         // 7  #NM
-    "double fault",                 // 8  #DF
-    "coprocessor segment overrun",  // 9
-    "invalid TSS",                  // 10 #TS
-    "segment not present",          // 11 #NP
-    "stack-segment fault",          // 12 #SS
-    "general protection fault",     // 13 #GP
-    "page fault",                   // 14 #PF
-    "reserved exception 15",        // 15
-    "x87 floating-point error",     // 16 #MF
-    "alignment check",              // 17 #AC
-    "machine check",                // 18 #MC
+    "divide error",                  // 0  #DE
+    "debug exception",               // 1  #DB
+    "non-maskable interrupt",        // 2
+    "breakpoint",                    // 3  #BP
+    "overflow",                      // 4  #OF
+    "bound range exceeded",          // 5  #BR
+    "invalid opcode",                // 6  #UD
+    "device not available",          // 7  #NM
+    "double fault",                  // 8  #DF
+    "coprocessor segment overrun",   // 9
+    "invalid TSS",                   // 10 #TS
+    "segment not present",           // 11 #NP
+    "stack-segment fault",           // 12 #SS
+    "general protection fault",      // 13 #GP
+    "page fault",                    // 14 #PF
+    "reserved exception 15",         // 15
+    "x87 floating-point error",      // 16 #MF
+    "alignment check",               // 17 #AC
+    "machine check",                 // 18 #MC
     "SIMD floating-point exception", // 19 #XM
-    "virtualization exception",     // 20 #VE
-    "control protection exception", // 21 #CP
+    "virtualization exception",      // 20 #VE
+    "control protection exception",  // 21 #CP
 };
 
 } // namespace

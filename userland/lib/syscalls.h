@@ -38,8 +38,8 @@ u64 arg(T value) {
 
 } // namespace detail
 
-using detail::arg;
 using abi::Syscall;
+using detail::arg;
 
 [[noreturn]] inline void exit(int status) {
     raw_syscall(Syscall::Exit, arg(status));

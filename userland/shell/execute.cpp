@@ -24,7 +24,8 @@ int execute_line(Context& context, const char* line, int last_status) {
     // as its descriptor 1.
     int out = 1;
     if (command.output) {
-        nk::u32 flags = abi::O_WRONLY | abi::O_CREAT | (command.append ? abi::O_APPEND : abi::O_TRUNC);
+        nk::u32 flags =
+            abi::O_WRONLY | abi::O_CREAT | (command.append ? abi::O_APPEND : abi::O_TRUNC);
         auto fd = sys::open(command.output, flags);
         if (fd.is_error())
             return report("shell", command.output, fd.error());

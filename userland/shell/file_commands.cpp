@@ -36,8 +36,8 @@ const char* base_name(const char* path) {
 bool join_path(const char* directory, const char* name, char* out) {
     usize length = nk::string_length(directory);
     bool slash = length > 0 && directory[length - 1] == '/';
-    int needed = nk::format_to_buffer(out, abi::MAX_PATH, "%s%s%s", directory, slash ? "" : "/",
-                                      name);
+    int needed =
+        nk::format_to_buffer(out, abi::MAX_PATH, "%s%s%s", directory, slash ? "" : "/", name);
     return usize(needed) < abi::MAX_PATH;
 }
 
@@ -73,8 +73,8 @@ void print_entry(int out, bool long_format, abi::FileType type, nk::u64 size, co
                  usize length) {
     const char* suffix = type == abi::FileType::Directory ? "/" : "";
     if (long_format)
-        dprintf(out, "%c %10llu %.*s%s\n", type_letter(type), (unsigned long long)size,
-                int(length), name, suffix);
+        dprintf(out, "%c %10llu %.*s%s\n", type_letter(type), (unsigned long long)size, int(length),
+                name, suffix);
     else
         dprintf(out, "%.*s%s\n", int(length), name, suffix);
 }
@@ -91,8 +91,8 @@ nk::Result<abi::DirEntry*> read_sorted(int fd, usize& count) {
     for (;;) {
         if (count == capacity) {
             usize new_capacity = capacity ? capacity * 2 : 32;
-            auto* grown = static_cast<abi::DirEntry*>(
-                realloc(entries, new_capacity * sizeof(abi::DirEntry)));
+            auto* grown =
+                static_cast<abi::DirEntry*>(realloc(entries, new_capacity * sizeof(abi::DirEntry)));
             if (!grown) {
                 free(entries);
                 return nk::Error::NoMemory;
@@ -214,8 +214,8 @@ int cat(Context& context, int argc, const char* const* argv) {
         user::CopySide side = user::CopySide::Read;
         auto copied = user::copy_fd(fd.value(), context.out, &side);
         if (copied.is_error())
-            status = report("cat", side == user::CopySide::Read ? argv[i] : "write",
-                            copied.error());
+            status =
+                report("cat", side == user::CopySide::Read ? argv[i] : "write", copied.error());
         (void)sys::close(fd.value());
     }
     return status;

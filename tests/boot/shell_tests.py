@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Boot tests that drive the nk> shell over the serial console, as a person would.
+
+usage: shell_tests.py BUILD_DIR CASE      (shell_tests.py --list prints the cases)
+"""
+import random
+import re
+import sys
+
+import nkboot
+
+CASES = {}
+
+
+def case(function):
+    CASES[function.__name__] = function
+    return function
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(condition, message, shell=None):
+    if not condition:
+        tail = ("\n--- serial ---\n" + shell.output[-6000:]) if shell else ""
+        raise Failure(message + tail)
+
+
+def expect_equal(actual, expected, what, shell):
+    expect(actual == expected, "%s: expected %r, got %r" % (what, expected, actual), shell)
+
+
+def expect_match(pattern, text, what, shell):
+    match = re.search(pattern, text, re.MULTILINE)
+    expect(match is not None, "%s: /%s/ not in %r" % (what, pattern, text), shell)
+    return match
+
+
+def memory_figures(shell):
+    text = shell.run("mem")
+    frames = expect_match(r"^frames: \d+ total \(\d+ KiB\), (\d+) free, (\d+) used$", text, "mem", shell)
+    heap = expect_match(r"^heap: (\d+) live allocations, (\d+) bytes requested", text, "mem", shell)
+    procs = expect_match(r"processes: (\d+) live", text, "mem", shell)
+    return {"free_frames": int(frames.group(1)), "heap_live": int(heap.group(1)),
+            "heap_bytes": int(heap.group(2)), "processes": int(procs.group(1))}
+
+
+@case
+def files(build_dir):
+    """File commands on the RAM file system, their errors, and redirection."""
+    with nkboot.ShellSession(build_dir) as shell:
+        expect_equal(shell.run("echo hello   world"), "hello world\n", "echo", shell)
+        expect_equal(shell.run("write /notes.txt first line"), "", "write", shell)
+        expect_equal(shell.run("cat /notes.txt"), "first line\n", "cat", shell)
+        expect_equal(shell.run("echo second >> /notes.txt"), "", "append", shell)
+        expect_equal(shell.run("cat /notes.txt"), "first line\nsecond\n", "cat after >>", shell)
+        expect_equal(shell.run("echo 'quoted  text' \"and $?\" > /q.txt"), "", "redirect", shell)
+        expect_equal(shell.run("cat /q.txt"), "quoted  text and 0\n", "quoting", shell)
+        expect_equal(shell.run("mkdir /docs /docs/deep"), "", "mkdir", shell)
+        expect_equal(shell.run("cp /notes.txt /docs/copy.txt"), "", "cp", shell)
+        expect_equal(shell.run("mv /docs/copy.txt /docs/deep/moved.txt"), "", "mv", shell)
+        listing = shell.run("ls -l /docs/deep")
+        expect_match(r"moved\.txt", listing, "ls -l", shell)
+        expect_match(r"\b18\b", listing, "ls -l shows the size", shell)
+        expect_equal(shell.run("cd /docs/deep"), "", "cd", shell)
+        expect_equal(shell.run("pwd"), "/docs/deep\n", "pwd", shell)
+        expect_equal(shell.run("cat moved.txt"), "first line\nsecond\n", "relative path", shell)
+        expect_equal(shell.run("cat ../../notes.txt"), "first line\nsecond\n", "..", shell)
+        expect_match(r"^  Size: 18 bytes$", shell.run("stat /notes.txt"), "stat", shell)
+        expect_equal(shell.run("cd /"), "", "cd /", shell)
+
+        # Errors, in words, with a failing status.
+        expect_equal(shell.run("cat /nope"), "cat: /nope: No such file or directory\n", "ENOENT", shell)
+        expect_equal(shell.run("echo $?"), "1\n", "status after failure", shell)
+        expect_match(r"Directory not empty", shell.run("rmdir /docs"), "ENOTEMPTY", shell)
+        expect_match(r"File exists", shell.run("mkdir /docs"), "EEXIST", shell)
+        expect_match(r"Not a directory", shell.run("ls /notes.txt/x"), "ENOTDIR", shell)
+        expect_match(r"Is a directory", shell.run("cat /docs"), "EISDIR", shell)
+        expect_match(r"^usage: ", shell.run("cp /notes.txt"), "usage line", shell)
+        expect_equal(shell.run("echo $?"), "2\n", "status after usage", shell)
+        expect_equal(shell.run("frobnicate"), "shell: unknown command: frobnicate\n", "unknown", shell)
+        expect_equal(shell.run("echo $?"), "127\n", "status after unknown", shell)
+        expect_match(r"unterminated|quote", shell.run("echo 'open"), "unterminated quote", shell)
+
+        expect_equal(shell.run("rm /docs/deep/moved.txt /notes.txt /q.txt"), "", "rm", shell)
+        expect_equal(shell.run("rmdir /docs/deep /docs"), "", "rmdir", shell)
+        expect(shell.run("ls /").find("docs") < 0, "docs still listed", shell)
+        expect("PANIC" not in shell.output, "kernel panic", shell)
+
+
+@case
+def programs(build_dir):
+    """Running programs: arguments, a NULL dereference kills only that program, and 1000
+    spawn/exit cycles leave the memory figures where they started."""
+    with nkboot.ShellSession(build_dir) as shell:
+        out = shell.run("hello one 'two words'")
+        expect_match(r'^argv\[1\] = "one"$', out, "argv[1]", shell)
+        expect_match(r'^argv\[2\] = "two words"$', out, "argv[2]", shell)
+        out = shell.run("fault")
+        expect_match(r"killed: page fault at 0x0 ", out, "kernel report", shell)
+        expect_match(r"^shell: /bin/fault killed \(page fault\)$", out, "shell report", shell)
+        expect_equal(shell.run("echo $?"), "142\n", "fault status", shell)
+        expect_equal(shell.run("echo still here"), "still here\n", "shell survived", shell)
+        expect_equal(shell.run("/bin/false"), "", "false", shell)
+        expect_equal(shell.run("echo $?"), "1\n", "false status", shell)
+        expect_match(r"No such file", shell.run("/bin/nothing"), "missing program", shell)
+
+        # Warm up once (first-use allocations such as page tables of the heap), then measure.
+        shell.run("spawntest 10", timeout=60)
+        before = memory_figures(shell)
+        out = shell.run("spawntest 1000", timeout=600)
+        expect_match(r"^spawntest: 1000 spawned, 1000 exited 0$", out, "spawntest", shell)
+        after = memory_figures(shell)
+        print("memory before %s, after 1000 spawn/exit: %s" % (before, after))
+        expect_equal(after, before, "memory after 1000 spawn/exit cycles", shell)
+        expect("PANIC" not in shell.output, "kernel panic", shell)
+
+
+@case
+def reports(build_dir):
+    """ps, mem, dmesg, uptime, lspci, irqs, bench and the syscall benchmark."""
+    with nkboot.ShellSession(build_dir) as shell:
+        ps = shell.run("ps")
+        expect_match(r"^\s+1\s+0\s+\S+.*/bin/init$", ps, "ps shows init", shell)
+        expect_match(r"/bin/shell$", ps, "ps shows the shell", shell)
+        memory_figures(shell)
+        expect_match(r"Nooks research kernel \(x86_64\) booting", shell.run("dmesg"), "dmesg", shell)
+        expect_match(r"^up \d+:\d\d:\d\d\.\d{3}", shell.run("uptime"), "uptime", shell)
+        lspci = shell.run("lspci")
+        expect_match(r"8086:100e Ethernet controller", lspci, "lspci e1000", shell)
+        expect_match(r"8086:7010 IDE", lspci, "lspci IDE", shell)
+        irqs = shell.run("irqs")
+        expect_match(r"^\s+0\s+1\s+\d+", irqs, "timer line", shell)
+        bench = shell.run("bench", timeout=120)
+        switch = expect_match(r"context switch, kernel thread to kernel thread: (\d+) cycles", bench,
+                              "bench", shell)
+        sysbench = shell.run("sysbench", timeout=300)
+        call = expect_match(r"(\d+) cycles per call", sysbench, "sysbench", shell)
+        print("context switch %s cycles; syscall round trip %s cycles" % (
+            switch.group(1), call.group(1)))
+        print(bench.strip())
+        print(sysbench.strip())
+
+
+@case
+def line_editing(build_dir):
+    """Backspace, Ctrl-C, history and arrows as a terminal sends them."""
+    with nkboot.ShellSession(build_dir) as shell:
+        expect_equal(shell.run("echo helxx\x7f\x7flo"), "hello\n", "backspace", shell)
+        shell.send("echo abandoned\x03")
+        shell.wait_for(re.escape("^C"), 10)
+        shell.wait_for(re.escape(nkboot.ShellSession.PROMPT), 10)
+        expect_equal(shell.run("echo kept"), "kept\n", "after Ctrl-C", shell)
+        # Up arrow recalls the last line.
+        shell.send("\x1b[A\r")
+        chunk = shell.wait_for(re.escape(nkboot.ShellSession.PROMPT), 10)
+        expect_match(r"^kept$", chunk, "history", shell)
+        # Left arrow, insert.
+        expect_equal(shell.run("echo ac\x1b[Db"), "abc\n", "cursor movement", shell)
+
+
+@case
+def garbage_input(build_dir):
+    """Random bytes, control characters and broken escape sequences at the prompt: the shell and
+    the kernel keep working."""
+    rng = random.Random(1234)
+    with nkboot.ShellSession(build_dir) as shell:
+        for _ in range(20):
+            noise = bytes(rng.randrange(1, 256) for _ in range(rng.randrange(1, 80)))
+            noise = noise.replace(b"\r", b"").replace(b"\n", b"").replace(b"\x03", b"")
+            shell.send(noise + b"\x03")
+            shell.wait_for(re.escape(nkboot.ShellSession.PROMPT), 20)
+        shell.send(b"\x1b[\x1b[99;99\x1bO" + b"x" * 600 + b"\x03")
+        shell.wait_for(re.escape(nkboot.ShellSession.PROMPT), 20)
+        expect_equal(shell.run("echo alive"), "alive\n", "shell after garbage", shell)
+        expect("PANIC" not in shell.output, "kernel panic", shell)
+
+
+@case
+def ktest_from_shell(build_dir):
+    with nkboot.ShellSession(build_dir) as shell:
+        out = shell.run("ktest vfs_", timeout=120)
+        expect_match(r"^\d+ passed, 0 failed$", out, "ktest summary", shell)
+        expect_equal(shell.run("echo $?"), "0\n", "ktest status", shell)
+
+
+@case
+def poweroff(build_dir):
+    """`poweroff` ends QEMU cleanly with status 0."""
+    shell = nkboot.ShellSession(build_dir)
+    try:
+        shell.send("poweroff\r")
+        status = shell.close(timeout=20)
+        expect_equal(status, 0, "QEMU exit status", shell)
+    finally:
+        shell.kill()
+
+
+def main():
+    if len(sys.argv) == 2 and sys.argv[1] == "--list":
+        print("\n".join(CASES))
+        return 0
+    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        CASES[sys.argv[2]](sys.argv[1])
+    except (Failure, TimeoutError) as failure:
+        print("FAILED: %s" % failure)
+        return 1
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
