@@ -255,6 +255,26 @@ Stats stats() {
     return g_stats;
 }
 
+nk::usize format_memory(char* buffer, nk::usize size) {
+    x86::InterruptGuard guard;
+    nk::usize used = 0;
+    for (auto& process : g_processes) {
+        if (used >= size)
+            break;
+        nk::u64 pages = process.space ? process.space->mapped_pages() : 0;
+        nk::u64 tables = process.space ? process.space->table_pages() : 0;
+        int written = snprintf(buffer + used, size - used,
+                               "process %d %s: %llu pages mapped (%llu KiB), %llu page-table pages, "
+                               "%d open files\n",
+                               process.pid, process.name, (unsigned long long)pages,
+                               (unsigned long long)(pages * 4), (unsigned long long)tables,
+                               process.files ? process.files->open_count() : 0);
+        if (written > 0)
+            used = nk::min(used + nk::usize(written), size);
+    }
+    return used;
+}
+
 nk::usize format_list(char* buffer, nk::usize size) {
     x86::InterruptGuard guard;
     nk::usize used = 0;

@@ -47,5 +47,7 @@ struct Stats {
 Stats stats();
 // `ps` text.
 nk::usize format_list(char* buffer, nk::usize size);
+// Per-process memory lines for `mem`.
+nk::usize format_memory(char* buffer, nk::usize size);
 
 } // namespace kernel::processes

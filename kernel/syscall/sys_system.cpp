@@ -109,6 +109,7 @@ Result<nk::i64> sys_info(const Frame& frame) {
     case abi::InfoKind::Memory:
         memory_report(report);
         size = report.length();
+        size += processes::format_memory(text + size, REPORT_SIZE - size);
         break;
     case abi::InfoKind::Log:
         size = console::read_log(text, nk::min(length, REPORT_SIZE));
