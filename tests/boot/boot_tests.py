@@ -9,16 +9,8 @@ import sys
 
 import nkboot
 
-CASES = {}
-
-
-def case(function):
-    CASES[function.__name__] = function
-    return function
-
-
-class Failure(Exception):
-    pass
+case = nkboot.Cases()
+Failure = nkboot.Failure
 
 
 def expect(condition, message, result):
@@ -164,21 +156,5 @@ def bochs_ktest(build_dir):
     expect(int(match.group(2)) == 0 and int(match.group(1)) >= 10, "self tests failed", result)
 
 
-def main():
-    if len(sys.argv) == 2 and sys.argv[1] == "--list":
-        print("\n".join(CASES))
-        return 0
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        print(__doc__, file=sys.stderr)
-        return 2
-    try:
-        CASES[sys.argv[2]](sys.argv[1])
-    except Failure as failure:
-        print("FAILED: %s" % failure)
-        return 1
-    print("ok")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(case.main(__doc__))

@@ -6,8 +6,40 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
+
+
+class Failure(Exception):
+    """A test expectation that did not hold."""
+
+
+class Cases:
+    """A registry of test cases (functions taking the build directory) and the command-line
+    runner every test script shares: `SCRIPT BUILD_DIR CASE` or `SCRIPT --list`."""
+
+    def __init__(self):
+        self.functions = {}
+
+    def __call__(self, function):
+        self.functions[function.__name__] = function
+        return function
+
+    def main(self, usage):
+        if len(sys.argv) == 2 and sys.argv[1] == "--list":
+            print("\n".join(self.functions))
+            return 0
+        if len(sys.argv) != 3 or sys.argv[2] not in self.functions:
+            print(usage, file=sys.stderr)
+            return 2
+        try:
+            self.functions[sys.argv[2]](sys.argv[1])
+        except (Failure, TimeoutError) as failure:
+            print("FAILED: %s" % failure)
+            return 1
+        print("ok")
+        return 0
 
 # isa-debug-exit: QEMU exits with (value << 1) | 1 (arch/x86/machine.h).
 EXIT_SUCCESS = 33

@@ -9,16 +9,8 @@ import sys
 
 import nkboot
 
-CASES = {}
-
-
-def case(function):
-    CASES[function.__name__] = function
-    return function
-
-
-class Failure(Exception):
-    pass
+case = nkboot.Cases()
+Failure = nkboot.Failure
 
 
 def expect(condition, message, shell=None):
@@ -197,21 +189,5 @@ def poweroff(build_dir):
         shell.kill()
 
 
-def main():
-    if len(sys.argv) == 2 and sys.argv[1] == "--list":
-        print("\n".join(CASES))
-        return 0
-    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
-        print(__doc__, file=sys.stderr)
-        return 2
-    try:
-        CASES[sys.argv[2]](sys.argv[1])
-    except (Failure, TimeoutError) as failure:
-        print("FAILED: %s" % failure)
-        return 1
-    print("ok")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(case.main(__doc__))
