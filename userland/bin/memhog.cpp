@@ -36,14 +36,8 @@ int main(int argc, char** argv) {
         if (mapped % 16384 == 0)
             printf("memhog: %llu MiB so far\n", (unsigned long long)(mapped / 256));
     }
-    if (hit_limit)
-        printf("memhog: mapped %llu pages (%llu KiB), the limit asked for\n",
-               (unsigned long long)mapped, (unsigned long long)(mapped * 4));
-    else
-        printf("memhog: mapped %llu pages (%llu KiB) before MapPages failed: %s\n",
-               (unsigned long long)mapped, (unsigned long long)(mapped * 4),
-               nk::error_string(stopped_by));
-
+    // Give everything back before reporting: with memory exhausted the kernel may not even
+    // manage to print.
     nk::u64 unmapped = 0;
     nk::u64 failed = 0;
     while (newest) {
@@ -54,6 +48,14 @@ int main(int argc, char** argv) {
             ++failed;
         newest = next;
     }
+
+    if (hit_limit)
+        printf("memhog: mapped %llu pages (%llu KiB), the limit asked for\n",
+               (unsigned long long)mapped, (unsigned long long)(mapped * 4));
+    else
+        printf("memhog: mapped %llu pages (%llu KiB) before MapPages failed: %s\n",
+               (unsigned long long)mapped, (unsigned long long)(mapped * 4),
+               nk::error_string(stopped_by));
     printf("memhog: unmapped %llu pages", (unsigned long long)unmapped);
     if (failed)
         printf(", %llu failed to unmap", (unsigned long long)failed);

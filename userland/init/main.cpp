@@ -77,8 +77,8 @@ nk::Result<int> wait_for(int shell_pid) {
 }
 
 void report_end(int status) {
-    if (const char* fault = user::fault_name(status))
-        printf("init: %s killed (%s), status %d; starting a new one\n", SHELL, fault, status);
+    if (const char* reason = user::kill_reason(status))
+        printf("init: %s killed (%s), status %d; starting a new one\n", SHELL, reason, status);
     else
         printf("init: %s exited with status %d; starting a new one\n", SHELL, status);
 }

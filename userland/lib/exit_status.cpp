@@ -33,7 +33,11 @@ constexpr const char* exception_names[] = {
 
 } // namespace
 
-const char* fault_name(int status) {
+const char* kill_reason(int status) {
+    // 137 is also 128 + vector 9, but that exception (coprocessor segment overrun) cannot occur
+    // in long mode.
+    if (status == nk::abi::EXIT_STATUS_KILLED)
+        return "Kill system call";
     int vector = status - nk::abi::EXIT_STATUS_FAULT_BASE;
     if (vector < 0 || vector >= int(sizeof(exception_names) / sizeof(exception_names[0])))
         return nullptr;

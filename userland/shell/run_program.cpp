@@ -42,8 +42,8 @@ int run_program(const char* const* argv, nk::usize argc, int out) {
     int status = 0;
     if (auto waited = sys::wait(pid.value(), status); waited.is_error())
         return report("shell", "wait", waited.error());
-    if (const char* fault = user::fault_name(status))
-        dprintf(2, "shell: %s killed (%s)\n", path, fault);
+    if (const char* reason = user::kill_reason(status))
+        dprintf(2, "shell: %s killed (%s)\n", path, reason);
     return status;
 }
 
