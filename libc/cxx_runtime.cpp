@@ -1,7 +1,8 @@
-// The pieces of the C++ ABI runtime that g++ output refers to, for the freestanding kernel.
-// Kernel only.
+// The pieces of the C++ ABI runtime that g++ output refers to, for the freestanding kernel and
+// the ring-3 programs alike. Each provides the allocation hooks: the kernel on kmalloc/kfree,
+// userland on its malloc/free.
 //
-// There are no exceptions, so operator new cannot throw: it returns nullptr when kmalloc fails.
+// There are no exceptions, so operator new cannot throw: it returns nullptr when the hook fails.
 // g++ assumes a non-throwing failure is impossible and constructs into the result unchecked
 // unless the kernel is built with -fcheck-new; without that flag, allocate fallible objects with
 // kmalloc and placement new.
@@ -9,9 +10,9 @@
 
 extern "C" {
 
-// Provided by the kernel.
-void* kmalloc(size_t size);
-void kfree(void* pointer);
+// Provided by whoever links this file.
+void* nk_allocate(size_t size);
+void nk_deallocate(void* pointer);
 [[noreturn]] void nk_panic(const char* message);
 
 // Reached only through a vtable slot of an abstract class, i.e. a call made during construction
@@ -31,26 +32,26 @@ void* __dso_handle = nullptr;
 } // extern "C"
 
 void* operator new(size_t size) {
-    return kmalloc(size);
+    return nk_allocate(size);
 }
 void* operator new[](size_t size) {
-    return kmalloc(size);
+    return nk_allocate(size);
 }
 
 void operator delete(void* pointer) noexcept {
     if (pointer)
-        kfree(pointer);
+        nk_deallocate(pointer);
 }
 void operator delete[](void* pointer) noexcept {
     if (pointer)
-        kfree(pointer);
+        nk_deallocate(pointer);
 }
 // The size is not needed: the heap knows every block's size.
 void operator delete(void* pointer, size_t) noexcept {
     if (pointer)
-        kfree(pointer);
+        nk_deallocate(pointer);
 }
 void operator delete[](void* pointer, size_t) noexcept {
     if (pointer)
-        kfree(pointer);
+        nk_deallocate(pointer);
 }

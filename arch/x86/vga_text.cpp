@@ -48,9 +48,10 @@ void put(char c) {
         g_column = 0;
         break;
     case '\b':
+        // Cursor left without erasing, as a serial terminal does: the shell erases by writing
+        // "\b \b" and redraws mid-line edits itself.
         if (g_column > 0)
             --g_column;
-        g_buffer[g_row * COLUMNS + g_column] = cell(' ');
         break;
     case '\t':
         g_column = (g_column + 8) & ~7u;

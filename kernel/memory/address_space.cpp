@@ -30,6 +30,7 @@ nk::Result<AddressSpace*> AddressSpace::create() {
         return nk::Error::NoMemory;
     new (space) AddressSpace(nk::move(table));
     space->m_heap_next = nk::abi::USER_HEAP_BASE;
+    space->m_page_limit = memory::frames().stats().total_frames / 2;
     return space;
 }
 
@@ -55,6 +56,9 @@ nk::ErrorOr AddressSpace::map_anonymous(nk::u64 virt, nk::u64 pages, x86::PageFl
     if (!nk::is_aligned(virt, FRAME_SIZE) || pages == 0 ||
         !inside_user_space(virt, pages * FRAME_SIZE))
         return nk::Error::Invalid;
+    if (m_mapped_pages + pages > m_page_limit ||
+        memory::frames().stats().free_frames < pages + KERNEL_RESERVE_FRAMES)
+        return nk::Error::NoMemory;
     auto* region = static_cast<Region*>(kmalloc(sizeof(Region)));
     if (!region)
         return nk::Error::NoMemory;
@@ -62,10 +66,9 @@ nk::ErrorOr AddressSpace::map_anonymous(nk::u64 virt, nk::u64 pages, x86::PageFl
     m_regions.push_back(*region);
     for (nk::u64 i = 0; i < pages; ++i) {
         auto frame = memory::kernel_frame_source().allocate_frame(); // zero-filled
-        nk::ErrorOr mapped =
-            frame.is_error() ? nk::ErrorOr(frame.error())
-                             : m_table.map(virt + i * FRAME_SIZE, frame.value(),
-                                           flags | x86::PageFlags::User);
+        nk::ErrorOr mapped = frame.is_error() ? nk::ErrorOr(frame.error())
+                                              : m_table.map(virt + i * FRAME_SIZE, frame.value(),
+                                                            flags | x86::PageFlags::User);
         if (mapped.is_error()) {
             if (frame.has_value())
                 (void)memory::frames().free(frame.value(), 0);
@@ -103,8 +106,8 @@ nk::Result<nk::u64> AddressSpace::allocate_heap_pages(unsigned order) {
         return nk::Error::Invalid;
     nk::u64 pages = 1ull << order;
     nk::u64 base = nk::align_up(m_heap_next, pages * FRAME_SIZE);
-    if (base + pages * FRAME_SIZE > nk::abi::USER_STACK_TOP - nk::abi::USER_STACK_SIZE -
-                                        64 * FRAME_SIZE)
+    if (base + pages * FRAME_SIZE >
+        nk::abi::USER_STACK_TOP - nk::abi::USER_STACK_SIZE - 64 * FRAME_SIZE)
         return nk::Error::NoMemory;
     TRY(map_anonymous(base, pages, x86::PageFlags::Write));
     m_heap_next = base + pages * FRAME_SIZE;

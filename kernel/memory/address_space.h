@@ -37,6 +37,10 @@ public:
     bool is_user_range(nk::u64 address, nk::u64 length, bool write) const;
 
     nk::u64 mapped_pages() const { return m_mapped_pages; }
+    // At most this many user pages per address space (half of managed memory), and never the
+    // last KERNEL_RESERVE_FRAMES free frames: one greedy process cannot starve the kernel.
+    nk::u64 page_limit() const { return m_page_limit; }
+    static constexpr nk::u64 KERNEL_RESERVE_FRAMES = 2048; // 8 MiB
     nk::u64 table_pages() const { return m_table.table_pages(); }
 
 private:
@@ -53,6 +57,7 @@ private:
     nk::IntrusiveList<Region, &Region::node> m_regions;
     nk::u64 m_mapped_pages = 0;
     nk::u64 m_heap_next;
+    nk::u64 m_page_limit;
 };
 
 } // namespace kernel

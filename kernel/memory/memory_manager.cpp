@@ -239,3 +239,11 @@ extern "C" void kfree(void* pointer) {
     if (memory::g_heap->free(pointer).is_error())
         panic("kfree(%p): double free or a pointer the heap never handed out", pointer);
 }
+
+// The C++ runtime's allocation hooks (libc/cxx_runtime.cpp): operator new/delete.
+extern "C" void* nk_allocate(size_t size) {
+    return kmalloc(size);
+}
+extern "C" void nk_deallocate(void* pointer) {
+    kfree(pointer);
+}

@@ -25,7 +25,9 @@ nk::IntrusiveList<Process, &Process::all_node> g_processes;
 int g_next_pid = 1;
 Stats g_stats;
 
-Process* process_of(Thread* thread) { return thread ? thread->process : nullptr; }
+Process* process_of(Thread* thread) {
+    return thread ? thread->process : nullptr;
+}
 
 void user_thread_entry(void* argument) {
     auto* process = static_cast<Process*>(argument);
@@ -61,13 +63,18 @@ void release_resources(Process* process) {
         space->~AddressSpace();
         kfree(space);
     }
+    // A big process leaves many empty slab pages (its region records): give them back.
+    x86::InterruptGuard guard;
+    memory::kernel_heap().trim();
 }
 
 } // namespace
 
 void init() {}
 
-Process* current() { return process_of(sched::current()); }
+Process* current() {
+    return process_of(sched::current());
+}
 
 Process* find(int pid) {
     x86::InterruptGuard guard;
@@ -127,7 +134,8 @@ nk::Result<Process*> spawn(const SpawnOptions& options) {
     if (!process->files)
         return fail(nk::Error::NoMemory);
     if (parent) {
-        auto inherited = process->files->inherit(*parent->files, nk::Span<const int>(options.fd_map, 3));
+        auto inherited =
+            process->files->inherit(*parent->files, nk::Span<const int>(options.fd_map, 3));
         if (inherited.is_error())
             return fail(inherited.error());
     }
@@ -232,9 +240,11 @@ void on_user_fault(const x86::InterruptFrame& frame) {
     if (frame.vector == x86::vector::PageFault) {
         nk::u64 address;
         asm volatile("mov %%cr2, %0" : "=r"(address));
-        kprintf("process %d (%s) killed: page fault at 0x%llx (%s, %s) rip 0x%llx\n",
-                process->pid, process->name, (unsigned long long)address,
-                frame.error_code & 2 ? "write" : frame.error_code & 16 ? "execute" : "read",
+        kprintf("process %d (%s) killed: page fault at 0x%llx (%s, %s) rip 0x%llx\n", process->pid,
+                process->name, (unsigned long long)address,
+                frame.error_code & 2    ? "write"
+                : frame.error_code & 16 ? "execute"
+                                        : "read",
                 frame.error_code & 1 ? "protection violation" : "not mapped",
                 (unsigned long long)frame.rip);
     } else {
@@ -263,12 +273,12 @@ nk::usize format_memory(char* buffer, nk::usize size) {
             break;
         nk::u64 pages = process.space ? process.space->mapped_pages() : 0;
         nk::u64 tables = process.space ? process.space->table_pages() : 0;
-        int written = snprintf(buffer + used, size - used,
-                               "process %d %s: %llu pages mapped (%llu KiB), %llu page-table pages, "
-                               "%d open files\n",
-                               process.pid, process.name, (unsigned long long)pages,
-                               (unsigned long long)(pages * 4), (unsigned long long)tables,
-                               process.files ? process.files->open_count() : 0);
+        int written = snprintf(
+            buffer + used, size - used,
+            "process %d %s: %llu pages mapped (%llu KiB), %llu page-table pages, "
+            "%d open files\n",
+            process.pid, process.name, (unsigned long long)pages, (unsigned long long)(pages * 4),
+            (unsigned long long)tables, process.files ? process.files->open_count() : 0);
         if (written > 0)
             used = nk::min(used + nk::usize(written), size);
     }
@@ -284,7 +294,8 @@ nk::usize format_list(char* buffer, nk::usize size) {
         if (used > size)
             used = size;
     };
-    append(snprintf(buffer, size, "  PID  PPID STATE    THREAD   PAGES   SYSCALLS  UPTIME(ms) NAME\n"));
+    append(snprintf(buffer, size,
+                    "  PID  PPID STATE    THREAD   PAGES   SYSCALLS  UPTIME(ms) NAME\n"));
     nk::u64 now = clock::nanoseconds_since_boot();
     for (auto& process : g_processes) {
         const char* state = process.state == ProcessState::Zombie ? "zombie"

@@ -3,7 +3,6 @@
 #include <kernel/fs/file.h>
 #include <kernel/fs/file_table.h>
 #include <kernel/fs/fs.h>
-#include <kernel/memory/kmalloc.h>
 #include <kernel/process/processes.h>
 #include <kernel/syscall/syscall_table.h>
 #include <kernel/syscall/user_memory.h>
@@ -19,8 +18,9 @@ using nk::Result;
 using Frame = x86::SyscallFrame;
 namespace abi = nk::abi;
 
-// Reads and writes move through a kernel bounce buffer in chunks of this size.
-constexpr nk::usize CHUNK = 4096;
+// Reads and writes move through a bounce buffer on the kernel stack, in chunks of this size:
+// no allocation, so console output still works when a process has taken all free memory.
+constexpr nk::usize CHUNK = 1024;
 
 struct PathArgument {
     char text[abi::MAX_PATH];
@@ -32,7 +32,9 @@ Result<PathArgument> path_argument(nk::u64 user_pointer) {
     return path;
 }
 
-Process& self() { return *processes::current(); }
+Process& self() {
+    return *processes::current();
+}
 
 Result<fs::RefPtr<fs::File>> file_argument(nk::u64 fd) {
     if (fd >= nk::u64(abi::MAX_FDS))
@@ -42,12 +44,10 @@ Result<fs::RefPtr<fs::File>> file_argument(nk::u64 fd) {
 
 class BounceBuffer {
 public:
-    BounceBuffer() : m_data(static_cast<nk::u8*>(kmalloc(CHUNK))) {}
-    ~BounceBuffer() { kfree(m_data); }
-    nk::u8* data() const { return m_data; }
+    nk::u8* data() { return m_data; }
 
 private:
-    nk::u8* m_data;
+    alignas(16) nk::u8 m_data[CHUNK];
 };
 
 Result<nk::i64> sys_read(const Frame& frame) {
@@ -58,8 +58,6 @@ Result<nk::i64> sys_read(const Frame& frame) {
     // bad buffer afterwards.
     TRY(user::check(destination, length, true));
     BounceBuffer bounce;
-    if (!bounce.data())
-        return Error::NoMemory;
     nk::usize total = 0;
     while (total < length) {
         nk::usize chunk = nk::min(length - total, CHUNK);
@@ -78,8 +76,6 @@ Result<nk::i64> sys_write(const Frame& frame) {
     nk::u64 source = frame.argument(1);
     nk::usize length = frame.argument(2);
     BounceBuffer bounce;
-    if (!bounce.data())
-        return Error::NoMemory;
     nk::usize total = 0;
     while (total < length) {
         nk::usize chunk = nk::min(length - total, CHUNK);
@@ -142,8 +138,6 @@ Result<nk::i64> sys_readdir(const Frame& frame) {
     if (count == 0)
         return 0;
     BounceBuffer bounce;
-    if (!bounce.data())
-        return Error::NoMemory;
     auto* entries = reinterpret_cast<abi::DirEntry*>(bounce.data());
     nk::usize got = TRY(file->read_directory(entries, count));
     TRY(user::copy_to(destination, entries, got * sizeof(abi::DirEntry)));

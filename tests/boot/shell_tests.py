@@ -106,7 +106,51 @@ def programs(build_dir):
         after = memory_figures(shell)
         print("memory before %s, after 1000 spawn/exit: %s" % (before, after))
         expect_equal(after, before, "memory after 1000 spawn/exit cycles", shell)
+
+        # A program that takes memory until it is refused: it gets a clean ENOMEM at its cap,
+        # the kernel keeps its reserve, and everything comes back when it exits.
+        out = shell.run("memhog", timeout=300)
+        expect_match(r"^memhog: mapped (\d+) pages .* before MapPages failed: Out of memory$", out,
+                     "memhog", shell)
+        after_hog = memory_figures(shell)
+        expect_equal(after_hog, before, "memory after memhog", shell)
         expect("PANIC" not in shell.output, "kernel panic", shell)
+
+
+@case
+def bad_pointers(build_dir):
+    """Every kind of system call handed bad pointers (NULL, unmapped, non-canonical, kernel
+    image, physmap, read-only text) and bad arguments gets a clean error, never a kernel fault."""
+    with nkboot.ShellSession(build_dir) as shell:
+        out = shell.run("syscheck", timeout=120)
+        match = expect_match(r"^syscheck: (\d+) passed, 0 failed$", out, "syscheck", shell)
+        expect(int(match.group(1)) >= 60, "too few checks ran", shell)
+        expect_equal(shell.run("echo $?"), "0\n", "syscheck status", shell)
+        expect("PANIC" not in shell.output, "kernel panic", shell)
+
+
+@case
+def init_restarts_shell(build_dir):
+    """`exit` ends the shell; init notices and starts a new one."""
+    with nkboot.ShellSession(build_dir) as shell:
+        out = shell.run("exit 3", timeout=30)
+        expect_match(r"shell.*(3|exit)", out, "init reports the shell's end", shell)
+        expect_equal(shell.run("echo new shell"), "new shell\n", "a new shell answers", shell)
+        ps = shell.run("ps")
+        expect_match(r"/bin/shell$", ps, "ps shows the new shell", shell)
+
+
+@case
+def reboot(build_dir):
+    """`reboot` resets the machine (QEMU runs with -no-reboot, so it exits)."""
+    shell = nkboot.ShellSession(build_dir)
+    try:
+        shell.send("reboot\r")
+        status = shell.close(timeout=20)
+        expect("system: rebooting" in shell.output, "no reboot message", shell)
+        expect_equal(status, 0, "QEMU exit status", shell)
+    finally:
+        shell.kill()
 
 
 @case

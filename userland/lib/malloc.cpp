@@ -82,4 +82,12 @@ void free(void* pointer) {
         heap_damaged("free", pointer);
 }
 
+// The C++ runtime's allocation hooks (libc/cxx_runtime.cpp): operator new/delete.
+void* nk_allocate(size_t size) {
+    return malloc(size);
+}
+void nk_deallocate(void* pointer) {
+    free(pointer);
+}
+
 } // extern "C"
