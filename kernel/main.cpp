@@ -7,10 +7,10 @@
 #include <kernel/boot/command_line.h>
 #include <kernel/boot/multiboot2.h>
 #include <kernel/console/console.h>
-#include <kernel/debug/fault_trigger.h>
-#include <kernel/debug/panic.h>
 #include <kernel/console/console_input.h>
 #include <kernel/console/ps2_keyboard.h>
+#include <kernel/debug/fault_trigger.h>
+#include <kernel/debug/panic.h>
 #include <kernel/fs/fs.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/layout.h>
@@ -103,9 +103,11 @@ void unpack_initrd() {
         const BootModule& module = g_boot_info.modules[i];
         if (strcmp(module.command_line, "initrd") != 0)
             continue;
-        auto summary = fs::extract_initrd(phys_to_virt<nk::u8>(module.start), module.end - module.start);
+        auto summary =
+            fs::extract_initrd(phys_to_virt<nk::u8>(module.start), module.end - module.start);
         if (summary.is_error()) {
-            kprintf("initrd: unusable (%s); continuing without it\n", nk::error_string(summary.error()));
+            kprintf("initrd: unusable (%s); continuing without it\n",
+                    nk::error_string(summary.error()));
             return;
         }
         kprintf("initrd: %u files, %u directories unpacked (%u bytes)\n",
@@ -116,15 +118,20 @@ void unpack_initrd() {
     kprintf("initrd: no module named \"initrd\"; / holds only /dev\n");
 }
 
+// The first process: /bin/init, or the program named by init=PATH (tests run one that way).
 void start_init() {
-    static const char* const argv[] = {"/bin/init"};
-    processes::SpawnOptions options = {"/bin/init", argv, 1, nullptr, nullptr};
+    static char path[64];
+    const char* chosen = command_line::value("init");
+    strncpy(path, chosen ? chosen : "/bin/init", sizeof path - 1);
+    const char* const argv[] = {path};
+    processes::SpawnOptions options = {path, argv, 1, nullptr, nullptr};
     auto init = processes::spawn(options);
     if (init.is_error()) {
-        kprintf("boot: cannot start /bin/init: %s; the kernel idles\n", nk::error_string(init.error()));
+        kprintf("boot: cannot start %s: %s; the kernel idles\n", path,
+                nk::error_string(init.error()));
         return;
     }
-    kprintf("boot: started /bin/init (pid %d)\n", init.value()->pid);
+    kprintf("boot: started %s (pid %d)\n", path, init.value()->pid);
 }
 
 // Runs once the scheduler is up: self tests, deliberate faults, then the first user process.

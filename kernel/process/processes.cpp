@@ -1,10 +1,12 @@
 #include <arch/x86/context.h>
 #include <arch/x86/idt.h>
 #include <arch/x86/interrupt_state.h>
+#include <arch/x86/machine.h>
 #include <arch/x86/mmu.h>
 #include <kernel/console/console.h>
 #include <kernel/debug/panic.h>
 #include <kernel/fs/file_table.h>
+#include <kernel/fs/fs.h>
 #include <kernel/memory/address_space.h>
 #include <kernel/memory/kmalloc.h>
 #include <kernel/memory/memory_manager.h>
@@ -138,6 +140,16 @@ nk::Result<Process*> spawn(const SpawnOptions& options) {
             process->files->inherit(*parent->files, nk::Span<const int>(options.fd_map, 3));
         if (inherited.is_error())
             return fail(inherited.error());
+    } else {
+        // The first process starts with the console as descriptors 0, 1 and 2.
+        for (int fd = 0; fd < 3; ++fd) {
+            auto console = fs::vfs().open("/", "/dev/console", nk::abi::O_RDWR);
+            if (console.is_error())
+                return fail(console.error());
+            auto installed = process->files->install(console.value());
+            if (installed.is_error())
+                return fail(installed.error());
+        }
     }
 
     auto thread = sched::create_thread(process->name, user_thread_entry, process);
@@ -182,6 +194,12 @@ void exit_current(int status) {
     if (process->parent) {
         process->parent->child_exited.wake_all();
     } else {
+        if (process->pid == 1) {
+            // Nothing is left to run user programs. /bin/init never exits; a test program given
+            // as init= does, and powering off hands its verdict to whoever started the machine.
+            kprintf("init (%s) exited with status %d; powering off\n", process->name, status);
+            x86::machine::power_off();
+        }
         free_process(process);
     }
     sched::exit_current();

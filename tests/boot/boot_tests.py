@@ -156,5 +156,30 @@ def bochs_ktest(build_dir):
     expect(int(match.group(2)) == 0 and int(match.group(1)) >= 10, "self tests failed", result)
 
 
+@case
+def bochs_user_mode(build_dir):
+    """A user program in Bochs, where SMEP, SMAP and PCID are on: syscheck's bad pointers all
+    get EFAULT (the kernel's user copies open SMAP windows correctly, and nothing else touches
+    user memory), then init's exit powers off."""
+    result = nkboot.boot_bochs(build_dir, "init=/bin/syscheck", timeout=180,
+                               until=r"^init \(/bin/syscheck\) exited")
+    expect(not result.timed_out, "Bochs timed out", result)
+    expect_line(r"^cpu: enabled nx wp pge smep smap pcid$", result)
+    match = expect_line(r"^syscheck: (\d+) passed, 0 failed$", result)
+    expect(int(match.group(1)) >= 60, "too few checks ran", result)
+    expect_line(r"^init \(/bin/syscheck\) exited with status 0; powering off$", result)
+    expect("PANIC" not in result.output, "unexpected panic", result)
+
+
+@case
+def init_option(build_dir):
+    """init=PATH runs that program as process 1 with the console as its descriptors."""
+    result = nkboot.boot_qemu(build_dir, "init=/bin/hello", timeout=60)
+    expect(not result.timed_out, "timed out", result)
+    expect_line(r"^Hello from user space! I am pid 1\.$", result)
+    expect_line(r"^init \(/bin/hello\) exited with status 0; powering off$", result)
+    expect(result.status == nkboot.EXIT_POWEROFF, "expected a clean power-off", result)
+
+
 if __name__ == "__main__":
     sys.exit(case.main(__doc__))
