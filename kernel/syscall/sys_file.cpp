@@ -13,11 +13,6 @@ namespace kernel::syscalls {
 
 namespace {
 
-using nk::Error;
-using nk::Result;
-using Frame = x86::SyscallFrame;
-namespace abi = nk::abi;
-
 // Reads and writes move through a bounce buffer on the kernel stack, in chunks of this size:
 // no allocation, so console output still works when a process has taken all free memory.
 constexpr nk::usize CHUNK = 1024;

@@ -12,11 +12,6 @@ namespace kernel::syscalls {
 
 namespace {
 
-using nk::Error;
-using nk::Result;
-using Frame = x86::SyscallFrame;
-namespace abi = nk::abi;
-
 Result<nk::i64> sys_exit(const Frame& frame) { processes::exit_current(int(frame.argument(0))); }
 
 // Kernel copies of a spawn request's strings, freed on every path out.

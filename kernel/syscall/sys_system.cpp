@@ -23,11 +23,6 @@ namespace kernel::syscalls {
 
 namespace {
 
-using nk::Error;
-using nk::Result;
-using Frame = x86::SyscallFrame;
-namespace abi = nk::abi;
-
 constexpr nk::usize REPORT_SIZE = 16 * 1024;
 
 // A bounded text buffer that keeps appending safely when full.

@@ -8,9 +8,15 @@
 
 namespace kernel::syscalls {
 
+// The names every sys_*.cpp file uses.
+using nk::Error;
+using nk::Result;
+using Frame = x86::SyscallFrame;
+namespace abi = nk::abi;
+
 // A handler gets the six raw argument registers and returns a value or an error; the dispatcher
 // turns errors into -errno.
-using Handler = nk::Result<nk::i64> (*)(const x86::SyscallFrame& frame);
+using Handler = Result<nk::i64> (*)(const Frame& frame);
 
 void init();
 
