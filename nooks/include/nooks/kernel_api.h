@@ -1,0 +1,39 @@
+/* The kernel services an extension may call: a plain, Linux-driver-like interface. In native
+ * mode each import is bound to the kernel function itself; in isolated mode to a generated
+ * wrapper that checks every argument (pointers inside the caller's domain, lengths bounded,
+ * handles owned by the caller) and records what the extension obtains in the object tracker. */
+#pragma once
+
+#include <nooks/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Memory. Allocations come from the extension's own heap (in its domain when isolated) and are
+ * released automatically if the extension crashes or is unloaded. */
+void* nk_malloc(size_t size);
+void* nk_zalloc(size_t size);
+void nk_free(void* pointer);
+
+/* Logging to the kernel log, prefixed with the extension's name. */
+void nk_log(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Time. */
+uint64_t nk_uptime_ns(void);
+void nk_sleep_ms(uint64_t milliseconds);
+
+/* Interrupts: handler returns nonzero when its device raised the interrupt. */
+typedef int (*nk_irq_handler)(void* context);
+nk_status nk_request_irq(unsigned line, nk_irq_handler handler, void* context, nk_irq_handle* out);
+void nk_free_irq(nk_irq_handle handle);
+
+/* Timers: callback runs in interrupt context. */
+typedef void (*nk_timer_callback)(void* context);
+nk_status nk_timer_start(uint64_t milliseconds, int periodic, nk_timer_callback callback,
+                         void* context, nk_timer_handle* out);
+void nk_timer_cancel(nk_timer_handle handle);
+
+#ifdef __cplusplus
+}
+#endif

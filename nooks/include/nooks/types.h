@@ -1,0 +1,36 @@
+/* Basic types of the extension ABI. Extensions include only headers from nooks/include: the
+ * build compiles them with no other include path, so kernel internals are out of reach. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Results of kernel services: 0 or a positive value on success, -errno on failure (the values of
+ * the kernel's nk::Error, which are POSIX errno numbers). */
+typedef long nk_status;
+
+#define NK_EPERM 1
+#define NK_ENOENT 2
+#define NK_EIO 5
+#define NK_ENOMEM 12
+#define NK_EFAULT 14
+#define NK_EBUSY 16
+#define NK_ENODEV 19
+#define NK_EINVAL 22
+#define NK_ENOSPC 28
+#define NK_ENOSYS 38
+#define NK_ETIMEDOUT 110
+#define NK_ECANCELED 125
+
+/* Opaque handles the kernel hands out; an extension can only pass them back. */
+typedef struct nk_irq_object* nk_irq_handle;
+typedef struct nk_timer_object* nk_timer_handle;
+typedef struct nk_pci_object* nk_pci_device;
+
+#ifdef __cplusplus
+}
+#endif
