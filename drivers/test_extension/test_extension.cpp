@@ -6,7 +6,9 @@
 
 namespace {
 
-long echo(long value) { return value + 1; }
+long echo(long value) {
+    return value + 1;
+}
 
 long fill(unsigned char* buffer, size_t length, unsigned char value) {
     long sum = 0;
@@ -34,7 +36,9 @@ nk_status test_init() {
     return 0;
 }
 
-void test_exit() { nk_log("test extension: unloading\n"); }
+void test_exit() {
+    nk_log("test extension: unloading\n");
+}
 
 } // namespace
 

@@ -71,7 +71,7 @@ KTEST(paging_map_write_unmap_live) {
     auto frame = memory::frames().allocate(0);
     KREQUIRE(frame.has_value());
     // An address in the (so far unused) module region.
-    constexpr nk::u64 test_address = MODULE_REGION_BASE + 0x10000000;
+    constexpr nk::u64 test_address = MODULE_REGION_BASE + 0x1000000;
     nk::u64 tables_before = table.table_pages();
     KREQUIRE(table.map(test_address, frame.value(), PageFlags::Write).has_value());
     auto* through_mapping = reinterpret_cast<volatile nk::u64*>(test_address);
@@ -91,7 +91,7 @@ KTEST(paging_read_only_remap_and_protect) {
     auto& table = memory::kernel_page_table();
     auto frame = memory::frames().allocate(0);
     KREQUIRE(frame.has_value());
-    constexpr nk::u64 test_address = MODULE_REGION_BASE + 0x10200000;
+    constexpr nk::u64 test_address = MODULE_REGION_BASE + 0x1200000;
     KREQUIRE(table.map(test_address, frame.value(), PageFlags::None).has_value());
     auto translation = table.translate(test_address);
     KEXPECT(translation.has_value() && !x86::has_flag(translation.value().flags, PageFlags::Write));
@@ -108,5 +108,5 @@ KTEST(paging_is_kernel_readable) {
     KEXPECT(memory::is_kernel_readable(reinterpret_cast<nk::u64>(&g_variable), 8));
     KEXPECT(!memory::is_kernel_readable(0, 8));
     KEXPECT(!memory::is_kernel_readable(0x0000800000000000ull, 8)); // non-canonical
-    KEXPECT(!memory::is_kernel_readable(MODULE_REGION_BASE + 0x30000000, 8));
+    KEXPECT(!memory::is_kernel_readable(MODULE_REGION_BASE + 0x3000000, 8));
 }
