@@ -1,0 +1,147 @@
+// The extension API as plain kernel functions: what a natively loaded extension calls directly
+// (the Nooks baseline: no isolation, no checks, no tracking).
+#include <kernel/interrupts/irq.h>
+#include <kernel/memory/kmalloc.h>
+#include <kernel/sched/scheduler.h>
+#include <kernel/time/clock.h>
+#include <kernel/time/timer.h>
+#include <nooks/kernel_api.h>
+#include <nooks/kernel_exports.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+namespace {
+
+// An IRQ registration: the extension's handler and context behind the kernel's handler type.
+struct IrqRegistration {
+    unsigned line;
+    nk_irq_handler handler;
+    void* context;
+};
+
+bool irq_trampoline(void* registration) {
+    auto* irq = static_cast<IrqRegistration*>(registration);
+    return irq->handler(irq->context) != 0;
+}
+
+struct TimerRegistration {
+    kernel::Timer timer;
+    nk_timer_callback callback;
+    void* context;
+};
+
+void timer_trampoline(void* registration) {
+    auto* timer = static_cast<TimerRegistration*>(registration);
+    timer->callback(timer->context);
+}
+
+} // namespace
+
+extern "C" {
+
+void* nk_malloc(size_t size) {
+    return kmalloc(size);
+}
+void* nk_zalloc(size_t size) {
+    return kzalloc(size);
+}
+void nk_free(void* pointer) {
+    kfree(pointer);
+}
+
+void nk_log(const char* format, ...) {
+    char line[256];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    kprintf("%s", line);
+}
+
+uint64_t nk_uptime_ns(void) {
+    return kernel::clock::nanoseconds_since_boot();
+}
+void nk_sleep_ms(uint64_t milliseconds) {
+    kernel::sched::sleep_ms(milliseconds);
+}
+
+nk_status nk_request_irq(unsigned line, nk_irq_handler handler, void* context, nk_irq_handle* out) {
+    if (!handler || !out)
+        return -NK_EINVAL;
+    auto* registration = static_cast<IrqRegistration*>(kmalloc(sizeof(IrqRegistration)));
+    if (!registration)
+        return -NK_ENOMEM;
+    *registration = {line, handler, context};
+    auto result = kernel::irq::register_handler(line, irq_trampoline, registration);
+    if (result.is_error()) {
+        kfree(registration);
+        return -long(result.error());
+    }
+    *out = reinterpret_cast<nk_irq_handle>(registration);
+    return 0;
+}
+
+void nk_free_irq(nk_irq_handle handle) {
+    auto* registration = reinterpret_cast<IrqRegistration*>(handle);
+    if (!registration)
+        return;
+    (void)kernel::irq::unregister_handler(registration->line, irq_trampoline, registration);
+    kfree(registration);
+}
+
+nk_status nk_timer_start(uint64_t milliseconds, int periodic, nk_timer_callback callback,
+                         void* context, nk_timer_handle* out) {
+    if (!callback || !out)
+        return -NK_EINVAL;
+    auto* registration = static_cast<TimerRegistration*>(kmalloc(sizeof(TimerRegistration)));
+    if (!registration)
+        return -NK_ENOMEM;
+    new (registration) TimerRegistration{{}, callback, context};
+    if (periodic)
+        registration->timer.start_periodic(milliseconds, timer_trampoline, registration);
+    else
+        registration->timer.start_once(milliseconds, timer_trampoline, registration);
+    *out = reinterpret_cast<nk_timer_handle>(registration);
+    return 0;
+}
+
+void nk_timer_cancel(nk_timer_handle handle) {
+    auto* registration = reinterpret_cast<TimerRegistration*>(handle);
+    if (!registration)
+        return;
+    registration->~TimerRegistration(); // cancels
+    kfree(registration);
+}
+
+} // extern "C"
+
+namespace nooks {
+
+namespace {
+
+#define EXPORT(function)                                                                           \
+    { #function, reinterpret_cast < nk::u64>(&function) }
+const KernelExport g_exports[] = {
+    EXPORT(nk_malloc),      EXPORT(nk_zalloc),       EXPORT(nk_free),        EXPORT(nk_log),
+    EXPORT(nk_uptime_ns),   EXPORT(nk_sleep_ms),     EXPORT(nk_request_irq), EXPORT(nk_free_irq),
+    EXPORT(nk_timer_start), EXPORT(nk_timer_cancel),
+};
+#undef EXPORT
+
+} // namespace
+
+nk::Span<const KernelExport> kernel_exports() {
+    return nk::Span<const KernelExport>(g_exports, sizeof g_exports / sizeof g_exports[0]);
+}
+
+nk::Result<nk::u64> find_kernel_export(const char* name) {
+    for (const auto& entry : g_exports) {
+        if (strcmp(entry.name, name) == 0)
+            return entry.address;
+    }
+    return nk::Error::NoEntry;
+}
+
+} // namespace nooks
