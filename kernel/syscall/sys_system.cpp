@@ -156,18 +156,12 @@ Result<nk::i64> sys_ktest(const Frame& frame) {
     return summary.failed;
 }
 
-Result<nk::i64> sys_ext_control(const Frame&) {
-    // Filled in by the Nooks subsystem.
-    return Error::NotImplemented;
-}
-
 } // namespace
 
 void register_system_calls(Handler* table) {
     table[nk::u64(abi::Syscall::Info)] = sys_info;
     table[nk::u64(abi::Syscall::Machine)] = sys_machine;
     table[nk::u64(abi::Syscall::KTest)] = sys_ktest;
-    table[nk::u64(abi::Syscall::ExtControl)] = sys_ext_control;
 }
 
 } // namespace kernel::syscalls

@@ -24,6 +24,7 @@ void init();
 void register_file_calls(Handler* table);
 void register_process_calls(Handler* table);
 void register_system_calls(Handler* table);
+void register_extension_calls(Handler* table);
 
 nk::u64 total_calls();
 

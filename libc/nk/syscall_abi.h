@@ -42,7 +42,8 @@ enum class Syscall : u64 {
     Machine = 24,  // (MachineCommand command) -> does not return (or -errno)
     KTest = 25,    // (const char* prefix) -> number of failed self tests (output on console)
     Kill = 26,     // (int pid) -> 0
-    ExtControl = 27, // (u32 operation, const void* in, usize in_length, void* out, usize out_length)
+    ExtControl = 27, // (ExtOperation op, const void* in, usize in_length, void* out, usize out_length)
+                     //   -> bytes written to out (List, and Load's problem text), or -errno
     Dup2 = 28,     // (int from, int to) -> to
     Count
 };
@@ -114,6 +115,21 @@ enum class InfoKind : u64 {
     Irqs = 4,      // irqs
     Uptime = 5,    // uptime
     Benchmark = 6, // bench: context-switch and syscall costs, measured on the spot
+};
+
+// ExtControl operations (the shell's `ext` command).
+enum class ExtOperation : u32 {
+    List = 0,   // out: the table as text
+    Load = 1,   // in: ExtLoadRequest; out: a problem description when loading fails
+    Unload = 2, // in: the extension's name (NUL-terminated)
+};
+
+enum class ExtMode : u32 { Native = 0, Isolated = 1 };
+
+struct ExtLoadRequest {
+    const char* path;
+    ExtMode mode;
+    u32 reserved;
 };
 
 enum class MachineCommand : u64 {

@@ -154,6 +154,28 @@ def reboot(build_dir):
 
 
 @case
+def extensions_native(build_dir):
+    """`ext` loads the test extension natively, lists it, refuses bad modules with a reason, and
+    unloads it with every page given back."""
+    with nkboot.ShellSession(build_dir) as shell:
+        before = memory_figures(shell)
+        out = shell.run("ext load /lib/modules/test.ko --native")
+        expect_match(r"loaded extension 'test' \(test, native\)", out, "load", shell)
+        expect_match(r"^test\s+test\s+native\s+running\s+0\s+0\s+1\s+\d+ KiB$",
+                     shell.run("ext list"), "ext list", shell)
+        expect_match(r"File exists", shell.run("ext load /lib/modules/test.ko --native"),
+                     "second load", shell)
+        expect_match(r"^ext load: /etc/motd: Exec format error \(not an ELF file",
+                     shell.run("ext load /etc/motd --native"), "not a module", shell)
+        expect_match(r"No such file", shell.run("ext load /nope.ko --native"), "missing", shell)
+        expect_match(r"^usage: ext ", shell.run("ext frob"), "usage", shell)
+        expect_match(r"unloaded extension 'test'", shell.run("ext unload test"), "unload", shell)
+        expect_match(r"No such file", shell.run("ext unload test"), "unload twice", shell)
+        expect_equal(memory_figures(shell), before, "memory after load/unload", shell)
+        expect("PANIC" not in shell.output, "kernel panic", shell)
+
+
+@case
 def reports(build_dir):
     """ps, mem, dmesg, uptime, lspci, irqs, bench and the syscall benchmark."""
     with nkboot.ShellSession(build_dir) as shell:

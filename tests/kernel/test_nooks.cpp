@@ -2,7 +2,9 @@
 #include <kernel/memory/layout.h>
 #include <kernel/memory/memory_manager.h>
 #include <kernel/test/ktest.h>
+#include <nooks/extension_manager.h>
 #include <nooks/module_region.h>
+#include <nooks/test_extension.h>
 
 using namespace kernel;
 
@@ -32,4 +34,37 @@ KTEST(nooks_module_pages_map_protect_free) {
     KEXPECT(memory::kernel_page_table().translate(base).is_error());
     KEXPECT(nooks::module_pages_in_use() == in_use_before);
     KEXPECT(memory::frames().stats().free_frames == frames_before);
+}
+
+KTEST(nooks_native_test_extension_crossings) {
+    auto frames_before = memory::frames().stats().free_frames;
+    auto heap_before = memory::kernel_heap().stats().live_allocations;
+    nooks::LoadProblem problem = {};
+    auto loaded = nooks::load_extension_file("/", "/lib/modules/test.ko",
+                                             nooks::ExtensionMode::Native, &problem);
+    KREQUIRE(loaded.has_value());
+    auto* ops = static_cast<const nooks_test_ops*>(loaded.value()->info->ops);
+    KREQUIRE(ops != nullptr);
+    KEXPECT(ops->echo(41) == 42);
+    unsigned char buffer[100];
+    KEXPECT(ops->fill(buffer, sizeof buffer, 3) == 300);
+    KEXPECT(buffer[0] == 3 && buffer[99] == 3);
+    KEXPECT(ops->churn(50) == 50); // calls back into the kernel's allocator
+    // Text is read-only and executable, rodata read-only, in the kernel's own table.
+    auto text = memory::kernel_page_table().translate(loaded.value()->module.text.address);
+    KREQUIRE(text.has_value());
+    KEXPECT(!x86::has_flag(text.value().flags, x86::PageFlags::Write));
+    KEXPECT(x86::has_flag(text.value().flags, x86::PageFlags::Execute));
+    KEXPECT(nooks::unload_extension("test").has_value());
+    KEXPECT(nooks::find_extension("test") == nullptr);
+    KEXPECT(memory::frames().stats().free_frames == frames_before);
+    KEXPECT(memory::kernel_heap().stats().live_allocations == heap_before);
+}
+
+KTEST(nooks_refuses_a_non_module) {
+    nooks::LoadProblem problem = {};
+    auto loaded =
+        nooks::load_extension_file("/", "/bin/true", nooks::ExtensionMode::Native, &problem);
+    KEXPECT(loaded.is_error());
+    KEXPECT(problem.message[0] != 0);
 }

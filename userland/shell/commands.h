@@ -33,4 +33,7 @@ int poweroff(Context&, int argc, const char* const* argv);
 int reboot(Context&, int argc, const char* const* argv);
 int exit(Context&, int argc, const char* const* argv);
 
+// extension_commands.cpp
+int ext(Context&, int argc, const char* const* argv);
+
 } // namespace shell::commands

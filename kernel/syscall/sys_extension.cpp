@@ -1,0 +1,78 @@
+// ExtControl: listing, loading and unloading extensions (the shell's `ext`).
+#include <kernel/memory/kmalloc.h>
+#include <kernel/process/processes.h>
+#include <kernel/syscall/syscall_table.h>
+#include <kernel/syscall/user_memory.h>
+#include <nooks/extension_manager.h>
+
+#include <string.h>
+
+namespace kernel::syscalls {
+
+namespace {
+
+constexpr nk::usize LIST_SIZE = 8 * 1024;
+
+Result<nk::i64> copy_text_out(const char* text, nk::usize length, const Frame& frame) {
+    nk::usize size = nk::min<nk::usize>(length, frame.argument(4));
+    TRY(user::copy_to(frame.argument(3), text, size));
+    return nk::i64(size);
+}
+
+Result<nk::i64> list(const Frame& frame) {
+    char* text = static_cast<char*>(kmalloc(LIST_SIZE));
+    if (!text)
+        return Error::NoMemory;
+    nk::usize length = nooks::format_extension_list(text, LIST_SIZE);
+    auto copied = copy_text_out(text, length, frame);
+    kfree(text);
+    return copied;
+}
+
+Result<nk::i64> load(const Frame& frame) {
+    abi::ExtLoadRequest request;
+    if (frame.argument(2) != sizeof request)
+        return Error::Invalid;
+    TRY(user::read(request, frame.argument(1)));
+    if (request.mode != abi::ExtMode::Native && request.mode != abi::ExtMode::Isolated)
+        return Error::Invalid;
+    char path[abi::MAX_PATH];
+    TRY(user::copy_string(path, sizeof path, nk::u64(request.path)));
+    nooks::LoadProblem problem = {};
+    auto mode = request.mode == abi::ExtMode::Native ? nooks::ExtensionMode::Native
+                                                     : nooks::ExtensionMode::Isolated;
+    auto loaded = nooks::load_extension_file(processes::current()->cwd, path, mode, &problem);
+    if (loaded.is_error()) {
+        // The problem text goes to the caller's buffer; the error code is the result.
+        (void)copy_text_out(problem.message, strlen(problem.message), frame);
+        return loaded.error();
+    }
+    return 0;
+}
+
+Result<nk::i64> unload(const Frame& frame) {
+    char name[32];
+    TRY(user::copy_string(name, sizeof name, frame.argument(1)));
+    TRY(nooks::unload_extension(name));
+    return 0;
+}
+
+Result<nk::i64> sys_ext_control(const Frame& frame) {
+    switch (abi::ExtOperation(frame.argument(0))) {
+    case abi::ExtOperation::List:
+        return list(frame);
+    case abi::ExtOperation::Load:
+        return load(frame);
+    case abi::ExtOperation::Unload:
+        return unload(frame);
+    }
+    return Error::Invalid;
+}
+
+} // namespace
+
+void register_extension_calls(Handler* table) {
+    table[nk::u64(abi::Syscall::ExtControl)] = sys_ext_control;
+}
+
+} // namespace kernel::syscalls

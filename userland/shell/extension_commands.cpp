@@ -1,0 +1,79 @@
+// `ext`: the shell's view of the Nooks extension manager, through the ExtControl system call.
+//   ext list
+//   ext load PATH [--native|--isolated]
+//   ext unload NAME
+#include <userland/lib/io.h>
+#include <userland/lib/print.h>
+#include <userland/lib/syscalls.h>
+#include <userland/shell/builtins.h>
+#include <userland/shell/commands.h>
+
+#include <nk/syscall_abi.h>
+#include <nk_string.h>
+
+namespace shell::commands {
+
+namespace abi = nk::abi;
+using nk::u32;
+using nk::usize;
+
+namespace {
+
+constexpr usize TEXT_SIZE = 8 * 1024;
+
+bool equals(const char* a, const char* b) {
+    return nk::compare_strings(a, b) == 0;
+}
+
+int list(Context& context) {
+    static char text[TEXT_SIZE];
+    auto length = sys::ext_control(u32(abi::ExtOperation::List), nullptr, 0, text, sizeof text);
+    if (length.is_error())
+        return report("ext list", nullptr, length.error());
+    (void)user::write_all(context.out, text, usize(length.value()));
+    return STATUS_OK;
+}
+
+int load(Context&, const char* path, abi::ExtMode mode) {
+    char problem[256] = {};
+    abi::ExtLoadRequest request = {path, mode, 0};
+    auto result = sys::ext_control(u32(abi::ExtOperation::Load), &request, sizeof request, problem,
+                                   sizeof problem - 1);
+    if (result.is_error()) {
+        if (problem[0])
+            dprintf(2, "ext load: %s: %s (%s)\n", path, nk::error_string(result.error()), problem);
+        else
+            return report("ext load", path, result.error());
+        return STATUS_FAILURE;
+    }
+    return STATUS_OK;
+}
+
+int unload(Context&, const char* name) {
+    auto result = sys::ext_control(u32(abi::ExtOperation::Unload), name, 0, nullptr, 0);
+    if (result.is_error())
+        return report("ext unload", name, result.error());
+    return STATUS_OK;
+}
+
+} // namespace
+
+int ext(Context& context, int argc, const char* const* argv) {
+    if (argc == 2 && equals(argv[1], "list"))
+        return list(context);
+    if ((argc == 3 || argc == 4) && equals(argv[1], "load")) {
+        abi::ExtMode mode = abi::ExtMode::Isolated;
+        if (argc == 4) {
+            if (equals(argv[3], "--native"))
+                mode = abi::ExtMode::Native;
+            else if (!equals(argv[3], "--isolated"))
+                return usage("ext");
+        }
+        return load(context, argv[2], mode);
+    }
+    if (argc == 3 && equals(argv[1], "unload"))
+        return unload(context, argv[2]);
+    return usage("ext");
+}
+
+} // namespace shell::commands
