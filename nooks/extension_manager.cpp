@@ -18,7 +18,11 @@ nk::IntrusiveList<Extension, &Extension::node> g_extensions;
 // imports bind straight to the kernel's functions.
 class NativeEnvironment final : public ModuleEnvironment {
 public:
-    nk::Result<ModuleMemory> allocate_image(nk::usize size, nk::usize) override {
+    nk::Result<ModuleMemory> allocate_image(nk::usize size, nk::usize alignment) override {
+        // Module-region allocations are page aligned; a section asking for more (2 MiB
+        // alignment, say) is refused rather than silently misplaced.
+        if (alignment > MODULE_PAGE_SIZE)
+            return nk::Error::NotSupported;
         auto allocation =
             TRY(allocate_module_pages(nk::align_up(size, MODULE_PAGE_SIZE) / MODULE_PAGE_SIZE));
         region = allocation;
