@@ -1,5 +1,4 @@
 #include <arch/x86/interrupt_state.h>
-#include <arch/x86/mmu.h>
 #include <kernel/memory/frame_allocator.h>
 #include <kernel/memory/layout.h>
 #include <kernel/memory/memory_manager.h>
@@ -32,17 +31,6 @@ nk::u64 address_of(nk::u64 page) {
     return kernel::MODULE_REGION_BASE + page * FRAME_SIZE;
 }
 
-void unmap_pages(nk::u64 base, nk::u64 pages) {
-    auto& table = kernel::memory::kernel_page_table();
-    for (nk::u64 i = 0; i < pages; ++i) {
-        auto removed = table.unmap(base + i * FRAME_SIZE);
-        x86::mmu::invalidate_page(base + i * FRAME_SIZE);
-        if (removed.has_value())
-            (void)kernel::memory::frames().free(nk::align_down(removed.value().phys, FRAME_SIZE),
-                                                0);
-    }
-}
-
 } // namespace
 
 nk::Result<RegionAllocation> allocate_module_pages(nk::u64 pages) {
@@ -69,22 +57,13 @@ nk::Result<RegionAllocation> allocate_module_pages(nk::u64 pages) {
         g_pages_in_use += pages;
     }
     nk::u64 base = address_of(start);
-    auto& table = kernel::memory::kernel_page_table();
-    for (nk::u64 i = 0; i < pages; ++i) {
-        auto frame = kernel::memory::kernel_frame_source().allocate_frame(); // zeroed
-        nk::ErrorOr mapped = frame.is_error() ? nk::ErrorOr(frame.error())
-                                              : table.map(base + i * FRAME_SIZE, frame.value(),
-                                                          x86::PageFlags::Write);
-        if (mapped.is_error()) {
-            if (frame.has_value())
-                (void)kernel::memory::frames().free(frame.value(), 0);
-            unmap_pages(base, i);
-            x86::InterruptGuard guard;
-            for (nk::u64 page = start; page <= start + pages; ++page)
-                set_used(page, false);
-            g_pages_in_use -= pages;
-            return mapped.error();
-        }
+    auto mapped = kernel::memory::map_fresh_kernel_pages(base, pages, x86::PageFlags::Write);
+    if (mapped.is_error()) {
+        x86::InterruptGuard guard;
+        for (nk::u64 page = start; page <= start + pages; ++page)
+            set_used(page, false);
+        g_pages_in_use -= pages;
+        return mapped.error();
     }
     return RegionAllocation{base, pages};
 }
@@ -99,7 +78,7 @@ nk::ErrorOr protect_module_pages(nk::u64 base, nk::u64 pages, x86::PageFlags fla
 }
 
 void free_module_pages(const RegionAllocation& allocation) {
-    unmap_pages(allocation.base, allocation.pages);
+    kernel::memory::unmap_kernel_pages(allocation.base, allocation.pages);
     nk::u64 start = (allocation.base - kernel::MODULE_REGION_BASE) / FRAME_SIZE;
     x86::InterruptGuard guard;
     for (nk::u64 page = start; page <= start + allocation.pages; ++page)

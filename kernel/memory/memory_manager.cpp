@@ -193,6 +193,32 @@ const MemorySummary& summary() {
     return g_summary;
 }
 
+nk::ErrorOr map_fresh_kernel_pages(nk::u64 virt, nk::u64 pages, x86::PageFlags flags) {
+    for (nk::u64 i = 0; i < pages; ++i) {
+        auto frame = g_frame_source.allocate_frame(); // zeroed
+        nk::ErrorOr mapped = frame.is_error()
+                                 ? nk::ErrorOr(frame.error())
+                                 : g_page_table->map(virt + i * FRAME_SIZE, frame.value(), flags);
+        if (mapped.is_error()) {
+            if (frame.has_value())
+                (void)g_frames.free(frame.value(), 0);
+            unmap_kernel_pages(virt, i);
+            return mapped.error();
+        }
+    }
+    return {};
+}
+
+void unmap_kernel_pages(nk::u64 virt, nk::u64 pages) {
+    for (nk::u64 i = 0; i < pages; ++i) {
+        nk::u64 page = virt + i * FRAME_SIZE;
+        auto removed = g_page_table->unmap(page);
+        x86::mmu::invalidate_page(page);
+        if (removed.has_value())
+            (void)g_frames.free(nk::align_down(removed.value().phys, FRAME_SIZE), 0);
+    }
+}
+
 bool is_kernel_readable(nk::u64 address, nk::u64 length) {
     if (!g_page_table || length == 0)
         return false;

@@ -33,6 +33,13 @@ x86::FrameSource& kernel_frame_source();
 Heap& kernel_heap();
 const MemorySummary& summary();
 
+// Maps `pages` fresh zero-filled frames at `virt` in the kernel address space (visible in every
+// address space that shares the kernel half). On failure nothing stays mapped or allocated.
+nk::ErrorOr map_fresh_kernel_pages(nk::u64 virt, nk::u64 pages, x86::PageFlags flags);
+// Unmaps kernel pages, invalidates their translations and frees their frames. Pages that are not
+// mapped are skipped.
+void unmap_kernel_pages(nk::u64 virt, nk::u64 pages);
+
 // True when `length` bytes at `address` are mapped in the kernel address space (for code such as
 // the backtrace walker that must not fault while reporting a fault).
 bool is_kernel_readable(nk::u64 address, nk::u64 length);

@@ -1,5 +1,4 @@
 #include <arch/x86/interrupt_state.h>
-#include <arch/x86/mmu.h>
 #include <kernel/memory/layout.h>
 #include <kernel/memory/memory_manager.h>
 #include <kernel/sched/kernel_stack.h>
@@ -18,26 +17,16 @@ constexpr nk::u64 PAGES_PER_STACK = KERNEL_STACK_SIZE / FRAME_SIZE;
 nk::u64 g_used[SLOT_COUNT / 64];
 nk::u64 g_live = 0;
 
-nk::u64 slot_base(nk::u64 slot) { return KERNEL_STACK_REGION_BASE + slot * SLOT_SIZE; }
-
-void unmap_stack_pages(nk::u64 bottom, nk::u64 pages) {
-    auto& table = memory::kernel_page_table();
-    for (nk::u64 i = 0; i < pages; ++i) {
-        nk::u64 page = bottom + i * FRAME_SIZE;
-        auto removed = table.unmap(page);
-        x86::mmu::invalidate_page(page);
-        if (removed.has_value())
-            (void)memory::frames().free(nk::align_down(removed.value().phys, FRAME_SIZE), 0);
-    }
+nk::u64 slot_base(nk::u64 slot) {
+    return KERNEL_STACK_REGION_BASE + slot * SLOT_SIZE;
 }
 
 } // namespace
 
 nk::ErrorOr init() {
     // Pin slot 0 with one mapped page.
-    auto frame = TRY(memory::frames().allocate(0));
-    TRY(memory::kernel_page_table().map(slot_base(0) + FRAME_SIZE, frame,
-                                        x86::PageFlags::Write | x86::PageFlags::Global));
+    TRY(memory::map_fresh_kernel_pages(slot_base(0) + FRAME_SIZE, 1,
+                                       x86::PageFlags::Write | x86::PageFlags::Global));
     g_used[0] |= 1;
     return {};
 }
@@ -58,21 +47,12 @@ nk::Result<KernelStack> allocate() {
         return nk::Error::NoMemory;
 
     nk::u64 bottom = slot_base(slot) + FRAME_SIZE;
-    for (nk::u64 i = 0; i < PAGES_PER_STACK; ++i) {
-        auto frame = memory::frames().allocate(0);
-        nk::ErrorOr mapped = frame.is_error()
-                                 ? nk::ErrorOr(frame.error())
-                                 : memory::kernel_page_table().map(
-                                       bottom + i * FRAME_SIZE, frame.value(),
-                                       x86::PageFlags::Write | x86::PageFlags::Global);
-        if (mapped.is_error()) {
-            if (frame.has_value())
-                (void)memory::frames().free(frame.value(), 0);
-            unmap_stack_pages(bottom, i);
-            x86::InterruptGuard guard;
-            g_used[slot / 64] &= ~(1ull << (slot % 64));
-            return mapped.error();
-        }
+    auto mapped = memory::map_fresh_kernel_pages(bottom, PAGES_PER_STACK,
+                                                 x86::PageFlags::Write | x86::PageFlags::Global);
+    if (mapped.is_error()) {
+        x86::InterruptGuard guard;
+        g_used[slot / 64] &= ~(1ull << (slot % 64));
+        return mapped.error();
     }
     x86::InterruptGuard guard;
     ++g_live;
@@ -80,14 +60,16 @@ nk::Result<KernelStack> allocate() {
 }
 
 void free(const KernelStack& stack) {
-    unmap_stack_pages(stack.bottom, PAGES_PER_STACK);
+    memory::unmap_kernel_pages(stack.bottom, PAGES_PER_STACK);
     nk::u64 slot = (stack.bottom - FRAME_SIZE - KERNEL_STACK_REGION_BASE) / SLOT_SIZE;
     x86::InterruptGuard guard;
     g_used[slot / 64] &= ~(1ull << (slot % 64));
     --g_live;
 }
 
-nk::u64 live_count() { return g_live; }
+nk::u64 live_count() {
+    return g_live;
+}
 
 bool is_guard_page(nk::u64 address) {
     if (address < KERNEL_STACK_REGION_BASE || address >= slot_base(SLOT_COUNT))
