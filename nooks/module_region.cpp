@@ -1,4 +1,5 @@
 #include <arch/x86/interrupt_state.h>
+#include <arch/x86/mmu.h>
 #include <kernel/memory/frame_allocator.h>
 #include <kernel/memory/layout.h>
 #include <kernel/memory/memory_manager.h>
