@@ -72,7 +72,7 @@ struct Walk {
     PageTableEntry* entries[4] = {}; // entries[level]: the entry for the address at that level
     PhysAddr tables[4] = {};         // the table that holds entries[level]
     int leaf_level = -1;             // the level of the mapping entry, -1 when nothing is mapped
-    bool shared = false;             // the PML4 entry is a shared slot
+    bool shared = false;             // an entry on the path links a shared subtree
 };
 
 Walk walk(FrameSource& frames, PhysAddr root, VirtAddr virt) {
@@ -84,7 +84,7 @@ Walk walk(FrameSource& frames, PhysAddr root, VirtAddr virt) {
         result.tables[level] = table;
         if (!entry->is_present())
             return result;
-        if (level == int(PML4_LEVEL) && entry->has(PageTableEntry::SoftShared))
+        if (entry->has(PageTableEntry::SoftShared))
             result.shared = true;
         // PS is reserved in a PML4E; in a PDPTE it means a 1 GiB page, in a PDE a 2 MiB page
         // (SDM 4.5.4, tables 4-15 to 4-18).
@@ -183,7 +183,7 @@ ErrorOr PageTable::map(VirtAddr virt, PhysAddr phys, PageFlags flags, PageSize s
     for (unsigned level = PML4_LEVEL; level > leaf_level; --level) {
         PageTableEntry& entry = table_at(table)[index_at(virt, level)];
         if (entry.is_present()) {
-            if (level == PML4_LEVEL && entry.has(PageTableEntry::SoftShared))
+            if (entry.has(PageTableEntry::SoftShared))
                 return Error::NotPermitted;
             // A larger page already covers the range.
             if (entry.is_huge())
@@ -318,17 +318,43 @@ Result<Translation> PageTable::translate(VirtAddr virt) const {
 }
 
 ErrorOr PageTable::share_pml4_slot(unsigned index, PhysAddr pdpt, bool writable, bool user) {
-    if (m_root == 0 || index >= ENTRIES_PER_TABLE || !nk::is_aligned(pdpt, PAGE_SIZE_4K) ||
-        !is_valid_phys(pdpt))
+    if (index >= ENTRIES_PER_TABLE)
         return Error::Invalid;
-    PageTableEntry& slot = table_at(m_root)[index];
-    if (slot.is_present())
+    // The slot's first address, sign-extended into the canonical upper half for slots >= 256.
+    VirtAddr virt = VirtAddr(index) << 39;
+    if (index >= ENTRIES_PER_TABLE / 2)
+        virt |= 0xffff000000000000ull;
+    return share_subtree(virt, PML4_LEVEL, pdpt, writable, user);
+}
+
+ErrorOr PageTable::share_subtree(VirtAddr virt, unsigned level, PhysAddr table, bool writable,
+                                 bool user) {
+    // A shared link replaces a PML4E (level 3, 512 GiB) or a PDPTE (level 2, 1 GiB).
+    if (m_root == 0 || level < 2 || level > PML4_LEVEL || !is_canonical(virt) ||
+        !nk::is_aligned(virt, 1ull << (12 + 9 * level)) || !nk::is_aligned(table, PAGE_SIZE_4K) ||
+        !is_valid_phys(table))
+        return Error::Invalid;
+    // Walk down to the table holding the link, creating owned intermediate tables on the way.
+    PhysAddr current = m_root;
+    for (unsigned walk_level = PML4_LEVEL; walk_level > level; --walk_level) {
+        PageTableEntry& entry = table_at(current)[index_at(virt, walk_level)];
+        if (!entry.is_present()) {
+            PhysAddr created = TRY(allocate_table());
+            entry = PageTableEntry(created, PageTableEntry::Present | PageTableEntry::Writable |
+                                                (user ? PageTableEntry::User : 0));
+        } else if (entry.has(PageTableEntry::SoftShared) || entry.is_huge()) {
+            return Error::Exists;
+        }
+        current = entry.address();
+    }
+    PageTableEntry& link = table_at(current)[index_at(virt, level)];
+    if (link.is_present())
         return Error::Exists;
     // No NoExecute here: execute rights stay with the owner's leaves. R/W and U/S restrict the
-    // whole 512 GiB below the slot (SDM 4.6.1).
+    // whole range below the link (SDM 4.6.1).
     u64 bits = PageTableEntry::Present | PageTableEntry::SoftShared |
                (writable ? PageTableEntry::Writable : 0) | (user ? PageTableEntry::User : 0);
-    slot = PageTableEntry(pdpt, bits);
+    link = PageTableEntry(table, bits);
     return {};
 }
 

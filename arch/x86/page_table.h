@@ -104,6 +104,12 @@ public:
     // (SDM 4.6.1), so a subtree can be shared read-only. Shared subtrees are never freed or edited
     // through this table: map()/unmap() below a shared slot give Error::NotPermitted.
     nk::ErrorOr share_pml4_slot(unsigned index, PhysAddr pdpt, bool writable, bool user);
+    // The same one level down (or at the top): makes the entry at `level` for `virt` (3: PML4E,
+    // 512 GiB; 2: PDPTE, 1 GiB; `virt` aligned to that size) a link to someone else's `table`,
+    // creating owned tables above it as needed. How a Nooks domain shares the kernel image's
+    // gigabyte read-only while owning the module region's gigabyte under the same PML4 slot.
+    nk::ErrorOr share_subtree(VirtAddr virt, unsigned level, PhysAddr table, bool writable,
+                              bool user);
 
     // Frees every table page (not the mapped frames, not shared subtrees). Idempotent.
     void destroy();

@@ -534,3 +534,46 @@ TEST_CASE("a moved page table keeps its mappings and frees them once", "[paging]
     CHECK(frames.live() == 0);
     CHECK(frames.bad_frees() == 0);
 }
+
+TEST_CASE("a PDPT entry can link someone else's page directory read-only", "[paging]") {
+    FakeFrames frames(64);
+    auto owner = x86::PageTable::create(frames);
+    REQUIRE(owner.has_value());
+    // The owner maps a page in the kernel image's gigabyte (0xffffffff80000000).
+    constexpr nk::u64 image = 0xffffffff80000000ull;
+    REQUIRE(owner.value().map(image + 0x1000, 0x5000, x86::PageFlags::Write).has_value());
+    // Find the owner's PD for that gigabyte through its tables.
+    auto* pml4 = static_cast<x86::PageTableEntry*>(frames.phys_to_virt(owner.value().root()));
+    auto* pdpt = static_cast<x86::PageTableEntry*>(frames.phys_to_virt(pml4[511].address()));
+    nk::u64 owner_pd = pdpt[510].address();
+
+    auto domain = x86::PageTable::create(frames);
+    REQUIRE(domain.has_value());
+    auto live_before = frames.live();
+    REQUIRE(domain.value().share_subtree(image, 2, owner_pd, false, false).has_value());
+    // The domain sees the owner's mapping, read-only.
+    auto seen = domain.value().translate(image + 0x1000);
+    REQUIRE(seen.has_value());
+    CHECK(seen.value().phys == 0x5000);
+    CHECK_FALSE(x86::has_flag(seen.value().flags, x86::PageFlags::Write));
+    // It cannot edit below the link...
+    CHECK(domain.value().map(image + 0x2000, 0x6000, x86::PageFlags::None).error() ==
+          nk::Error::NotPermitted);
+    CHECK(domain.value().unmap(image + 0x1000).error() == nk::Error::NotPermitted);
+    CHECK(domain.value().share_subtree(image, 2, owner_pd, false, false).error() ==
+          nk::Error::Exists);
+    // ... but owns the next gigabyte (the module region) under the same PML4 slot.
+    constexpr nk::u64 modules = 0xffffffffc0000000ull;
+    REQUIRE(domain.value().map(modules, 0x7000, x86::PageFlags::Write).has_value());
+    CHECK(x86::has_flag(domain.value().translate(modules).value().flags, x86::PageFlags::Write));
+    // Bad requests.
+    CHECK(domain.value().share_subtree(image + 0x1000, 2, owner_pd, false, false).error() ==
+          nk::Error::Invalid);
+    CHECK(domain.value().share_subtree(image, 1, owner_pd, false, false).error() ==
+          nk::Error::Invalid);
+    // Destroying the domain frees its own tables only; the owner's PD survives.
+    domain.value().destroy();
+    // Its PML4 and the PDPT it created are gone; nothing of the owner's was freed.
+    CHECK(frames.live() == live_before - 1);
+    CHECK(owner.value().translate(image + 0x1000).has_value());
+}
