@@ -1,0 +1,42 @@
+// A Nooks protection domain: a page table in which the kernel is mapped read-only and only the
+// extension's own memory (image, heap, stacks) is writable (DESIGN.md, "Protection domains").
+//
+// The kernel's view is shared, not copied: the domain's PML4 links the kernel's physmap and
+// kernel-stack PDPTs, and its top-slot PDPT links the kernel image's page directory, each link
+// with R/W clear — which makes everything below it read-only (SDM Vol. 3A, 4.6.1). A new domain
+// therefore costs a PML4, one PDPT and whatever tables its own mappings need.
+#pragma once
+
+#include <arch/x86/page_table.h>
+#include <nk/result.h>
+#include <nk/types.h>
+
+namespace nooks {
+
+class ProtectionDomain {
+public:
+    static nk::Result<ProtectionDomain*> create();
+    ~ProtectionDomain();
+    ProtectionDomain(const ProtectionDomain&) = delete;
+    ProtectionDomain& operator=(const ProtectionDomain&) = delete;
+
+    nk::u64 root() const { return m_table.root(); }
+    // The PCID this domain's translations are tagged with (0 when the CPU has no PCID).
+    nk::u16 pcid() const { return m_pcid; }
+
+    // Makes already-allocated module-region pages (mapped in the kernel's table) visible in this
+    // domain with `flags`: the same frames, the extension's rights.
+    nk::ErrorOr map_shared_pages(nk::u64 virt, nk::u64 pages, x86::PageFlags flags);
+    nk::ErrorOr unmap_pages(nk::u64 virt, nk::u64 pages);
+    nk::Result<x86::Translation> translate(nk::u64 virt) const { return m_table.translate(virt); }
+    nk::u64 table_pages() const { return m_table.table_pages(); }
+
+private:
+    ProtectionDomain(x86::PageTable&& table, nk::u16 pcid)
+        : m_table(nk::move(table)), m_pcid(pcid) {}
+
+    x86::PageTable m_table;
+    nk::u16 m_pcid;
+};
+
+} // namespace nooks
