@@ -23,6 +23,8 @@
 #include <kernel/syscall/syscall_table.h>
 #include <kernel/test/ktest.h>
 #include <kernel/time/clock.h>
+#include <nooks/nooks.h>
+#include <nooks/xpc.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -144,6 +146,7 @@ void kernel_main_thread(void*) {
     register_console_device();
     unpack_initrd();
     syscalls::init();
+    nooks::init();
 
     if (const char* kind = command_line::value("fault")) {
         kprintf("boot: triggering a deliberate fault: %s\n", kind);
@@ -177,9 +180,12 @@ extern "C" [[noreturn]] void kmain(nk::u32 magic, nk::u64 info_phys) {
     x86::gdt_init();
     x86::idt_init();
     // A fault in ring 3 ends that process; one in the kernel is a kernel bug.
+    // A fault in ring 3 ends that process; one inside an isolated extension's crossing fails
+    // and restarts that extension; anything else in the kernel is a kernel bug.
     x86::set_unhandled_exception_handler([](x86::InterruptFrame& frame) {
         if (frame.from_user())
             processes::on_user_fault(frame);
+        nooks::handle_extension_fault(frame);
         panic_on_exception(frame);
     });
     console::init_vga();

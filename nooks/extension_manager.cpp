@@ -2,8 +2,12 @@
 #include <kernel/debug/panic.h>
 #include <kernel/memory/kmalloc.h>
 #include <kernel/process/executable_file.h>
+#include <kernel/time/clock.h>
 #include <nooks/extension_manager.h>
+#include <nooks/isolated_api.h>
 #include <nooks/kernel_exports.h>
+#include <nooks/recovery.h>
+#include <nooks/xpc.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -14,29 +18,35 @@ namespace {
 
 nk::IntrusiveList<Extension, &Extension::node> g_extensions;
 
-// Native mode: the image lives in the module region, mapped in the kernel's own page table, and
-// imports bind straight to the kernel's functions.
-class NativeEnvironment final : public ModuleEnvironment {
+// Where an image goes and what its imports bind to. Both modes put the image in the module
+// region (the kernel reads and writes it through its own table); isolated mode also maps it into
+// the extension's domain and binds imports to wrappers.
+class Environment final : public ModuleEnvironment {
 public:
+    explicit Environment(ExtensionMode mode) : m_mode(mode) {}
+
     nk::Result<ModuleMemory> allocate_image(nk::usize size, nk::usize alignment) override {
         // Module-region allocations are page aligned; a section asking for more (2 MiB
         // alignment, say) is refused rather than silently misplaced.
         if (alignment > MODULE_PAGE_SIZE)
             return nk::Error::NotSupported;
-        auto allocation =
+        region =
             TRY(allocate_module_pages(nk::align_up(size, MODULE_PAGE_SIZE) / MODULE_PAGE_SIZE));
-        region = allocation;
-        return ModuleMemory{allocation.base, reinterpret_cast<nk::u8*>(allocation.base)};
+        return ModuleMemory{region.base, reinterpret_cast<nk::u8*>(region.base)};
     }
     void free_image(const ModuleMemory&, nk::usize) override {
         free_module_pages(region);
         region = {};
     }
     nk::Result<nk::u64> resolve_import(const char* name) override {
-        return find_kernel_export(name);
+        return m_mode == ExtensionMode::Native ? find_kernel_export(name)
+                                               : find_isolated_export(name);
     }
 
     RegionAllocation region = {};
+
+private:
+    ExtensionMode m_mode;
 };
 
 void set_problem(LoadProblem* problem, const char* format, const char* argument) {
@@ -44,20 +54,86 @@ void set_problem(LoadProblem* problem, const char* format, const char* argument)
         snprintf(problem->message, sizeof problem->message, format, argument);
 }
 
-nk::ErrorOr apply_permissions(const LoadedModule& module) {
+nk::u64 pages_of(const ModuleRange& range) {
     // Ranges start on page boundaries; their sizes are in bytes.
-    auto pages = [](const ModuleRange& range) {
-        return nk::align_up(range.size, MODULE_PAGE_SIZE) / MODULE_PAGE_SIZE;
-    };
+    return nk::align_up(range.size, MODULE_PAGE_SIZE) / MODULE_PAGE_SIZE;
+}
+
+// Final rights in the kernel's table: text RX, rodata and metadata R, data RW.
+nk::ErrorOr apply_permissions(const LoadedModule& module) {
     if (module.text.size)
-        TRY(protect_module_pages(module.text.address, pages(module.text), x86::PageFlags::Execute));
+        TRY(protect_module_pages(module.text.address, pages_of(module.text),
+                                 x86::PageFlags::Execute));
     if (module.rodata.size)
-        TRY(protect_module_pages(module.rodata.address, pages(module.rodata),
+        TRY(protect_module_pages(module.rodata.address, pages_of(module.rodata),
                                  x86::PageFlags::None));
     if (module.metadata.size)
-        TRY(protect_module_pages(module.metadata.address, pages(module.metadata),
+        TRY(protect_module_pages(module.metadata.address, pages_of(module.metadata),
                                  x86::PageFlags::None));
     return {};
+}
+
+// The extension's view of its own image: text RX, rodata R, data RW. The loader's metadata
+// (symbol tables) stays out of the domain.
+nk::ErrorOr map_image_into_domain(Extension& extension) {
+    const LoadedModule& module = extension.module;
+    ProtectionDomain& domain = *extension.domain;
+    if (module.text.size)
+        TRY(domain.map_shared_pages(module.text.address, pages_of(module.text),
+                                    x86::PageFlags::Execute));
+    if (module.rodata.size)
+        TRY(domain.map_shared_pages(module.rodata.address, pages_of(module.rodata),
+                                    x86::PageFlags::None));
+    if (module.data.size)
+        TRY(domain.map_shared_pages(module.data.address, pages_of(module.data),
+                                    x86::PageFlags::Write));
+    return {};
+}
+
+nk::ErrorOr create_domain_memory(Extension& extension) {
+    extension.domain = TRY(ProtectionDomain::create());
+    extension.heap_pages = new DomainHeapPages(*extension.domain);
+    if (!extension.heap_pages)
+        return nk::Error::NoMemory;
+    extension.heap = new kernel::Heap(*extension.heap_pages);
+    if (!extension.heap)
+        return nk::Error::NoMemory;
+    for (auto& stack : extension.stacks) {
+        stack.region = TRY(allocate_module_pages(DOMAIN_STACK_PAGES));
+        stack.top = stack.region.base + DOMAIN_STACK_PAGES * MODULE_PAGE_SIZE;
+        stack.in_use = false;
+        TRY(extension.domain->map_shared_pages(stack.region.base, DOMAIN_STACK_PAGES,
+                                               x86::PageFlags::Write));
+    }
+    return {};
+}
+
+// Releases everything the extension holds except its record: tracked objects, heap, stacks,
+// image, domain. Safe on a partly built extension.
+void tear_down(Extension& extension) {
+    extension.tracker.release_all();
+    if (extension.heap) {
+        extension.heap->~Heap();
+        kfree(extension.heap);
+        extension.heap = nullptr;
+    }
+    if (extension.heap_pages) {
+        delete extension.heap_pages;
+        extension.heap_pages = nullptr;
+    }
+    for (auto& stack : extension.stacks) {
+        if (stack.region.pages)
+            free_module_pages(stack.region);
+        stack = {};
+    }
+    if (extension.region.pages)
+        free_module_pages(extension.region);
+    extension.region = {};
+    if (extension.domain) {
+        extension.domain->~ProtectionDomain();
+        kfree(extension.domain);
+        extension.domain = nullptr;
+    }
 }
 
 } // namespace
@@ -104,64 +180,121 @@ Extension* find_extension(const char* name) {
     return nullptr;
 }
 
-nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, ExtensionMode mode,
-                                      LoadProblem* problem) {
-    if (mode == ExtensionMode::Isolated) {
-        set_problem(problem, "%s", "isolated loading is not implemented yet (load --native)");
-        return nk::Error::NotSupported;
+int acquire_domain_stack(Extension& extension) {
+    x86::InterruptGuard guard;
+    for (unsigned i = 0; i < DOMAIN_STACKS; ++i) {
+        if (!extension.stacks[i].in_use) {
+            extension.stacks[i].in_use = true;
+            return int(i);
+        }
     }
-    NativeEnvironment environment;
-    LoadedModule module = TRY(load_module(file, size, environment, problem));
-    auto release = [&](nk::Error error) -> nk::Result<Extension*> {
-        free_module_pages(environment.region);
-        return error;
-    };
+    return -1;
+}
 
-    auto info_address = module.find_symbol("nooks_module_info");
+void release_domain_stack(Extension& extension, int index) {
+    x86::InterruptGuard guard;
+    extension.stacks[index].in_use = false;
+}
+
+// Loads the image (into a new domain when isolated) and checks its metadata. Does not run init.
+nk::ErrorOr build_extension(Extension& extension, const nk::u8* file, nk::usize size,
+                            LoadProblem* problem) {
+    if (extension.mode == ExtensionMode::Isolated) {
+        if (auto created = create_domain_memory(extension); created.is_error()) {
+            set_problem(problem, "%s", "cannot create the extension's protection domain");
+            return created.error();
+        }
+    }
+    Environment environment(extension.mode);
+    extension.module = TRY(load_module(file, size, environment, problem));
+    extension.region = environment.region;
+
+    auto info_address = extension.module.find_symbol("nooks_module_info");
     if (info_address.is_error()) {
         set_problem(problem, "%s", "no nooks_module_info: not an extension module");
-        return release(nk::Error::BadExec);
+        return nk::Error::BadExec;
     }
     auto* info = reinterpret_cast<const nooks_module_info*>(info_address.value());
     if (info->abi_version != NOOKS_ABI_VERSION) {
         set_problem(problem, "%s", "extension built for another ABI version");
-        return release(nk::Error::NotSupported);
+        return nk::Error::NotSupported;
     }
-    if (info->extension_class > NOOKS_CLASS_SERVICE || !info->init ||
+    auto text_end = extension.module.text.address + extension.module.text.size;
+    auto code_ok = [&](auto function) {
+        auto address = reinterpret_cast<nk::u64>(function);
+        return address >= extension.module.text.address && address < text_end;
+    };
+    if (info->extension_class > NOOKS_CLASS_SERVICE || !code_ok(info->init) ||
+        (info->exit && !code_ok(info->exit)) ||
         memchr(info->name, 0, sizeof info->name) == nullptr || info->name[0] == 0) {
-        set_problem(problem, "%s", "malformed nooks_module_info (class, name or init)");
-        return release(nk::Error::BadExec);
+        set_problem(problem, "%s", "malformed nooks_module_info (class, name or entry points)");
+        return nk::Error::BadExec;
     }
-    if (find_extension(info->name)) {
-        set_problem(problem, "an extension named '%s' is already loaded", info->name);
-        return release(nk::Error::Exists);
-    }
-    if (auto protected_ = apply_permissions(module); protected_.is_error())
-        return release(protected_.error());
+    extension.info = info;
+    TRY(apply_permissions(extension.module));
+    if (extension.mode == ExtensionMode::Isolated)
+        TRY(map_image_into_domain(extension));
+    return {};
+}
 
+nk::ErrorOr start_extension(Extension& extension) {
+    extension.state = ExtensionState::Running;
+    auto status = xpc_call(extension, as_domain_function(extension.info->init));
+    if (status.is_error())
+        return status.error();
+    if (status.value() < 0)
+        return nk::Error(int(-status.value()));
+    return {};
+}
+
+void release_extension_record(Extension* extension) {
+    tear_down(*extension);
+    if (extension->pristine)
+        kfree(extension->pristine);
+    extension->~Extension();
+    kfree(extension);
+}
+
+nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, ExtensionMode mode,
+                                      LoadProblem* problem) {
     auto* extension = static_cast<Extension*>(kmalloc(sizeof(Extension)));
     if (!extension)
-        return release(nk::Error::NoMemory);
+        return nk::Error::NoMemory;
     new (extension) Extension{};
-    strncpy(extension->name, info->name, sizeof extension->name - 1);
-    extension->extension_class = info->extension_class;
     extension->mode = mode;
-    extension->state = ExtensionState::Running;
-    extension->module = module;
-    extension->region = environment.region;
-    extension->info = info;
+    extension->state = ExtensionState::Failed;
+    auto fail = [&](nk::Error error) -> nk::Result<Extension*> {
+        release_extension_record(extension);
+        return error;
+    };
 
-    nk_status status = info->init();
-    ++extension->crossings;
-    if (status < 0) {
-        set_problem(problem, "init() of '%s' failed", info->name);
-        kfree(extension);
-        return release(nk::Error(int(-status)));
+    if (auto built = build_extension(*extension, file, size, problem); built.is_error())
+        return fail(built.error());
+    if (find_extension(extension->info->name)) {
+        set_problem(problem, "an extension named '%s' is already loaded", extension->info->name);
+        return fail(nk::Error::Exists);
     }
+    strncpy(extension->name, extension->info->name, sizeof extension->name - 1);
+    extension->extension_class = extension->info->extension_class;
+    // A pristine copy of the file for reloads after a crash.
+    if (mode == ExtensionMode::Isolated) {
+        extension->pristine = static_cast<nk::u8*>(kmalloc(size));
+        if (!extension->pristine)
+            return fail(nk::Error::NoMemory);
+        memcpy(extension->pristine, file, size);
+        extension->pristine_size = size;
+    }
+
     g_extensions.push_back(*extension);
+    if (auto started = start_extension(*extension); started.is_error()) {
+        set_problem(problem, "init() of '%s' failed", extension->name);
+        g_extensions.remove(*extension);
+        return fail(started.error());
+    }
     kprintf("nooks: loaded extension '%s' (%s, %s) at 0x%llx, %llu KiB\n", extension->name,
             class_name(extension->extension_class), mode_name(mode),
-            (unsigned long long)module.base(), (unsigned long long)(module.size / 1024));
+            (unsigned long long)extension->module.base(),
+            (unsigned long long)(extension->module.size / 1024));
     return extension;
 }
 
@@ -175,17 +308,30 @@ nk::Result<Extension*> load_extension_file(const char* cwd, const char* path, Ex
     return load_extension(file.value().data(), file.value().size(), mode, problem);
 }
 
+nk::ErrorOr reload_extension(Extension& extension, LoadProblem* problem) {
+    tear_down(extension);
+    extension.info = nullptr;
+    TRY(build_extension(extension, extension.pristine, extension.pristine_size, problem));
+    return start_extension(extension);
+}
+
 nk::ErrorOr unload_extension(const char* name) {
     Extension* extension = find_extension(name);
     if (!extension)
         return nk::Error::NoEntry;
-    if (extension->info->exit)
-        extension->info->exit();
+    if (extension->active_crossings)
+        return nk::Error::Busy;
+    if (extension->state == ExtensionState::Running && extension->info->exit)
+        (void)xpc_call(*extension, as_domain_function(extension->info->exit));
     g_extensions.remove(*extension);
-    free_module_pages(extension->region);
+    release_extension_record(extension);
     kprintf("nooks: unloaded extension '%s'\n", name);
-    kfree(extension);
     return {};
+}
+
+void for_each_extension(void (*visit)(Extension&, void*), void* context) {
+    for (auto& extension : g_extensions)
+        visit(extension, context);
 }
 
 nk::usize format_extension_list(char* buffer, nk::usize size) {
@@ -200,12 +346,65 @@ nk::usize format_extension_list(char* buffer, nk::usize size) {
     for (auto& extension : g_extensions) {
         if (used >= size)
             break;
+        nk::u64 pages =
+            extension.region.pages +
+            (extension.heap_pages ? extension.heap_pages->pages_held() : 0) +
+            (extension.domain ? DOMAIN_STACKS * DOMAIN_STACK_PAGES + extension.domain->table_pages()
+                              : 0);
+        append(snprintf(buffer + used, size - used,
+                        "%-16s %-8s %-9s %-10s %9llu %7llu %10llu  %llu KiB\n", extension.name,
+                        class_name(extension.extension_class), mode_name(extension.mode),
+                        state_name(extension.state), (unsigned long long)extension.restarts,
+                        (unsigned long long)extension.faults,
+                        (unsigned long long)extension.crossings, (unsigned long long)(pages * 4)));
+    }
+    return used;
+}
+
+nk::usize format_extension_stats(const Extension& extension, char* buffer, nk::usize size) {
+    nk::usize used = 0;
+    auto append = [&](int written) {
+        if (written > 0)
+            used = nk::min(used + nk::usize(written), size);
+    };
+    append(snprintf(buffer, size, "extension %s (%s, %s): %s\n", extension.name,
+                    class_name(extension.extension_class), mode_name(extension.mode),
+                    state_name(extension.state)));
+    append(snprintf(buffer + used, size - used,
+                    "  crossings %llu, wrapper calls %llu, failed checks %llu, faults %llu, "
+                    "restarts %llu\n",
+                    (unsigned long long)extension.crossings,
+                    (unsigned long long)extension.wrapper_calls,
+                    (unsigned long long)extension.check_failures,
+                    (unsigned long long)extension.faults, (unsigned long long)extension.restarts));
+    append(snprintf(buffer + used, size - used, "  objects held:"));
+    for (unsigned kind = 0; kind < unsigned(ObjectKind::Count); ++kind)
+        append(snprintf(buffer + used, size - used, " %s %llu", object_kind_name(ObjectKind(kind)),
+                        (unsigned long long)extension.tracker.count(ObjectKind(kind))));
+    if (extension.heap) {
+        auto heap = extension.heap->stats();
         append(snprintf(
-            buffer + used, size - used, "%-16s %-8s %-9s %-10s %9llu %7llu %10llu  %llu KiB\n",
-            extension.name, class_name(extension.extension_class), mode_name(extension.mode),
-            state_name(extension.state), (unsigned long long)extension.restarts,
-            (unsigned long long)extension.faults, (unsigned long long)extension.crossings,
-            (unsigned long long)(extension.region.pages * 4)));
+            buffer + used, size - used, ", heap blocks %llu (%llu bytes in %llu KiB of pages)",
+            (unsigned long long)heap.live_allocations, (unsigned long long)heap.bytes_requested,
+            (unsigned long long)(heap.bytes_reserved / 1024)));
+    }
+    append(snprintf(buffer + used, size - used, "\n  image %llu KiB at 0x%llx",
+                    (unsigned long long)(extension.module.size / 1024),
+                    (unsigned long long)extension.module.base()));
+    if (extension.domain)
+        append(snprintf(buffer + used, size - used, "; domain: %llu table pages, PCID %u",
+                        (unsigned long long)extension.domain->table_pages(),
+                        unsigned(extension.domain->pcid())));
+    append(snprintf(buffer + used, size - used, "\n"));
+    if (extension.has_fault) {
+        const FaultRecord& fault = extension.last_fault;
+        append(snprintf(buffer + used, size - used, "  last fault: %s at %s", fault.cause,
+                        fault.where));
+        if (fault.address)
+            append(snprintf(buffer + used, size - used, ", address 0x%llx",
+                            (unsigned long long)fault.address));
+        append(snprintf(buffer + used, size - used, "; recovery took %llu us\n",
+                        (unsigned long long)fault.recovery_us));
     }
     return used;
 }

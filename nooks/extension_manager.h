@@ -3,12 +3,17 @@
 // protection domain behind wrappers — builds on this.
 #pragma once
 
+#include <kernel/memory/heap.h>
+#include <kernel/sched/deferred_work.h>
 #include <nk/intrusive_list.h>
 #include <nk/result.h>
 #include <nk/types.h>
+#include <nooks/domain_memory.h>
 #include <nooks/extension.h>
 #include <nooks/module_loader.h>
 #include <nooks/module_region.h>
+#include <nooks/object_tracker.h>
+#include <nooks/protection_domain.h>
 
 namespace nooks {
 
@@ -19,6 +24,16 @@ const char* mode_name(ExtensionMode mode);
 const char* state_name(ExtensionState state);
 const char* class_name(nk::u32 extension_class);
 
+struct FaultRecord {
+    nk::u64 vector; // exception vector, or a FaultCause below 0x100
+    nk::u64 error_code;
+    nk::u64 rip;
+    nk::u64 address;     // CR2 for page faults
+    char where[96];      // the faulting address symbolized against the module
+    char cause[64];      // "page fault", "watchdog: ran 512 ms", "wrapper check: nk_free"...
+    nk::u64 recovery_us; // how long the recovery took
+};
+
 struct Extension {
     char name[32];
     nk::u32 extension_class;
@@ -27,13 +42,37 @@ struct Extension {
     LoadedModule module;
     RegionAllocation region;
     const nooks_module_info* info; // inside the module image
+
+    // Isolated mode: the domain and the extension's own memory.
+    ProtectionDomain* domain;
+    DomainHeapPages* heap_pages;
+    kernel::Heap* heap;
+    DomainStack stacks[DOMAIN_STACKS];
+    ObjectTracker tracker;
+    volatile nk::u64 active_crossings;
+
+    // For reloads after a crash: the module file as it was loaded.
+    nk::u8* pristine;
+    nk::usize pristine_size;
+
     nk::u64 restarts;
     nk::u64 faults;
     nk::u64 crossings;
+    nk::u64 wrapper_calls;
+    nk::u64 check_failures;
+    bool has_fault;
+    FaultRecord last_fault;
+    nk::u64 restart_times_ns[8]; // ring of recent restarts, for the restart policy
+    kernel::DeferredWork recovery_work;
     nk::IntrusiveListNode node;
 };
 
-// Loads, validates the module's metadata (ABI version, class, name), and runs its init().
+// A stack from the extension's pool (-1 when all are taken) and its return.
+int acquire_domain_stack(Extension& extension);
+void release_domain_stack(Extension& extension, int index);
+
+// Loads, validates the module's metadata (ABI version, class, name, entry points inside its
+// text), and runs its init() — through a crossing into its new protection domain when isolated.
 // Errors: the loader's (Error::Corrupt, BadExec, NoEntry for an unknown import...), Error::Exists
 // when an extension of that name is loaded, Error::NotSupported for an unknown ABI version;
 // `problem` says what was wrong in words.
@@ -42,9 +81,17 @@ nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, Extens
 // Reads the module from a file first.
 nk::Result<Extension*> load_extension_file(const char* cwd, const char* path, ExtensionMode mode,
                                            LoadProblem* problem);
-// Runs exit() and releases the image. Error::NoEntry for an unknown name.
+// Tears the extension down and builds it again from its pristine copy, then runs init()
+// (recovery and `ext restart`).
+nk::ErrorOr reload_extension(Extension& extension, LoadProblem* problem);
+void for_each_extension(void (*visit)(Extension& extension, void* context), void* context);
+// Runs exit() and releases the image. Error::NoEntry for an unknown name, Error::Busy while a
+// thread is inside it.
 nk::ErrorOr unload_extension(const char* name);
 Extension* find_extension(const char* name);
 nk::usize format_extension_list(char* buffer, nk::usize size);
+// `ext stats NAME`: crossings, wrapper calls, failed checks, objects held by kind, memory, the
+// last fault and how long its recovery took.
+nk::usize format_extension_stats(const Extension& extension, char* buffer, nk::usize size);
 
 } // namespace nooks

@@ -1,5 +1,6 @@
 // The extension API as plain kernel functions: what a natively loaded extension calls directly
 // (the Nooks baseline: no isolation, no checks, no tracking).
+#include <kernel/debug/panic.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/kmalloc.h>
 #include <kernel/sched/scheduler.h>
@@ -58,6 +59,10 @@ void nk_log(const char* format, ...) {
     vsnprintf(line, sizeof line, format, args);
     va_end(args);
     kprintf("%s", line);
+}
+
+void nk_bug(const char* message) {
+    kernel::panic("extension bug: %s", message);
 }
 
 uint64_t nk_uptime_ns(void) {
@@ -126,7 +131,7 @@ namespace {
 const KernelExport g_exports[] = {
     EXPORT(nk_malloc),      EXPORT(nk_zalloc),       EXPORT(nk_free),        EXPORT(nk_log),
     EXPORT(nk_uptime_ns),   EXPORT(nk_sleep_ms),     EXPORT(nk_request_irq), EXPORT(nk_free_irq),
-    EXPORT(nk_timer_start), EXPORT(nk_timer_cancel),
+    EXPORT(nk_timer_start), EXPORT(nk_timer_cancel), EXPORT(nk_bug),
 };
 #undef EXPORT
 

@@ -42,11 +42,25 @@ void free_pcid(nk::u16 pcid) {
     g_pcid_used[pcid / 64] &= ~(1ull << (pcid % 64));
 }
 
+struct SharedRange {
+    nk::u64 base;
+    nk::u64 pages;
+};
+SharedRange g_shared_ranges[8];
+unsigned g_shared_range_count = 0;
+
 x86::PageTableEntry kernel_entry(nk::u64 table_phys, unsigned index) {
     return kernel::phys_to_virt<x86::PageTableEntry>(table_phys)[index];
 }
 
 } // namespace
+
+nk::ErrorOr add_domain_shared_range(nk::u64 base, nk::u64 pages) {
+    if (g_shared_range_count == sizeof g_shared_ranges / sizeof g_shared_ranges[0])
+        return nk::Error::NoSpace;
+    g_shared_ranges[g_shared_range_count++] = {base, pages};
+    return {};
+}
 
 nk::Result<ProtectionDomain*> ProtectionDomain::create() {
     auto table = TRY(x86::PageTable::create(kernel::memory::kernel_frame_source()));
@@ -73,6 +87,17 @@ nk::Result<ProtectionDomain*> ProtectionDomain::create() {
     if (!domain)
         return nk::Error::NoMemory;
     new (domain) ProtectionDomain(nk::move(table), allocate_pcid());
+    for (unsigned i = 0; i < g_shared_range_count; ++i) {
+        auto mapped = domain->map_shared_pages(g_shared_ranges[i].base, g_shared_ranges[i].pages,
+                                               x86::PageFlags::Write);
+        if (mapped.is_error()) {
+            domain->~ProtectionDomain();
+            kfree(domain);
+            return mapped.error();
+        }
+    }
+    // A reused PCID may still have translations of the domain that had it before.
+    x86::mmu::flush_address_space(domain->root() | domain->pcid());
     return domain;
 }
 
@@ -103,6 +128,7 @@ nk::ErrorOr ProtectionDomain::map_shared_pages(nk::u64 virt, nk::u64 pages, x86:
 nk::ErrorOr ProtectionDomain::unmap_pages(nk::u64 virt, nk::u64 pages) {
     for (nk::u64 i = 0; i < pages; ++i)
         (void)m_table.unmap(virt + i * FRAME_SIZE);
+    x86::mmu::flush_address_space(root() | pcid());
     return {};
 }
 

@@ -13,6 +13,10 @@
 
 namespace nooks {
 
+// Kernel pages every domain maps writable: the interrupt stacks (IST), which the CPU writes
+// before any handler can leave the domain. Registered once at start-up.
+nk::ErrorOr add_domain_shared_range(nk::u64 base, nk::u64 pages);
+
 class ProtectionDomain {
 public:
     static nk::Result<ProtectionDomain*> create();

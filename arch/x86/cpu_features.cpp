@@ -1,6 +1,8 @@
 #include <arch/x86/cpu.h>
 #include <arch/x86/cpu_features.h>
 
+extern "C" nk::u64 x86_cr3_keep_tlb;
+
 namespace x86 {
 
 namespace {
@@ -102,6 +104,7 @@ EnabledFeatures enable_cpu_features(bool allow_pcid, bool allow_smep_smap) {
     if (allow_pcid && features.pcid && (read_cr3() & 0xfff) == 0) {
         write_cr4(read_cr4() | cr4::PCIDE);
         g_enabled.pcid = true;
+        x86_cr3_keep_tlb = 1ull << 63;
     }
     return g_enabled;
 }

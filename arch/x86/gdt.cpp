@@ -35,6 +35,7 @@ struct alignas(4096) GuardedStack {
 
 [[gnu::section(".bss.page_aligned")]] GuardedStack g_ist_stacks[IST_STACKS];
 TaskStateSegment g_tss;
+StackRange g_ist_ranges[IST_STACKS];
 
 // Code/data descriptors: in long mode only the type, DPL, present and L bits matter
 // (SDM 3.4.5 and 5.2.1).
@@ -48,8 +49,11 @@ nk::u64 g_gdt[7];
 } // namespace
 
 void gdt_init() {
-    for (unsigned i = 0; i < IST_STACKS; ++i)
-        g_tss.ist[i] = reinterpret_cast<nk::u64>(g_ist_stacks[i].stack + IST_STACK_SIZE);
+    for (unsigned i = 0; i < IST_STACKS; ++i) {
+        auto bottom = reinterpret_cast<nk::u64>(g_ist_stacks[i].stack);
+        g_ist_ranges[i] = {bottom, bottom + IST_STACK_SIZE};
+        g_tss.ist[i] = g_ist_ranges[i].top;
+    }
     g_tss.io_map_base = sizeof(TaskStateSegment); // no I/O permission bitmap
 
     g_gdt[0] = 0;
@@ -89,6 +93,14 @@ void tss_set_kernel_stack(nk::u64 rsp0) {
     g_tss.rsp[0] = rsp0;
 }
 
+void set_ist_stack(Ist slot, nk::u64 bottom, nk::u64 top) {
+    unsigned index = unsigned(slot) - 1;
+    if (slot == Ist::None || index >= IST_STACKS)
+        return;
+    g_ist_ranges[index] = {bottom, top};
+    g_tss.ist[index] = top;
+}
+
 nk::usize stack_guard_pages(nk::u64* out, nk::usize capacity) {
     nk::usize count = 0;
     if (count < capacity)
@@ -102,8 +114,7 @@ StackRange ist_stack(Ist slot) {
     unsigned index = unsigned(slot) - 1;
     if (slot == Ist::None || index >= IST_STACKS)
         return {0, 0};
-    auto bottom = reinterpret_cast<nk::u64>(g_ist_stacks[index].stack);
-    return {bottom, bottom + IST_STACK_SIZE};
+    return g_ist_ranges[index];
 }
 
 StackRange boot_stack() {

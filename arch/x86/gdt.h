@@ -27,6 +27,9 @@ enum class Ist : nk::u8 {
 void gdt_init();
 // Stack loaded on a privilege change to ring 0 (TSS.RSP0).
 void tss_set_kernel_stack(nk::u64 rsp0);
+// Moves an IST stack (Nooks puts them where every protection domain can write them: the CPU
+// pushes the exception frame before any handler code can switch page tables).
+void set_ist_stack(Ist slot, nk::u64 bottom, nk::u64 top);
 
 // Pages that must stay unmapped below kernel stacks (boot and IST stacks); the memory manager
 // leaves them out of the kernel's page tables. Returns how many were written to `out`.

@@ -36,6 +36,21 @@ interrupt_common:
     pushq %r13
     pushq %r14
     pushq %r15
+    /* Leave a protection domain first: if CR3 is not the running thread's own page table (the
+       kernel's, or its process's), the interrupt arrived while an extension ran in its domain,
+       where kernel data is read-only. The interrupted CR3 is part of the frame and comes back
+       on the way out. */
+    movq %cr3, %r12
+    pushq %r12
+    movq %r12, %rax
+    movq $0x000ffffffffff000, %rcx
+    andq %rcx, %rax
+    cmpq x86_thread_cr3(%rip), %rax
+    je 1f
+    movq x86_thread_cr3(%rip), %rax
+    orq x86_cr3_keep_tlb(%rip), %rax
+    movq %rax, %cr3
+1:
     movq %rsp, %rdi
     /* Align the stack for the C++ call (the frame has an odd number of 8-byte slots on some
        entries); RBX is callee-saved and keeps the frame pointer. */
@@ -43,6 +58,13 @@ interrupt_common:
     andq $-16, %rsp
     call x86_interrupt_entry
     movq %rbx, %rsp
+    popq %r12
+    movq %cr3, %rax
+    cmpq %rax, %r12
+    je 2f
+    orq x86_cr3_keep_tlb(%rip), %r12
+    movq %r12, %cr3
+2:
     popq %r15
     popq %r14
     popq %r13
@@ -96,5 +118,14 @@ STUB_ADDRESSES 96, 143
 STUB_ADDRESSES 144, 191
 STUB_ADDRESSES 192, 239
 STUB_ADDRESSES 240, 255
+
+    .section .bss
+    .balign 8
+    /* The running thread's own page table (physical), kept by the scheduler. */
+    .globl x86_thread_cr3
+x86_thread_cr3: .quad 0
+    /* Bit 63 when PCIDs are on: reloading a tagged CR3 then keeps that PCID's translations. */
+    .globl x86_cr3_keep_tlb
+x86_cr3_keep_tlb: .quad 0
 
     .section .note.GNU-stack, "", @progbits

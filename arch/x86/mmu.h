@@ -10,9 +10,17 @@ namespace x86::mmu {
 // Caches"). Without PCID the low bits must be zero and every load flushes non-global entries.
 void load_address_space(nk::u64 pml4_phys, nk::u16 pcid, bool keep_tlb);
 nk::u64 current_address_space();
+// The running thread's own page table: where interrupt entry returns to from a protection
+// domain. The scheduler sets it at every switch.
+void set_thread_address_space(nk::u64 pml4_phys);
+nk::u64 thread_address_space();
 void invalidate_page(nk::u64 virt);
 // Flushes all non-global translations of the current PCID.
 void flush_tlb();
+// Drops every cached translation of another address space's PCID (after unmapping pages from
+// it, or before reusing its PCID). Without PCIDs there is nothing to drop: a table that is not
+// loaded has no translations cached.
+void flush_address_space(nk::u64 cr3_with_pcid);
 // Cost of one CR3 reload measured on this CPU (rdtsc cycles), for the benchmarks.
 nk::u64 measure_cr3_reload_cycles(unsigned iterations);
 

@@ -29,7 +29,67 @@ long churn(unsigned count) {
     return count;
 }
 
-const nooks_test_ops g_ops = {echo, fill, churn};
+// Kept in the module's data so the compiler cannot see through the misbehaviour below.
+volatile long g_zero = 0;
+volatile unsigned long g_seed = 0x9e3779b97f4a7c15ul;
+volatile long* volatile g_null = nullptr;
+
+int recurse(int depth) {
+    volatile char frame[256];
+    frame[0] = char(depth);
+    if (g_zero == 1) // never: keeps the recursion finite in the compiler's eyes
+        return 0;
+    return recurse(depth + 1) + frame[0];
+}
+
+long crash(long kind, long target) {
+    switch (kind) {
+    case NOOKS_CRASH_NULL:
+        return *g_null;
+    case NOOKS_CRASH_WILD_WRITE: {
+        // Somewhere in the kernel's physmap (0xffff800000000000 + up to 256 MiB).
+        g_seed = g_seed * 6364136223846793005ul + 1442695040888963407ul;
+        auto* wild = reinterpret_cast<volatile long*>(0xffff800000000000ul + (g_seed >> 36) * 8);
+        *wild = 0xbad;
+        return 0;
+    }
+    case NOOKS_CRASH_KERNEL_WRITE:
+        *reinterpret_cast<volatile long*>(target) = 0xbad;
+        return 0;
+    case NOOKS_CRASH_STACK_OVERFLOW:
+        return recurse(0);
+    case NOOKS_CRASH_HANG:
+        for (;;)
+            asm volatile("pause");
+    case NOOKS_CRASH_HANG_CLI:
+        asm volatile("cli");
+        for (;;)
+            asm volatile("pause");
+    case NOOKS_CRASH_DIV0:
+        return 10 / g_zero;
+    case NOOKS_CRASH_UD:
+        asm volatile("ud2");
+        return 0;
+    case NOOKS_CRASH_BAD_PARAM:
+        nk_free(reinterpret_cast<void*>(0xffffffff80100000ul));
+        return 0;
+    case NOOKS_CRASH_DOUBLE_FREE: {
+        void* block = nk_malloc(48);
+        nk_free(block);
+        nk_free(block);
+        return 0;
+    }
+    case NOOKS_CRASH_LEAK:
+        for (int i = 0; i < 100; ++i)
+            (void)nk_malloc(1000);
+        return *g_null;
+    case NOOKS_CRASH_PANIC:
+        nk_bug("test extension: deliberate assertion failure");
+    }
+    return -NK_EINVAL;
+}
+
+const nooks_test_ops g_ops = {echo, fill, churn, crash};
 
 nk_status test_init() {
     nk_log("test extension: initialised\n");

@@ -16,6 +16,7 @@ namespace kernel {
 namespace {
 
 SymbolTable g_symbols;
+void (*g_panic_interceptor)(const char*) = nullptr;
 bool g_symbols_ready = false;
 volatile bool g_in_panic = false;
 
@@ -85,13 +86,19 @@ const char* symbolize(unsigned long long address, char* buffer, unsigned long si
     return buffer;
 }
 
+void set_panic_interceptor(void (*interceptor)(const char*)) {
+    g_panic_interceptor = interceptor;
+}
+
 void panic(const char* format, ...) {
-    enter_panic();
     char message[256];
     va_list args;
     va_start(args, format);
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    if (g_panic_interceptor && !g_in_panic)
+        g_panic_interceptor(message);
+    enter_panic();
     console::emergency_printf("\nPANIC: %s\n", message);
     nk::u64 rbp;
     asm volatile("mov %%rbp, %0" : "=r"(rbp));

@@ -11,6 +11,10 @@ namespace kernel {
 // The report for an exception nobody handled: vector, error code, CR2, registers, backtrace.
 [[noreturn]] void panic_on_exception(const x86::InterruptFrame& frame);
 
+// Called first by panic(): the Nooks recovery manager uses it to fail an extension whose
+// crossing reached a kernel panic (it does not return then). Returning lets the panic proceed.
+void set_panic_interceptor(void (*interceptor)(const char* message));
+
 // Loads the embedded symbol table (the .ksyms section); before this, backtraces print addresses.
 void init_symbols();
 // "name+0x1c" for an address, into `buffer`; "0x..." when unknown.

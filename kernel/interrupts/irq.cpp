@@ -23,6 +23,7 @@ struct Line {
 };
 
 Line g_lines[LINE_COUNT];
+void (*g_exit_hook)(const x86::InterruptFrame&) = nullptr;
 
 void dispatch(x86::InterruptFrame& frame) {
     auto line_number = nk::u8(frame.vector - x86::vector::IrqBase);
@@ -41,6 +42,8 @@ void dispatch(x86::InterruptFrame& frame) {
     // The interrupt may have woken a more important thread, or ended the slice: switch now, on
     // the way out (the interrupted context resumes by iretq when this thread runs again).
     sched::preempt_if_needed();
+    if (g_exit_hook)
+        g_exit_hook(frame);
     // Back to a process that was killed meanwhile (say, one spinning in user mode): end it now.
     if (frame.from_user())
         processes::check_pending_kill();
@@ -81,6 +84,10 @@ nk::ErrorOr unregister_handler(unsigned line_number, Handler handler, void* cont
         }
     }
     return nk::Error::NoEntry;
+}
+
+void set_exit_hook(void (*hook)(const x86::InterruptFrame&)) {
+    g_exit_hook = hook;
 }
 
 LineStats stats(unsigned line_number) {

@@ -1,6 +1,7 @@
 // Hardware interrupt lines (IRQ 0-15 through the 8259 PICs): registration, dispatch, counters.
 #pragma once
 
+#include <arch/x86/interrupt_frame.h>
 #include <nk/result.h>
 #include <nk/types.h>
 
@@ -26,5 +27,8 @@ struct LineStats {
     unsigned handlers;
 };
 LineStats stats(unsigned line);
+
+// Called on the way out of every hardware interrupt, after the EOI (the Nooks watchdog).
+void set_exit_hook(void (*hook)(const x86::InterruptFrame& frame));
 
 } // namespace kernel::irq

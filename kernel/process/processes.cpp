@@ -60,6 +60,7 @@ void release_resources(Process* process) {
         x86::mmu::load_address_space(kernel_root, 0, false);
         if (process->thread)
             process->thread->address_space_root = kernel_root;
+        x86::mmu::set_thread_address_space(kernel_root);
         AddressSpace* space = process->space;
         process->space = nullptr;
         space->~AddressSpace();

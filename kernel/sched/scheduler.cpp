@@ -88,6 +88,7 @@ void reschedule() {
         g_reap = previous;
     if (next->address_space_root != previous->address_space_root)
         x86::mmu::load_address_space(next->address_space_root, next->pcid, true);
+    x86::mmu::set_thread_address_space(next->address_space_root);
     if (g_entry_stack_hook && next->owns_stack)
         g_entry_stack_hook(next->stack.top);
     g_current = next;
@@ -124,12 +125,15 @@ void init() {
     g_boot_thread.priority = Priority::Idle;
     g_boot_thread.owns_stack = false;
     g_boot_thread.address_space_root = memory::kernel_page_table().root();
+    x86::mmu::set_thread_address_space(g_boot_thread.address_space_root);
     g_all.push_back(g_boot_thread);
     g_stats.live_threads = 1;
     g_current = &g_boot_thread;
 }
 
-Thread* current() { return g_current; }
+Thread* current() {
+    return g_current;
+}
 
 nk::Result<Thread*> create_thread(const char* name, void (*entry)(void*), void* argument,
                                   Priority priority) {
@@ -268,7 +272,9 @@ void for_each_thread(void (*visit)(const Thread&, void*), void* context) {
         visit(thread, context);
 }
 
-void set_kernel_entry_stack_hook(void (*hook)(nk::u64)) { g_entry_stack_hook = hook; }
+void set_kernel_entry_stack_hook(void (*hook)(nk::u64)) {
+    g_entry_stack_hook = hook;
+}
 
 } // namespace sched
 } // namespace kernel

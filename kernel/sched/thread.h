@@ -14,8 +14,8 @@ class WaitQueue;
 enum class ThreadState : nk::u8 {
     Runnable, // on a ready queue
     Running,
-    Blocked,  // on a wait queue, or sleeping
-    Dead,     // finished; its stack is freed by the next thread to run
+    Blocked, // on a wait queue, or sleeping
+    Dead,    // finished; its stack is freed by the next thread to run
 };
 
 // Priorities, highest first. The idle thread alone has Idle.
@@ -45,10 +45,13 @@ public:
 
     // Scheduling bookkeeping.
     nk::u64 slice_ticks_left = 0;
-    nk::u64 wake_tick = 0;          // while sleeping
+    nk::u64 wake_tick = 0; // while sleeping
     bool sleeping = false;
     bool woken_by_timeout = false;
     WaitQueue* waiting_on = nullptr; // while blocked on a wait queue
+    // The innermost crossing into an extension's protection domain this thread is making
+    // (nooks/xpc.h), or nullptr.
+    void* nooks_crossing = nullptr;
     nk::u64 context_switches = 0;
     nk::u64 run_ticks = 0;
 

@@ -3,7 +3,11 @@
 #include <kernel/process/processes.h>
 #include <kernel/syscall/syscall_table.h>
 #include <kernel/syscall/user_memory.h>
+#include <nooks/crash_test.h>
 #include <nooks/extension_manager.h>
+#include <nooks/recovery.h>
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -57,6 +61,62 @@ Result<nk::i64> unload(const Frame& frame) {
     return 0;
 }
 
+Result<nooks::Extension*> named_extension(const Frame& frame) {
+    char name[32];
+    TRY(user::copy_string(name, sizeof name, frame.argument(1)));
+    nooks::Extension* extension = nooks::find_extension(name);
+    if (!extension)
+        return Error::NoEntry;
+    return extension;
+}
+
+Result<nk::i64> crash(const Frame& frame) {
+    abi::ExtCrashRequest request;
+    if (frame.argument(2) != sizeof request)
+        return Error::Invalid;
+    TRY(user::read(request, frame.argument(1)));
+    request.name[sizeof request.name - 1] = 0;
+    request.kind[sizeof request.kind - 1] = 0;
+    nooks::Extension* extension = nooks::find_extension(request.name);
+    if (!extension)
+        return Error::NoEntry;
+    int kind = nooks::crash_kind_from_name(request.kind);
+    if (kind < 0)
+        return Error::Invalid;
+    auto result = nooks::crash_extension(*extension, kind);
+    char text[256];
+    int length;
+    if (result.has_value())
+        length = snprintf(text, sizeof text, "%s: %s returned %ld\n", request.name, request.kind,
+                          result.value());
+    else if (result.error() == Error::Aborted)
+        length =
+            snprintf(text, sizeof text, "%s: %s: the crossing was aborted; the kernel is fine%s\n",
+                     request.name, request.kind,
+                     nooks::crash_victim_intact() ? " (the kernel object is unchanged)"
+                                                  : " BUT THE KERNEL OBJECT WAS CHANGED");
+    else
+        return result.error();
+    return copy_text_out(text, nk::usize(length), frame);
+}
+
+Result<nk::i64> restart(const Frame& frame) {
+    nooks::Extension* extension = TRY(named_extension(frame));
+    TRY(nooks::restart_extension(*extension));
+    return 0;
+}
+
+Result<nk::i64> stats(const Frame& frame) {
+    nooks::Extension* extension = TRY(named_extension(frame));
+    char* text = static_cast<char*>(kmalloc(LIST_SIZE));
+    if (!text)
+        return Error::NoMemory;
+    nk::usize length = nooks::format_extension_stats(*extension, text, LIST_SIZE);
+    auto copied = copy_text_out(text, length, frame);
+    kfree(text);
+    return copied;
+}
+
 Result<nk::i64> sys_ext_control(const Frame& frame) {
     switch (abi::ExtOperation(frame.argument(0))) {
     case abi::ExtOperation::List:
@@ -65,6 +125,12 @@ Result<nk::i64> sys_ext_control(const Frame& frame) {
         return load(frame);
     case abi::ExtOperation::Unload:
         return unload(frame);
+    case abi::ExtOperation::Crash:
+        return crash(frame);
+    case abi::ExtOperation::Restart:
+        return restart(frame);
+    case abi::ExtOperation::Stats:
+        return stats(frame);
     }
     return Error::Invalid;
 }

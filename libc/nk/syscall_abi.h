@@ -15,36 +15,37 @@
 namespace nk::abi {
 
 enum class Syscall : u64 {
-    Exit = 0,      // (int status) -> does not return
-    Read = 1,      // (int fd, void* buffer, usize length) -> bytes read (0 at end of file)
-    Write = 2,     // (int fd, const void* buffer, usize length) -> bytes written
-    Open = 3,      // (const char* path, u32 flags) -> fd
-    Close = 4,     // (int fd) -> 0
-    Seek = 5,      // (int fd, i64 offset, int whence) -> new offset
-    Stat = 6,      // (const char* path, Stat* out) -> 0
-    Fstat = 7,     // (int fd, Stat* out) -> 0
-    ReadDir = 8,   // (int fd, DirEntry* out, usize count) -> entries written (0 at the end)
-    Mkdir = 9,     // (const char* path) -> 0
-    Unlink = 10,   // (const char* path) -> 0   (files only)
-    Rmdir = 11,    // (const char* path) -> 0   (empty directories only)
-    Rename = 12,   // (const char* from, const char* to) -> 0
-    Truncate = 13, // (const char* path, u64 length) -> 0
-    Spawn = 14,    // (const SpawnRequest* request) -> pid
-    Wait = 15,     // (int pid, int* status) -> pid; pid -1 waits for any child
-    GetPid = 16,   // () -> pid
-    Sleep = 17,    // (u64 milliseconds) -> 0
-    Time = 18,     // (TimeInfo* out) -> 0
-    Chdir = 19,    // (const char* path) -> 0
-    Getcwd = 20,   // (char* buffer, usize length) -> length of the path without NUL
-    Info = 21,     // (InfoKind kind, char* buffer, usize length) -> bytes of text (may be cut)
-    MapPages = 22, // (unsigned order) -> address of 2^order zeroed, naturally aligned pages
+    Exit = 0,        // (int status) -> does not return
+    Read = 1,        // (int fd, void* buffer, usize length) -> bytes read (0 at end of file)
+    Write = 2,       // (int fd, const void* buffer, usize length) -> bytes written
+    Open = 3,        // (const char* path, u32 flags) -> fd
+    Close = 4,       // (int fd) -> 0
+    Seek = 5,        // (int fd, i64 offset, int whence) -> new offset
+    Stat = 6,        // (const char* path, Stat* out) -> 0
+    Fstat = 7,       // (int fd, Stat* out) -> 0
+    ReadDir = 8,     // (int fd, DirEntry* out, usize count) -> entries written (0 at the end)
+    Mkdir = 9,       // (const char* path) -> 0
+    Unlink = 10,     // (const char* path) -> 0   (files only)
+    Rmdir = 11,      // (const char* path) -> 0   (empty directories only)
+    Rename = 12,     // (const char* from, const char* to) -> 0
+    Truncate = 13,   // (const char* path, u64 length) -> 0
+    Spawn = 14,      // (const SpawnRequest* request) -> pid
+    Wait = 15,       // (int pid, int* status) -> pid; pid -1 waits for any child
+    GetPid = 16,     // () -> pid
+    Sleep = 17,      // (u64 milliseconds) -> 0
+    Time = 18,       // (TimeInfo* out) -> 0
+    Chdir = 19,      // (const char* path) -> 0
+    Getcwd = 20,     // (char* buffer, usize length) -> length of the path without NUL
+    Info = 21,       // (InfoKind kind, char* buffer, usize length) -> bytes of text (may be cut)
+    MapPages = 22,   // (unsigned order) -> address of 2^order zeroed, naturally aligned pages
     UnmapPages = 23, // (void* address, unsigned order) -> 0
-    Machine = 24,  // (MachineCommand command) -> does not return (or -errno)
-    KTest = 25,    // (const char* prefix) -> number of failed self tests (output on console)
-    Kill = 26,     // (int pid) -> 0
-    ExtControl = 27, // (ExtOperation op, const void* in, usize in_length, void* out, usize out_length)
-                     //   -> bytes written to out (List, and Load's problem text), or -errno
-    Dup2 = 28,     // (int from, int to) -> to
+    Machine = 24,    // (MachineCommand command) -> does not return (or -errno)
+    KTest = 25,      // (const char* prefix) -> number of failed self tests (output on console)
+    Kill = 26,       // (int pid) -> 0
+    ExtControl =
+        27,    // (ExtOperation op, const void* in, usize in_length, void* out, usize out_length)
+               //   -> bytes written to out (List, and Load's problem text), or -errno
+    Dup2 = 28, // (int from, int to) -> to
     Count
 };
 
@@ -119,9 +120,17 @@ enum class InfoKind : u64 {
 
 // ExtControl operations (the shell's `ext` command).
 enum class ExtOperation : u32 {
-    List = 0,   // out: the table as text
-    Load = 1,   // in: ExtLoadRequest; out: a problem description when loading fails
-    Unload = 2, // in: the extension's name (NUL-terminated)
+    List = 0,    // out: the table as text
+    Load = 1,    // in: ExtLoadRequest; out: a problem description when loading fails
+    Unload = 2,  // in: the extension's name (NUL-terminated)
+    Crash = 3,   // in: ExtCrashRequest; out: what happened, as text
+    Restart = 4, // in: the extension's name
+    Stats = 5,   // in: the extension's name; out: its statistics as text
+};
+
+struct ExtCrashRequest {
+    char name[32];
+    char kind[32];
 };
 
 enum class ExtMode : u32 { Native = 0, Isolated = 1 };

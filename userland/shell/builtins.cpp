@@ -31,8 +31,11 @@ constexpr Builtin table[] = {
     {"bench", "bench", "measure context-switch and system call costs", commands::bench},
     {"ktest", "ktest [PREFIX]", "run the kernel self tests (those starting with PREFIX)",
      commands::ktest},
-    {"ext", "ext list | ext load PATH [--native|--isolated] | ext unload NAME",
-     "list, load and unload kernel extensions", commands::ext},
+    {"ext",
+     "ext list | load PATH [--native|--isolated] | unload NAME | restart NAME | stats NAME | "
+     "crash NAME KIND",
+     "kernel extensions: list, load, unload, restart, statistics, deliberate crashes",
+     commands::ext},
     {"poweroff", "poweroff", "turn the machine off", commands::poweroff},
     {"reboot", "reboot", "restart the machine", commands::reboot},
     {"exit", "exit [STATUS]", "leave the shell (init starts a new one)", commands::exit},

@@ -2,6 +2,9 @@
 //   ext list
 //   ext load PATH [--native|--isolated]
 //   ext unload NAME
+//   ext restart NAME
+//   ext stats NAME
+//   ext crash NAME KIND
 #include <userland/lib/io.h>
 #include <userland/lib/print.h>
 #include <userland/lib/syscalls.h>
@@ -56,6 +59,40 @@ int unload(Context&, const char* name) {
     return STATUS_OK;
 }
 
+int named(Context& context, abi::ExtOperation operation, const char* command, const char* name,
+          bool prints) {
+    static char text[TEXT_SIZE];
+    auto result = sys::ext_control(u32(operation), name, 0, prints ? text : nullptr,
+                                   prints ? sizeof text : 0);
+    if (result.is_error())
+        return report(command, name, result.error());
+    if (prints)
+        (void)user::write_all(context.out, text, usize(result.value()));
+    return STATUS_OK;
+}
+
+int crash(Context& context, const char* name, const char* kind) {
+    abi::ExtCrashRequest request = {};
+    nk::copy_memory(request.name, name, nk::min<usize>(nk::string_length(name), 31));
+    nk::copy_memory(request.kind, kind, nk::min<usize>(nk::string_length(kind), 31));
+    static char text[512];
+    auto result = sys::ext_control(u32(abi::ExtOperation::Crash), &request, sizeof request, text,
+                                   sizeof text);
+    if (result.is_error()) {
+        if (result.error() == nk::Error::Invalid)
+            dprintf(2,
+                    "ext crash: unknown kind '%s' (null, wild-write, kernel-write, "
+                    "stack-overflow, hang, hang-cli, div0, ud, bad-param, double-free, leak, "
+                    "panic)\n",
+                    kind);
+        else
+            return report("ext crash", name, result.error());
+        return STATUS_FAILURE;
+    }
+    (void)user::write_all(context.out, text, usize(result.value()));
+    return STATUS_OK;
+}
+
 } // namespace
 
 int ext(Context& context, int argc, const char* const* argv) {
@@ -73,6 +110,12 @@ int ext(Context& context, int argc, const char* const* argv) {
     }
     if (argc == 3 && equals(argv[1], "unload"))
         return unload(context, argv[2]);
+    if (argc == 3 && equals(argv[1], "restart"))
+        return named(context, abi::ExtOperation::Restart, "ext restart", argv[2], false);
+    if (argc == 3 && equals(argv[1], "stats"))
+        return named(context, abi::ExtOperation::Stats, "ext stats", argv[2], true);
+    if (argc == 4 && equals(argv[1], "crash"))
+        return crash(context, argv[2], argv[3]);
     return usage("ext");
 }
 

@@ -19,6 +19,10 @@ void nk_free(void* pointer);
 /* Logging to the kernel log, prefixed with the extension's name. */
 void nk_log(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
+/* A broken invariant the extension cannot continue from: a kernel panic in native mode; in
+ * isolated mode the extension is failed and restarted instead. */
+void nk_bug(const char* message) __attribute__((noreturn));
+
 /* Time. */
 uint64_t nk_uptime_ns(void);
 void nk_sleep_ms(uint64_t milliseconds);

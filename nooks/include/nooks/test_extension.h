@@ -16,6 +16,25 @@ struct nooks_test_ops {
     long (*fill)(unsigned char* buffer, size_t length, unsigned char value);
     /* Allocates and frees through the kernel API `count` times: crossings back into the kernel. */
     long (*churn)(unsigned count);
+    /* Misbehaves as asked (enum nooks_crash_kind). `target` is a kernel address for the kinds
+     * that write somewhere they must not. Returns only for kinds the kernel refuses cleanly. */
+    long (*crash)(long kind, long target);
+};
+
+enum nooks_crash_kind {
+    NOOKS_CRASH_NULL = 0,           /* NULL dereference */
+    NOOKS_CRASH_WILD_WRITE = 1,     /* write to a random kernel address */
+    NOOKS_CRASH_KERNEL_WRITE = 2,   /* write to a live kernel object (`target`) */
+    NOOKS_CRASH_STACK_OVERFLOW = 3, /* unbounded recursion */
+    NOOKS_CRASH_HANG = 4,           /* infinite loop, interrupts on */
+    NOOKS_CRASH_HANG_CLI = 5,       /* infinite loop, interrupts off */
+    NOOKS_CRASH_DIV0 = 6,           /* integer divide by zero */
+    NOOKS_CRASH_UD = 7,             /* invalid opcode */
+    NOOKS_CRASH_BAD_PARAM = 8,      /* a wild pointer passed to a kernel service */
+    NOOKS_CRASH_DOUBLE_FREE = 9,    /* the same block freed twice */
+    NOOKS_CRASH_LEAK = 10,          /* allocate without freeing, then fault */
+    NOOKS_CRASH_PANIC = 11,         /* a kernel assertion reached through the API */
+    NOOKS_CRASH_KIND_COUNT = 12,
 };
 
 #ifdef __cplusplus

@@ -1,0 +1,44 @@
+// An isolated extension's own writable memory: its heap and its stacks. Both come from the module
+// region (so the kernel can read and write them through its own table) and are mapped writable
+// into the extension's domain; everything is released in one sweep on unload or recovery.
+#pragma once
+
+#include <kernel/memory/heap.h>
+#include <nk/intrusive_list.h>
+#include <nk/result.h>
+#include <nooks/module_region.h>
+
+namespace nooks {
+
+class ProtectionDomain;
+
+// The pages behind an extension's heap (kernel::Heap's page source).
+class DomainHeapPages final : public kernel::PageSource {
+public:
+    explicit DomainHeapPages(ProtectionDomain& domain) : m_domain(domain) {}
+    ~DomainHeapPages();
+
+    nk::Result<void*> allocate_pages(unsigned order) override;
+    void free_pages(void* pages, unsigned order) override;
+    nk::u64 pages_held() const { return m_pages_held; }
+
+private:
+    struct Block {
+        nk::IntrusiveListNode node;
+        RegionAllocation allocation;
+    };
+    ProtectionDomain& m_domain;
+    nk::IntrusiveList<Block, &Block::node> m_blocks;
+    nk::u64 m_pages_held = 0;
+};
+
+struct DomainStack {
+    RegionAllocation region;
+    nk::u64 top;
+    bool in_use;
+};
+
+constexpr unsigned DOMAIN_STACKS = 4;
+constexpr nk::u64 DOMAIN_STACK_PAGES = 4; // 16 KiB
+
+} // namespace nooks

@@ -1,0 +1,54 @@
+#include <arch/x86/interrupt_state.h>
+#include <nooks/object_tracker.h>
+
+namespace nooks {
+
+const char* object_kind_name(ObjectKind kind) {
+    switch (kind) {
+    case ObjectKind::Irq:
+        return "irq";
+    case ObjectKind::Timer:
+        return "timer";
+    case ObjectKind::Count:
+        break;
+    }
+    return "?";
+}
+
+void ObjectTracker::add(TrackedObject& object) {
+    x86::InterruptGuard guard;
+    m_objects.push_back(object);
+    ++m_counts[unsigned(object.kind)];
+}
+
+bool ObjectTracker::owns(const TrackedObject* object, ObjectKind kind) const {
+    x86::InterruptGuard guard;
+    for (auto& tracked : m_objects) {
+        if (&tracked == object)
+            return tracked.kind == kind;
+    }
+    return false;
+}
+
+void ObjectTracker::remove(TrackedObject& object) {
+    x86::InterruptGuard guard;
+    m_objects.remove(object);
+    --m_counts[unsigned(object.kind)];
+}
+
+void ObjectTracker::release_all() {
+    for (;;) {
+        TrackedObject* object;
+        {
+            x86::InterruptGuard guard;
+            object = m_objects.last();
+            if (!object)
+                return;
+            m_objects.remove(*object);
+            --m_counts[unsigned(object->kind)];
+        }
+        object->release(*object);
+    }
+}
+
+} // namespace nooks

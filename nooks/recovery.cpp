@@ -1,0 +1,155 @@
+#include <arch/x86/cpu.h>
+#include <arch/x86/idt.h>
+#include <arch/x86/interrupt_state.h>
+#include <kernel/sched/scheduler.h>
+#include <kernel/time/clock.h>
+#include <nooks/extension_manager.h>
+#include <nooks/recovery.h>
+#include <nooks/xpc.h>
+
+#include <stdio.h>
+#include <string.h>
+
+namespace nooks {
+
+namespace {
+
+RecoveryStats g_stats;
+
+// The restart policy: at most MAX_RESTARTS in RESTART_WINDOW_NS, and a backoff that doubles
+// with every restart already in the window (1, 2, 4 ... ms).
+bool policy_allows_restart(Extension& extension, nk::u64* backoff_ms) {
+    nk::u64 now = kernel::clock::nanoseconds_since_boot();
+    unsigned recent = 0;
+    for (nk::u64 when : extension.restart_times_ns) {
+        if (when != 0 && now - when < RESTART_WINDOW_NS)
+            ++recent;
+    }
+    *backoff_ms = recent == 0 ? 0 : (1ull << nk::min(recent - 1, 10u));
+    return recent < MAX_RESTARTS;
+}
+
+void remember_restart(Extension& extension) {
+    nk::u64 now = kernel::clock::nanoseconds_since_boot();
+    extension.restart_times_ns[extension.restarts % MAX_RESTARTS] = now;
+}
+
+// Recovery proper, in the deferred-work thread (it may sleep).
+void recover(void* argument) {
+    auto& extension = *static_cast<Extension*>(argument);
+    nk::u64 start = x86::rdtsc();
+    // Every thread must be out of the extension before its memory goes: threads inside the
+    // kernel on its behalf abort their crossings on the way back (KernelEntry).
+    for (unsigned waited = 0; extension.active_crossings != 0; ++waited) {
+        if (waited == 2000) {
+            kprintf("nooks: '%s': threads still inside after 2 s; left disabled, not freed\n",
+                    extension.name);
+            extension.state = ExtensionState::Disabled;
+            return;
+        }
+        kernel::sched::sleep_ms(1);
+    }
+    nk::u64 backoff_ms;
+    if (!policy_allows_restart(extension, &backoff_ms)) {
+        extension.state = ExtensionState::Disabled;
+        ++g_stats.disabled;
+        kprintf("nooks: '%s' failed %u times within %llu s: disabled (ext restart %s to try "
+                "again)\n",
+                extension.name, MAX_RESTARTS, (unsigned long long)(RESTART_WINDOW_NS / 1000000000),
+                extension.name);
+        return;
+    }
+    if (backoff_ms)
+        kernel::sched::sleep_ms(backoff_ms);
+    LoadProblem problem = {};
+    auto reloaded = reload_extension(extension, &problem);
+    nk::u64 micros = kernel::clock::cycles_to_nanoseconds(x86::rdtsc() - start) / 1000;
+    extension.last_fault.recovery_us = micros;
+    g_stats.last_recovery_us = micros;
+    if (reloaded.is_error()) {
+        extension.state = ExtensionState::Failed;
+        kprintf("nooks: '%s' could not be restarted: %s (%s)\n", extension.name,
+                nk::error_string(reloaded.error()), problem.message);
+        return;
+    }
+    ++extension.restarts;
+    remember_restart(extension);
+    ++g_stats.recoveries;
+    kprintf("nooks: '%s' recovered in %llu us (restart %llu)\n", extension.name,
+            (unsigned long long)micros, (unsigned long long)extension.restarts);
+}
+
+void begin_recovery(Extension& extension) {
+    ++extension.faults;
+    extension.has_fault = true;
+    extension.state = ExtensionState::Recovering;
+    extension.recovery_work.set(recover, &extension);
+    extension.recovery_work.schedule();
+}
+
+} // namespace
+
+void record_fault(Extension& extension, const x86::InterruptFrame& frame) {
+    FaultRecord& fault = extension.last_fault;
+    fault = {};
+    fault.vector = frame.vector;
+    fault.error_code = frame.error_code;
+    fault.rip = frame.rip;
+    if (frame.vector == x86::vector::PageFault)
+        asm volatile("mov %%cr2, %0" : "=r"(fault.address));
+    if (!extension.module.symbolize(frame.rip, fault.where, sizeof fault.where))
+        snprintf(fault.where, sizeof fault.where, "0x%llx (outside the module)",
+                 (unsigned long long)frame.rip);
+    snprintf(fault.cause, sizeof fault.cause, "%s", x86::exception_name(frame.vector));
+    kprintf("nooks: extension '%s' faulted: %s at %s", extension.name, fault.cause, fault.where);
+    if (frame.vector == x86::vector::PageFault)
+        kprintf(", address 0x%llx (%s)", (unsigned long long)fault.address,
+                frame.error_code & 2 ? "write" : "read");
+    kprintf("; recovering\n");
+    begin_recovery(extension);
+}
+
+void record_failure(Extension& extension, const char* cause, nk::u64 rip) {
+    FaultRecord& fault = extension.last_fault;
+    fault = {};
+    fault.vector = 0x100;
+    fault.rip = rip;
+    snprintf(fault.cause, sizeof fault.cause, "%s", cause);
+    if (!extension.module.symbolize(rip, fault.where, sizeof fault.where))
+        snprintf(fault.where, sizeof fault.where, "0x%llx", (unsigned long long)rip);
+    kprintf("nooks: extension '%s' failed: %s; recovering\n", extension.name, cause);
+    begin_recovery(extension);
+}
+
+nk::ErrorOr restart_extension(Extension& extension) {
+    if (extension.mode != ExtensionMode::Isolated)
+        return nk::Error::NotSupported;
+    if (extension.active_crossings)
+        return nk::Error::Busy;
+    // A manual restart starts a fresh policy window.
+    for (auto& when : extension.restart_times_ns)
+        when = 0;
+    extension.state = ExtensionState::Recovering;
+    recover(&extension);
+    return extension.state == ExtensionState::Running ? nk::ErrorOr() : nk::Error::IO;
+}
+
+void watchdog_tick() {
+    Crossing* crossing = current_crossing();
+    if (!crossing || crossing->aborted)
+        return;
+    nk::u64 elapsed_ns = kernel::clock::cycles_to_nanoseconds(x86::rdtsc() - crossing->start_tsc);
+    if (elapsed_ns < WATCHDOG_LIMIT_MS * 1000000)
+        return;
+    char cause[64];
+    snprintf(cause, sizeof cause, "watchdog: ran %llu ms without returning",
+             (unsigned long long)(elapsed_ns / 1000000));
+    record_failure(*crossing->extension, cause, 0);
+    abort_current_crossing();
+}
+
+RecoveryStats recovery_stats() {
+    return g_stats;
+}
+
+} // namespace nooks

@@ -1,0 +1,39 @@
+// The recovery manager. A fault in an extension (an exception in its domain or in kernel code
+// running for it, a failed wrapper check, the watchdog) is recorded and the crossing aborted;
+// recovery then runs in the deferred-work thread: wait until no thread is inside the extension,
+// release everything it held, reload a pristine copy into a fresh domain, and run its init again.
+// A restart policy (backoff, at most MAX_RESTARTS per window) keeps a crash loop from eating the
+// machine: past it the extension stays disabled and says so.
+#pragma once
+
+#include <arch/x86/interrupt_frame.h>
+#include <nk/result.h>
+#include <nk/types.h>
+
+namespace nooks {
+
+struct Extension;
+
+constexpr unsigned MAX_RESTARTS = 8;               // per window...
+constexpr nk::u64 RESTART_WINDOW_NS = 10000000000; // ...of 10 s
+// A crossing running longer than this is a hang: the watchdog aborts it.
+constexpr nk::u64 WATCHDOG_LIMIT_MS = 500;
+
+// An exception from the extension's crossing.
+void record_fault(Extension& extension, const x86::InterruptFrame& frame);
+// Any other reason to fail the extension ("wrapper check failed: nk_free arg 0", "watchdog").
+void record_failure(Extension& extension, const char* cause, nk::u64 rip);
+// Recovery as `ext restart` does it: synchronous, for a running or failed extension.
+nk::ErrorOr restart_extension(Extension& extension);
+
+// From the timer tick: aborts the running thread's crossing when it has run too long.
+void watchdog_tick();
+
+struct RecoveryStats {
+    nk::u64 recoveries;
+    nk::u64 disabled;
+    nk::u64 last_recovery_us;
+};
+RecoveryStats recovery_stats();
+
+} // namespace nooks

@@ -1,0 +1,120 @@
+#include <arch/x86/cpu.h>
+#include <arch/x86/interrupt_state.h>
+#include <arch/x86/mmu.h>
+#include <kernel/sched/scheduler.h>
+#include <nooks/extension_manager.h>
+#include <nooks/recovery.h>
+#include <nooks/xpc.h>
+
+#include <stdio.h>
+
+namespace nooks {
+
+namespace {
+
+XpcStats g_stats;
+
+Crossing*& innermost() {
+    return reinterpret_cast<Crossing*&>(kernel::sched::current()->nooks_crossing);
+}
+
+nk::u64 current_rsp() {
+    nk::u64 rsp;
+    asm volatile("mov %%rsp, %0" : "=r"(rsp));
+    return rsp;
+}
+
+} // namespace
+
+Crossing* current_crossing() {
+    return innermost();
+}
+
+Extension* current_extension() {
+    Crossing* crossing = innermost();
+    return crossing ? crossing->extension : nullptr;
+}
+
+nk::Result<long> xpc_call(Extension& extension, x86::DomainFunction function, long a0, long a1,
+                          long a2) {
+    if (extension.state != ExtensionState::Running)
+        return nk::Error::Busy;
+    ++extension.crossings;
+    ++g_stats.calls;
+    if (extension.mode == ExtensionMode::Native)
+        return function(a0, a1, a2);
+
+    // The domain stack: a thread already running inside this extension (it called the kernel,
+    // which calls back in) continues below its current position; anyone else takes a stack from
+    // the extension's pool.
+    Crossing crossing = {};
+    crossing.extension = &extension;
+    crossing.outer = innermost();
+    crossing.start_tsc = x86::rdtsc();
+    nk::u64 stack_top;
+    int stack_index = -1;
+    bool nested = crossing.outer && crossing.outer->extension == &extension;
+    if (nested) {
+        stack_top = nk::align_down(current_rsp() - 512, 16);
+    } else {
+        stack_index = acquire_domain_stack(extension);
+        if (stack_index < 0)
+            return nk::Error::Busy;
+        stack_top = extension.stacks[stack_index].top;
+    }
+    __atomic_add_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
+    innermost() = &crossing;
+    long result =
+        x86::x86_domain_call(&crossing.point, extension.domain->root() | extension.domain->pcid(),
+                             stack_top, function, a0, a1, a2);
+    innermost() = crossing.outer;
+    __atomic_sub_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
+    if (stack_index >= 0)
+        release_domain_stack(extension, stack_index);
+    if (crossing.aborted) {
+        ++g_stats.aborts;
+        return nk::Error::Aborted;
+    }
+    return result;
+}
+
+void abort_current_crossing() {
+    Crossing* crossing = innermost();
+    crossing->aborted = true;
+    x86::x86_domain_abort(&crossing->point, -long(nk::Error::Aborted));
+}
+
+KernelEntry::KernelEntry() : m_domain_cr3(0) {
+    if (!innermost())
+        return;
+    m_domain_cr3 = x86::read_address_space();
+    // The thread's own table uses PCID 0.
+    x86::enter_address_space(x86::mmu::thread_address_space());
+}
+
+KernelEntry::~KernelEntry() {
+    if (!m_domain_cr3)
+        return;
+    // The extension may have been torn down while this thread was in the kernel on its behalf
+    // (recovery after another thread's fault): never return into a dead domain.
+    Crossing* crossing = innermost();
+    if (crossing && crossing->extension->state != ExtensionState::Running)
+        abort_current_crossing();
+    x86::enter_address_space(m_domain_cr3);
+}
+
+bool handle_extension_fault(const x86::InterruptFrame& frame) {
+    Crossing* crossing = innermost();
+    if (!crossing || crossing->extension->mode != ExtensionMode::Isolated)
+        return false;
+    // Faults inside the domain (its CR3 was loaded) and faults in kernel code running for it
+    // (wrappers) both belong to the extension: the crossing is aborted either way.
+    record_fault(*crossing->extension, frame);
+    abort_current_crossing();
+}
+
+XpcStats xpc_stats() {
+    return g_stats;
+}
+
+} // namespace nooks

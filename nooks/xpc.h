@@ -1,0 +1,71 @@
+// Cross-domain calls (XPC). Kernel -> extension: xpc_call() saves a recovery point, switches to
+// the extension's page table and stack, calls, and switches back; if anything goes wrong inside
+// (a fault, a failed wrapper check, the watchdog) the crossing is aborted and the caller gets
+// Error::Aborted instead of a crash. Extension -> kernel: wrappers open a KernelEntry, which runs
+// the kernel service under the thread's own page table and returns to the domain afterwards.
+#pragma once
+
+#include <arch/x86/domain_call.h>
+#include <arch/x86/interrupt_frame.h>
+#include <nk/result.h>
+#include <nk/types.h>
+
+namespace nooks {
+
+struct Extension;
+
+struct Crossing {
+    x86::DomainRecoveryPoint point;
+    Extension* extension;
+    Crossing* outer;
+    nk::u64 start_tsc;
+    bool aborted;
+};
+
+// The innermost crossing of the running thread, or nullptr.
+Crossing* current_crossing();
+// The extension the running thread is executing for (innermost crossing), or nullptr.
+Extension* current_extension();
+
+// Calls function(a0, a1, a2) inside the extension. Native extensions are called directly.
+// Error::Aborted when the crossing was aborted (the extension faulted, hung, or failed a check);
+// Error::Busy when the extension is not running (recovering, failed, disabled).
+nk::Result<long> xpc_call(Extension& extension, x86::DomainFunction function, long a0 = 0,
+                          long a1 = 0, long a2 = 0);
+
+template <typename Function>
+x86::DomainFunction as_domain_function(Function function) {
+    // Through an integer: the callee takes fewer arguments than the three registers the
+    // crossing passes, which the System V calling convention makes harmless.
+    return reinterpret_cast<x86::DomainFunction>(reinterpret_cast<nk::uptr>(function));
+}
+
+// Aborts the innermost crossing of the running thread: unwinds to its recovery point. The
+// caller has already recorded why. Never returns.
+[[noreturn]] void abort_current_crossing();
+
+// Inside a wrapper: switches from the domain's page table to the thread's own for the lifetime
+// of the object, so kernel data can be written; back to the domain at the end. Does nothing when
+// no crossing is active (native extensions).
+class KernelEntry {
+public:
+    KernelEntry();
+    ~KernelEntry();
+    KernelEntry(const KernelEntry&) = delete;
+    KernelEntry& operator=(const KernelEntry&) = delete;
+
+private:
+    nk::u64 m_domain_cr3;
+};
+
+// From the exception path: true when the fault belongs to an extension crossing and was handled
+// (the function then does not return: it unwinds the crossing).
+bool handle_extension_fault(const x86::InterruptFrame& frame);
+
+struct XpcStats {
+    nk::u64 calls;
+    nk::u64 aborts;
+};
+XpcStats xpc_stats();
+
+} // namespace nooks
