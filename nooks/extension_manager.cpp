@@ -1,6 +1,7 @@
 #include <arch/x86/interrupt_state.h>
 #include <kernel/debug/panic.h>
 #include <kernel/memory/kmalloc.h>
+#include <kernel/memory/memory_manager.h>
 #include <kernel/process/executable_file.h>
 #include <kernel/time/clock.h>
 #include <nooks/extension_manager.h>
@@ -247,6 +248,12 @@ nk::ErrorOr start_extension(Extension& extension) {
     return {};
 }
 
+// Empty slab pages the extension's records used go back to the frame allocator.
+void trim_kernel_heap() {
+    x86::InterruptGuard guard;
+    kernel::memory::kernel_heap().trim();
+}
+
 void release_extension_record(Extension* extension) {
     tear_down(*extension);
     if (extension->pristine)
@@ -325,6 +332,7 @@ nk::ErrorOr unload_extension(const char* name) {
         (void)xpc_call(*extension, as_domain_function(extension->info->exit));
     g_extensions.remove(*extension);
     release_extension_record(extension);
+    trim_kernel_heap();
     kprintf("nooks: unloaded extension '%s'\n", name);
     return {};
 }

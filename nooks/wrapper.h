@@ -83,7 +83,11 @@ struct ModuleCode {
 // Null, or a block the extension's own heap handed out.
 struct HeapPointerOrNull {
     static bool check(Extension& extension, void* pointer) {
-        return !pointer || extension.heap->usable_size(pointer) != 0;
+        // In the extension's own writable memory first: the heap's own check reads the block's
+        // page header, which must not be a wild read.
+        return !pointer ||
+               (domain_range_ok(extension, reinterpret_cast<nk::u64>(pointer), 1, true) &&
+                extension.heap->usable_size(pointer) != 0);
     }
 };
 

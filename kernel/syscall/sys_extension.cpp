@@ -1,6 +1,7 @@
 // ExtControl: listing, loading and unloading extensions (the shell's `ext`).
 #include <kernel/memory/kmalloc.h>
 #include <kernel/process/processes.h>
+#include <kernel/sched/scheduler.h>
 #include <kernel/syscall/syscall_table.h>
 #include <kernel/syscall/user_memory.h>
 #include <nooks/crash_test.h>
@@ -89,12 +90,24 @@ Result<nk::i64> crash(const Frame& frame) {
     if (result.has_value())
         length = snprintf(text, sizeof text, "%s: %s returned %ld\n", request.name, request.kind,
                           result.value());
-    else if (result.error() == Error::Aborted)
-        length =
-            snprintf(text, sizeof text, "%s: %s: the crossing was aborted; the kernel is fine%s\n",
-                     request.name, request.kind,
-                     nooks::crash_victim_intact() ? " (the kernel object is unchanged)"
-                                                  : " BUT THE KERNEL OBJECT WAS CHANGED");
+    else if (result.error() == Error::Aborted) {
+        // Recovery runs in the background; wait for its outcome (bounded) so the user sees
+        // the extension come back.
+        for (unsigned waited = 0;
+             extension->state == nooks::ExtensionState::Recovering && waited < 5000; ++waited)
+            kernel::sched::sleep_ms(1);
+        const char* outcome = extension->state == nooks::ExtensionState::Running
+                                  ? "recovered"
+                                  : nooks::state_name(extension->state);
+        length = snprintf(text, sizeof text,
+                          "%s: %s: the crossing was aborted, the kernel kept running%s; '%s' %s "
+                          "(restart %llu, %llu us)\n",
+                          request.name, request.kind,
+                          nooks::crash_victim_intact() ? " (the kernel object is unchanged)"
+                                                       : " BUT THE KERNEL OBJECT WAS CHANGED",
+                          request.name, outcome, (unsigned long long)extension->restarts,
+                          (unsigned long long)extension->last_fault.recovery_us);
+    }
     else
         return result.error();
     return copy_text_out(text, nk::usize(length), frame);
