@@ -154,8 +154,11 @@ void kernel_main_thread(void*) {
             kprintf("boot: unknown fault kind \"%s\" (page, gp, ud, div0, stack, panic)\n", kind);
     }
     if (command_line::has("ktest")) {
-        const char* prefix = command_line::value("ktest");
-        auto summary = ktest::run(prefix ? prefix : "");
+        // command_line::value() reuses one buffer: copy the first value out.
+        char prefix[64] = "";
+        if (const char* value = command_line::value("ktest"))
+            strncpy(prefix, value, sizeof prefix - 1);
+        auto summary = ktest::run(prefix, command_line::value("ktest.skip"));
         x86::machine::exit_emulator(summary.failed == 0 && summary.passed > 0
                                         ? x86::machine::ExitCode::Success
                                         : x86::machine::ExitCode::Failure);

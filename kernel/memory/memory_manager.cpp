@@ -151,15 +151,19 @@ nk::ErrorOr init_paging() {
     auto map_section = [&](const char* start, const char* end, PageFlags flags) -> nk::ErrorOr {
         nk::u64 virt = reinterpret_cast<nk::u64>(start);
         nk::u64 length = nk::align_up(reinterpret_cast<nk::u64>(end), FRAME_SIZE) - virt;
-        return pt.map_range(virt, kernel_phys(start), length, flags | PageFlags::Global, false);
+        return pt.map_range(virt, kernel_phys(start), length, flags, false);
     };
-    TRY(map_section(__text_start, __text_end, PageFlags::Execute));
-    TRY(map_section(__rodata_start, __rodata_end, PageFlags::None));
+    // Global (TLB entries kept across CR3 loads, whatever the PCID) only where every address
+    // space has the same rights: text and rodata. Kernel data and the physmap are read-only in
+    // Nooks protection domains, and a global writable entry cached by the kernel would let a
+    // domain write through it (SDM Vol. 3A, 4.10.2.4).
+    TRY(map_section(__text_start, __text_end, PageFlags::Execute | PageFlags::Global));
+    TRY(map_section(__rodata_start, __rodata_end, PageFlags::Global));
     TRY(map_section(__data_start, __kernel_end, PageFlags::Write));
 
     // The physmap: all managed memory, 2 MiB pages where possible.
     nk::u64 physmap_bytes = nk::align_up(g_frames.max_phys(), x86::PAGE_SIZE_2M);
-    TRY(pt.map_range(PHYSMAP_BASE, 0, physmap_bytes, PageFlags::Write | PageFlags::Global, true));
+    TRY(pt.map_range(PHYSMAP_BASE, 0, physmap_bytes, PageFlags::Write, true));
     g_summary.physmap_bytes = physmap_bytes;
 
     // Guard pages under the kernel stacks stay unmapped: an overflow faults (onto an IST stack).

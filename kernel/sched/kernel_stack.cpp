@@ -25,8 +25,7 @@ nk::u64 slot_base(nk::u64 slot) {
 
 nk::ErrorOr init() {
     // Pin slot 0 with one mapped page.
-    TRY(memory::map_fresh_kernel_pages(slot_base(0) + FRAME_SIZE, 1,
-                                       x86::PageFlags::Write | x86::PageFlags::Global));
+    TRY(memory::map_fresh_kernel_pages(slot_base(0) + FRAME_SIZE, 1, x86::PageFlags::Write));
     g_used[0] |= 1;
     return {};
 }
@@ -47,8 +46,7 @@ nk::Result<KernelStack> allocate() {
         return nk::Error::NoMemory;
 
     nk::u64 bottom = slot_base(slot) + FRAME_SIZE;
-    auto mapped = memory::map_fresh_kernel_pages(bottom, PAGES_PER_STACK,
-                                                 x86::PageFlags::Write | x86::PageFlags::Global);
+    auto mapped = memory::map_fresh_kernel_pages(bottom, PAGES_PER_STACK, x86::PageFlags::Write);
     if (mapped.is_error()) {
         x86::InterruptGuard guard;
         g_used[slot / 64] &= ~(1ull << (slot % 64));

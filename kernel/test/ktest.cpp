@@ -14,12 +14,14 @@ void report_failure(TestContext& context, const char* expression, const char* fi
     kprintf("ktest:   FAILED %s: KEXPECT(%s) at %s:%d\n", context.name, expression, file, line);
 }
 
-RunSummary run(const char* prefix) {
+RunSummary run(const char* prefix, const char* skip) {
     RunSummary summary = {0, 0};
     nk::usize prefix_length = strlen(prefix);
     for (auto* entry = __ktests_start; entry < __ktests_end; ++entry) {
         const TestCase* test = *entry;
         if (strncmp(test->name, prefix, prefix_length) != 0)
+            continue;
+        if (skip && *skip && strncmp(test->name, skip, strlen(skip)) == 0)
             continue;
         TestContext context = {test->name, 0};
         nk::u64 start = clock::nanoseconds_since_boot();

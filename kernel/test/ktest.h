@@ -31,8 +31,9 @@ struct RunSummary {
     unsigned failed;
 };
 
-// Runs the tests whose name starts with `prefix` ("" for all).
-RunSummary run(const char* prefix);
+// Runs the tests whose name starts with `prefix` ("" for all), except those whose name starts
+// with `skip` (nullptr: none).
+RunSummary run(const char* prefix, const char* skip = nullptr);
 // Records a failed expectation (prints it with its location).
 void report_failure(TestContext& context, const char* expression, const char* file, int line);
 
