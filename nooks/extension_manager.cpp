@@ -322,10 +322,13 @@ nk::ErrorOr reload_extension(Extension& extension, LoadProblem* problem) {
     return start_extension(extension);
 }
 
-nk::ErrorOr unload_extension(const char* name) {
-    Extension* extension = find_extension(name);
+nk::ErrorOr unload_extension(const char* requested_name) {
+    Extension* extension = find_extension(requested_name);
     if (!extension)
         return nk::Error::NoEntry;
+    // The caller's string may live in the record about to be freed.
+    char name[sizeof extension->name];
+    strncpy(name, extension->name, sizeof name);
     if (extension->active_crossings)
         return nk::Error::Busy;
     if (extension->state == ExtensionState::Running && extension->info->exit)

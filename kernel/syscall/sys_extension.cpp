@@ -7,6 +7,7 @@
 #include <nooks/crash_test.h>
 #include <nooks/extension_manager.h>
 #include <nooks/recovery.h>
+#include <nooks/xpc_benchmark.h>
 
 #include <stdio.h>
 
@@ -107,8 +108,7 @@ Result<nk::i64> crash(const Frame& frame) {
                                                        : " BUT THE KERNEL OBJECT WAS CHANGED",
                           request.name, outcome, (unsigned long long)extension->restarts,
                           (unsigned long long)extension->last_fault.recovery_us);
-    }
-    else
+    } else
         return result.error();
     return copy_text_out(text, nk::usize(length), frame);
 }
@@ -130,6 +130,17 @@ Result<nk::i64> stats(const Frame& frame) {
     return copied;
 }
 
+Result<nk::i64> bench(const Frame& frame) {
+    char* text = static_cast<char*>(kmalloc(LIST_SIZE));
+    if (!text)
+        return Error::NoMemory;
+    auto length = nooks::run_xpc_benchmark(text, LIST_SIZE);
+    auto copied = length.is_error() ? Result<nk::i64>(length.error())
+                                    : copy_text_out(text, length.value(), frame);
+    kfree(text);
+    return copied;
+}
+
 Result<nk::i64> sys_ext_control(const Frame& frame) {
     switch (abi::ExtOperation(frame.argument(0))) {
     case abi::ExtOperation::List:
@@ -144,6 +155,8 @@ Result<nk::i64> sys_ext_control(const Frame& frame) {
         return restart(frame);
     case abi::ExtOperation::Stats:
         return stats(frame);
+    case abi::ExtOperation::Bench:
+        return bench(frame);
     }
     return Error::Invalid;
 }

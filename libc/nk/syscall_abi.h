@@ -126,6 +126,7 @@ enum class ExtOperation : u32 {
     Crash = 3,   // in: ExtCrashRequest; out: what happened, as text
     Restart = 4, // in: the extension's name
     Stats = 5,   // in: the extension's name; out: its statistics as text
+    Bench = 6,   // out: the XPC benchmark report as text
 };
 
 struct ExtCrashRequest {

@@ -33,7 +33,7 @@ constexpr Builtin table[] = {
      commands::ktest},
     {"ext",
      "ext list | load PATH [--native|--isolated] | unload NAME | restart NAME | stats NAME | "
-     "crash NAME KIND",
+     "crash NAME KIND | bench",
      "kernel extensions: list, load, unload, restart, statistics, deliberate crashes",
      commands::ext},
     {"poweroff", "poweroff", "turn the machine off", commands::poweroff},
