@@ -175,6 +175,84 @@ def extensions_native(build_dir):
         expect("PANIC" not in shell.output, "kernel panic", shell)
 
 
+ISOLATED_KINDS = ["null", "wild-write", "kernel-write", "stack-overflow", "hang", "div0", "ud",
+                  "bad-param", "double-free", "leak", "panic"]
+
+
+@case
+def extensions_isolated(build_dir):
+    """The demonstration: an isolated extension crashes in every way but hang-cli; each time the
+    crossing is aborted, the kernel keeps running, the kernel object stays intact, and the
+    extension comes back. Memory returns to its baseline after unload."""
+    with nkboot.ShellSession(build_dir) as shell:
+        before = memory_figures(shell)
+        out = shell.run("ext load /lib/modules/test.ko")
+        expect_match(r"loaded extension 'test' \(test, isolated\)", out, "load", shell)
+        for number, kind in enumerate(ISOLATED_KINDS, start=1):
+            out = shell.run("ext crash test %s" % kind, timeout=60)
+            expect_match(r"^test: %s: the crossing was aborted, the kernel kept running \(the "
+                         r"kernel object is unchanged\); 'test' recovered \(restart \d+, \d+ us\)$"
+                         % re.escape(kind), out, "crash " + kind, shell)
+            expect_match(r"^nooks: extension 'test' (faulted|failed): ", out, "fault report", shell)
+            # The restart policy allows 8 restarts in 10 s: reset it between kinds.
+            if number % 6 == 0:
+                expect_match(r"^nooks: 'test' recovered in \d+ us",
+                             shell.run("ext restart test", timeout=60), "restart", shell)
+        listing = shell.run("ext list")
+        expect_match(r"^test\s+test\s+isolated\s+running\s+\d+\s+%d\s+" % len(ISOLATED_KINDS),
+                     listing, "ext list after the crashes", shell)
+        stats = shell.run("ext stats test")
+        expect_match(r"^  last fault: kernel panic: extension bug: ", stats, "last fault", shell)
+        expect_match(r"recovery took \d+ us$", stats, "recovery time", shell)
+        expect_match(r"unloaded extension 'test'", shell.run("ext unload test"), "unload", shell)
+        expect_equal(memory_figures(shell), before, "memory after the crashes and unload", shell)
+        expect_equal(shell.run("echo still here"), "still here\n", "shell alive", shell)
+        expect("PANIC" not in shell.output, "kernel panic", shell)
+
+
+@case
+def extensions_restart_policy(build_dir):
+    """Past 8 restarts in 10 s the extension stays disabled and says so; ext restart revives it."""
+    with nkboot.ShellSession(build_dir) as shell:
+        shell.run("ext load /lib/modules/test.ko")
+        outcomes = [shell.run("ext crash test null", timeout=60) for _ in range(9)]
+        expect_match(r"'test' disabled", outcomes[-1], "disabled after 9 crashes", shell)
+        expect_match(r"failed 8 times within 10 s: disabled", outcomes[-1], "policy message", shell)
+        expect_match(r"Device or resource busy", shell.run("ext crash test null"), "busy", shell)
+        expect_match(r"^nooks: 'test' recovered in \d+ us", shell.run("ext restart test", timeout=60),
+                     "manual restart", shell)
+        expect_match(r"^test\s+test\s+isolated\s+running", shell.run("ext list"), "running", shell)
+
+
+@case
+def extensions_bench(build_dir):
+    """`ext bench` measures native and isolated crossings in one run."""
+    with nkboot.ShellSession(build_dir) as shell:
+        out = shell.run("ext bench", timeout=300)
+        xpc = expect_match(r"isolated null XPC kernel->extension->kernel:\s+(\d+)", out, "xpc", shell)
+        cr3 = expect_match(r"one CR3 write on this CPU:\s+(\d+)", out, "cr3", shell)
+        ratio = expect_match(r"XPC round trip / two CR3 writes:\s+(\d+\.\d+)", out, "ratio", shell)
+        print("XPC round trip %s cycles, CR3 write %s cycles, ratio %s" % (
+            xpc.group(1), cr3.group(1), ratio.group(1)))
+        print(out.strip())
+        expect(int(xpc.group(1)) > 0 and int(cr3.group(1)) > 0, "zero figures", shell)
+
+
+@case
+def native_crash_panics(build_dir):
+    """The contrast: the same NULL dereference in a natively loaded extension takes the kernel
+    down with a panic report."""
+    shell = nkboot.ShellSession(build_dir)
+    try:
+        shell.run("ext load /lib/modules/test.ko --native")
+        shell.send("ext crash test null\r")
+        status = shell.close(timeout=30)
+        expect_match(r"^PANIC: unhandled exception 14 \(Page fault\)", shell.output, "panic", shell)
+        expect_equal(status, nkboot.EXIT_PANIC, "QEMU exit status", shell)
+    finally:
+        shell.kill()
+
+
 @case
 def reports(build_dir):
     """ps, mem, dmesg, uptime, lspci, irqs, bench and the syscall benchmark."""
