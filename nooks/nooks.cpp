@@ -1,7 +1,11 @@
 #include <arch/x86/gdt.h>
+#include <arch/x86/idt.h>
+#include <arch/x86/ioapic.h>
 #include <arch/x86/mmu.h>
+#include <arch/x86/rtc.h>
 #include <kernel/debug/panic.h>
 #include <kernel/interrupts/irq.h>
+#include <kernel/memory/memory_manager.h>
 #include <nooks/extension_manager.h>
 #include <nooks/module_region.h>
 #include <nooks/nooks.h>
@@ -52,10 +56,43 @@ void move_interrupt_stacks() {
     }
 }
 
+// The NMI watchdog: a loop with interrupts disabled never sees the timer, but an NMI still
+// arrives. The RTC's periodic interrupt (4 Hz) is routed through the I/O APIC as an NMI; when it
+// lands inside a domain whose crossing has run too long, the crossing is aborted.
+void on_nmi(x86::InterruptFrame& frame) {
+    x86::rtc::acknowledge();
+    if ((frame.cr3 & 0x000ffffffffff000ull) != x86::mmu::thread_address_space())
+        watchdog_tick();
+}
+
+bool g_nmi_watchdog = false;
+
+void start_nmi_watchdog() {
+    auto registers = kernel::memory::map_mmio(x86::ioapic::DEFAULT_PHYS, 1);
+    if (registers.is_error())
+        return;
+    x86::ioapic::init(reinterpret_cast<volatile nk::u32*>(registers.value()));
+    if (!x86::ioapic::present()) {
+        kprintf("nooks: no I/O APIC: no NMI watchdog (hang-cli is not caught)\n");
+        return;
+    }
+    x86::set_interrupt_handler(x86::vector::Nmi, on_nmi);
+    constexpr unsigned RTC_PIN = 8;    // ISA IRQ 8 on the I/O APIC
+    constexpr unsigned RATE_4_HZ = 14; // 32768 >> 13
+    x86::rtc::start_periodic(RATE_4_HZ);
+    x86::ioapic::route_as_nmi(RTC_PIN);
+    g_nmi_watchdog = true;
+}
+
 } // namespace
+
+bool nmi_watchdog_running() {
+    return g_nmi_watchdog;
+}
 
 void init() {
     move_interrupt_stacks();
+    start_nmi_watchdog();
     kernel::set_panic_interceptor(intercept_panic);
     kernel::irq::set_exit_hook(on_interrupt_exit);
 }

@@ -4,5 +4,7 @@
 namespace nooks {
 
 void init();
+// Whether interrupts-off hangs are caught (an I/O APIC routes the RTC as an NMI).
+bool nmi_watchdog_running();
 
 } // namespace nooks

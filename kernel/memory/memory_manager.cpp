@@ -223,6 +223,18 @@ void unmap_kernel_pages(nk::u64 virt, nk::u64 pages) {
     }
 }
 
+nk::Result<nk::u64> map_mmio(nk::u64 phys, nk::u64 pages) {
+    nk::u64 virt = PHYSMAP_BASE + nk::align_down(phys, FRAME_SIZE);
+    for (nk::u64 i = 0; i < pages; ++i) {
+        nk::u64 page = virt + i * FRAME_SIZE;
+        if (g_page_table->translate(page).has_value())
+            continue; // inside RAM's physmap, or mapped before
+        TRY(g_page_table->map(page, page - PHYSMAP_BASE,
+                              x86::PageFlags::Write | x86::PageFlags::NoCache));
+    }
+    return virt + (phys % FRAME_SIZE);
+}
+
 bool is_kernel_readable(nk::u64 address, nk::u64 length) {
     if (!g_page_table || length == 0)
         return false;

@@ -40,6 +40,10 @@ nk::ErrorOr map_fresh_kernel_pages(nk::u64 virt, nk::u64 pages, x86::PageFlags f
 // mapped are skipped.
 void unmap_kernel_pages(nk::u64 virt, nk::u64 pages);
 
+// Maps device registers (uncached) and returns where: the physmap's address for that physical
+// range, which the physmap itself leaves unmapped outside RAM.
+nk::Result<nk::u64> map_mmio(nk::u64 phys, nk::u64 pages);
+
 // True when `length` bytes at `address` are mapped in the kernel address space (for code such as
 // the backtrace walker that must not fault while reporting a fault).
 bool is_kernel_readable(nk::u64 address, nk::u64 length);
