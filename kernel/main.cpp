@@ -25,6 +25,7 @@
 #include <kernel/time/clock.h>
 #include <nooks/nooks.h>
 #include <nooks/xpc.h>
+#include <nooks/xpc_benchmark.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -162,6 +163,14 @@ void kernel_main_thread(void*) {
         x86::machine::exit_emulator(summary.failed == 0 && summary.passed > 0
                                         ? x86::machine::ExitCode::Success
                                         : x86::machine::ExitCode::Failure);
+    }
+    if (command_line::has("xpcbench")) {
+        // For emulators where nothing can be typed (Bochs): the XPC benchmark, then off.
+        static char report[2048];
+        auto length = nooks::run_xpc_benchmark(report, sizeof report);
+        if (length.has_value())
+            kprintf("%s", report);
+        x86::machine::power_off();
     }
     if (command_line::has("poweroff"))
         x86::machine::power_off();
