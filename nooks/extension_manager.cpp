@@ -173,6 +173,18 @@ const char* class_name(nk::u32 extension_class) {
     return "?";
 }
 
+void count_function_call(FunctionCount* table, nk::u64 key, const char* name) {
+    x86::InterruptGuard guard;
+    for (unsigned i = 0; i < COUNTED_FUNCTIONS; ++i) {
+        if (table[i].key == key || table[i].key == 0) {
+            table[i].key = key;
+            table[i].name = name;
+            ++table[i].calls;
+            return;
+        }
+    }
+}
+
 Extension* find_extension(const char* name) {
     for (auto& extension : g_extensions) {
         if (strcmp(extension.name, name) == 0)
@@ -388,7 +400,26 @@ nk::usize format_extension_stats(const Extension& extension, char* buffer, nk::u
                     (unsigned long long)extension.wrapper_calls,
                     (unsigned long long)extension.check_failures,
                     (unsigned long long)extension.faults, (unsigned long long)extension.restarts));
-    append(snprintf(buffer + used, size - used, "  objects held:"));
+    append(snprintf(buffer + used, size - used, "  calls into the extension:"));
+    for (const auto& entry : extension.entry_calls) {
+        if (!entry.key)
+            break;
+        auto symbol = extension.module.lookup(extension.module.base() + entry.key - 1);
+        if (symbol.has_value() && symbol.value().offset == 0)
+            append(snprintf(buffer + used, size - used, " %s %llu", symbol.value().name,
+                            (unsigned long long)entry.calls));
+        else
+            append(snprintf(buffer + used, size - used, " +0x%llx %llu",
+                            (unsigned long long)(entry.key - 1), (unsigned long long)entry.calls));
+    }
+    append(snprintf(buffer + used, size - used, "\n  calls into the kernel:"));
+    for (const auto& entry : extension.import_calls) {
+        if (!entry.key)
+            break;
+        append(snprintf(buffer + used, size - used, " %s %llu", entry.name,
+                        (unsigned long long)entry.calls));
+    }
+    append(snprintf(buffer + used, size - used, "\n  objects held:"));
     for (unsigned kind = 0; kind < unsigned(ObjectKind::Count); ++kind)
         append(snprintf(buffer + used, size - used, " %s %llu", object_kind_name(ObjectKind(kind)),
                         (unsigned long long)extension.tracker.count(ObjectKind(kind))));

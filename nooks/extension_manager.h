@@ -34,6 +34,16 @@ struct FaultRecord {
     nk::u64 recovery_us; // how long the recovery took
 };
 
+// Crossings counted per function: entry points of the extension (kernel -> extension, keyed by
+// address) and kernel services it imports (extension -> kernel, keyed by name).
+struct FunctionCount {
+    nk::u64 key;
+    const char* name; // imports only; entry points are named from the module's symbols
+    nk::u64 calls;
+};
+constexpr unsigned COUNTED_FUNCTIONS = 16;
+void count_function_call(FunctionCount* table, nk::u64 key, const char* name);
+
 struct Extension {
     char name[32];
     nk::u32 extension_class;
@@ -59,6 +69,8 @@ struct Extension {
     nk::u64 faults;
     nk::u64 crossings;
     nk::u64 wrapper_calls;
+    FunctionCount entry_calls[COUNTED_FUNCTIONS];
+    FunctionCount import_calls[COUNTED_FUNCTIONS];
     nk::u64 check_failures;
     bool has_fault;
     FaultRecord last_fault;

@@ -141,6 +141,7 @@ void isolated_log(const char* format, ...) {
     KernelEntry entry;
     Extension& extension = *current_extension();
     ++extension.wrapper_calls;
+    count_function_call(extension.import_calls, reinterpret_cast<nk::u64>("nk_log"), "nk_log");
     if (!DomainString<256>::check(extension, format)) {
         wrapper_check_failed(extension, "nk_log", 0, reinterpret_cast<nk::u64>(format));
         return;

@@ -137,6 +137,8 @@ struct Wrapper<Name, Implementation, Checks...> {
         KernelEntry entry;
         Extension& extension = *current_extension();
         ++extension.wrapper_calls;
+        count_function_call(extension.import_calls, reinterpret_cast<nk::u64>(Name.text),
+                            Name.text);
         unsigned index = 0;
         bool ok = true;
         // Check the arguments left to right; stop at the first failure.

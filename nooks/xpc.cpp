@@ -41,6 +41,10 @@ nk::Result<long> xpc_call(Extension& extension, x86::DomainFunction function, lo
         return nk::Error::Busy;
     ++extension.crossings;
     ++g_stats.calls;
+    // Keyed by offset in the image (plus one, 0 marks a free slot): a reload may put the module
+    // at another address, and the counts span recoveries.
+    count_function_call(extension.entry_calls,
+                        reinterpret_cast<nk::u64>(function) - extension.module.base() + 1, nullptr);
     if (extension.mode == ExtensionMode::Native)
         return function(a0, a1, a2);
 

@@ -204,6 +204,10 @@ def extensions_isolated(build_dir):
         stats = shell.run("ext stats test")
         expect_match(r"^  last fault: kernel panic: extension bug: ", stats, "last fault", shell)
         expect_match(r"recovery took \d+ us$", stats, "recovery time", shell)
+        expect_match(r"^  calls into the extension: .*crash\S* %d" % len(ISOLATED_KINDS), stats,
+                     "per-function counts (entry points)", shell)
+        expect_match(r"^  calls into the kernel: .*nk_malloc \d+", stats,
+                     "per-function counts (imports)", shell)
         expect_match(r"unloaded extension 'test'", shell.run("ext unload test"), "unload", shell)
         expect_equal(memory_figures(shell), before, "memory after the crashes and unload", shell)
         expect_equal(shell.run("echo still here"), "still here\n", "shell alive", shell)
