@@ -14,6 +14,7 @@
 #include <nooks/module_region.h>
 #include <nooks/object_tracker.h>
 #include <nooks/protection_domain.h>
+#include <nooks/restart_policy.h>
 
 namespace nooks {
 
@@ -74,7 +75,7 @@ struct Extension {
     nk::u64 check_failures;
     bool has_fault;
     FaultRecord last_fault;
-    nk::u64 restart_times_ns[8]; // ring of recent restarts, for the restart policy
+    nk::u64 restart_times_ns[MAX_RESTARTS]; // ring of recent restarts (restart_policy.h)
     kernel::DeferredWork recovery_work;
     nk::IntrusiveListNode node;
 };

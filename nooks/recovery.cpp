@@ -16,24 +16,6 @@ namespace {
 
 RecoveryStats g_stats;
 
-// The restart policy: at most MAX_RESTARTS in RESTART_WINDOW_NS, and a backoff that doubles
-// with every restart already in the window (1, 2, 4 ... ms).
-bool policy_allows_restart(Extension& extension, nk::u64* backoff_ms) {
-    nk::u64 now = kernel::clock::nanoseconds_since_boot();
-    unsigned recent = 0;
-    for (nk::u64 when : extension.restart_times_ns) {
-        if (when != 0 && now - when < RESTART_WINDOW_NS)
-            ++recent;
-    }
-    *backoff_ms = recent == 0 ? 0 : (1ull << nk::min(recent - 1, 10u));
-    return recent < MAX_RESTARTS;
-}
-
-void remember_restart(Extension& extension) {
-    nk::u64 now = kernel::clock::nanoseconds_since_boot();
-    extension.restart_times_ns[extension.restarts % MAX_RESTARTS] = now;
-}
-
 // Recovery proper, in the deferred-work thread (it may sleep).
 void recover(void* argument) {
     auto& extension = *static_cast<Extension*>(argument);
@@ -49,8 +31,10 @@ void recover(void* argument) {
         }
         kernel::sched::sleep_ms(1);
     }
-    nk::u64 backoff_ms;
-    if (!policy_allows_restart(extension, &backoff_ms)) {
+    RestartDecision decision =
+        decide_restart(extension.restart_times_ns, kernel::clock::nanoseconds_since_boot());
+    nk::u64 backoff_ms = decision.backoff_ms;
+    if (!decision.allowed) {
         extension.state = ExtensionState::Disabled;
         ++g_stats.disabled;
         kprintf("nooks: '%s' failed %u times within %llu s: disabled (ext restart %s to try "
@@ -72,8 +56,9 @@ void recover(void* argument) {
                 nk::error_string(reloaded.error()), problem.message);
         return;
     }
+    remember_restart(extension.restart_times_ns, extension.restarts,
+                     kernel::clock::nanoseconds_since_boot());
     ++extension.restarts;
-    remember_restart(extension);
     ++g_stats.recoveries;
     kprintf("nooks: '%s' recovered in %llu us (restart %llu)\n", extension.name,
             (unsigned long long)micros, (unsigned long long)extension.restarts);

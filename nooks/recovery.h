@@ -9,13 +9,12 @@
 #include <arch/x86/interrupt_frame.h>
 #include <nk/result.h>
 #include <nk/types.h>
+#include <nooks/restart_policy.h>
 
 namespace nooks {
 
 struct Extension;
 
-constexpr unsigned MAX_RESTARTS = 8;               // per window...
-constexpr nk::u64 RESTART_WINDOW_NS = 10000000000; // ...of 10 s
 // A crossing running longer than this is a hang: the watchdog aborts it.
 constexpr nk::u64 WATCHDOG_LIMIT_MS = 500;
 

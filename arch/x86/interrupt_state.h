@@ -8,6 +8,17 @@ namespace x86 {
 
 constexpr nk::u64 RFLAGS_IF = 1ull << 9;
 
+#if defined(NK_HOST_TEST)
+// Host unit tests run kernel logic in a Linux process, where these instructions would fault:
+// there, interrupts are simply "always off" and the guards do nothing.
+inline void enable_interrupts() {}
+inline void disable_interrupts() {}
+inline bool interrupts_enabled() { return false; }
+inline void halt() {}
+inline nk::u64 save_and_disable_interrupts() { return 0; }
+inline void restore_interrupts(nk::u64) {}
+#else
+
 inline void enable_interrupts() {
     asm volatile("sti" ::: "memory");
 }
@@ -38,6 +49,8 @@ inline void restore_interrupts(nk::u64 flags) {
     if (flags & RFLAGS_IF)
         asm volatile("sti" ::: "memory");
 }
+
+#endif
 
 // Disables interrupts for the lifetime of the object and restores the previous state.
 class InterruptGuard {
