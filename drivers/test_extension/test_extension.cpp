@@ -89,7 +89,27 @@ long crash(long kind, long target) {
     return -NK_EINVAL;
 }
 
-const nooks_test_ops g_ops = {echo, fill, churn, crash};
+volatile long g_timer_callbacks = 0;
+
+void on_timer(void*) {
+    g_timer_callbacks = g_timer_callbacks + 1;
+}
+
+long wait_for_timer(long count) {
+    g_timer_callbacks = 0;
+    nk_timer_handle timer;
+    nk_status status = nk_timer_start(1, 1, on_timer, nullptr, &timer);
+    if (status < 0)
+        return status;
+    // Bounded: about a second of spinning at most, whatever the emulator's speed.
+    uint64_t deadline = nk_uptime_ns() + 1000000000ull;
+    while (g_timer_callbacks < count && nk_uptime_ns() < deadline)
+        asm volatile("pause");
+    nk_timer_cancel(timer);
+    return g_timer_callbacks;
+}
+
+const nooks_test_ops g_ops = {echo, fill, churn, crash, wait_for_timer};
 
 nk_status test_init() {
     nk_log("test extension: initialised\n");

@@ -218,6 +218,24 @@ KTEST(nooks_isolated_crossings_both_ways) {
     KEXPECT(memory::kernel_heap().stats().live_allocations == heap_before);
 }
 
+KTEST(nooks_nested_crossing_from_a_timer_interrupt) {
+    settle_heap();
+    auto frames_before = memory::frames().stats().free_frames;
+    nooks::Extension* extension = load_isolated_test_extension();
+    KREQUIRE(extension != nullptr);
+    auto crossings_before = extension->crossings;
+    auto seen = nooks::xpc_call(*extension,
+                                nooks::as_domain_function(test_ops(*extension).wait_for_timer), 5);
+    KEXPECT(seen.has_value() && seen.value() >= 5);
+    // The callbacks were crossings of their own, made while the outer one was still running.
+    KEXPECT(extension->crossings >= crossings_before + 6);
+    KEXPECT(extension->state == nooks::ExtensionState::Running);
+    // The timer was released by the extension itself: nothing left in the tracker.
+    KEXPECT(extension->tracker.total() == 0);
+    KEXPECT(nooks::unload_extension("test").has_value());
+    KEXPECT(memory::frames().stats().free_frames == frames_before);
+}
+
 KTEST(nooks_isolated_survives_every_crash_kind) {
     settle_heap();
     auto frames_before = memory::frames().stats().free_frames;

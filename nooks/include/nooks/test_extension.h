@@ -19,6 +19,11 @@ struct nooks_test_ops {
     /* Misbehaves as asked (enum nooks_crash_kind). `target` is a kernel address for the kinds
      * that write somewhere they must not. Returns only for kinds the kernel refuses cleanly. */
     long (*crash)(long kind, long target);
+    /* Arms a 1 ms periodic timer and spins (interrupts on) until its callback has run `count`
+     * times: the timer interrupt lands while this thread is inside the extension, and the
+     * kernel's timer code calls back into the same extension — a nested crossing. Returns the
+     * number of callbacks seen, or -errno. */
+    long (*wait_for_timer)(long count);
 };
 
 enum nooks_crash_kind {
