@@ -12,6 +12,7 @@
 #include <nooks/nooks.h>
 #include <nooks/protection_domain.h>
 #include <nooks/recovery.h>
+#include <nooks/shadow.h>
 #include <nooks/test_extension.h>
 #include <nooks/xpc.h>
 #include <stdio.h>
@@ -234,6 +235,40 @@ KTEST(nooks_nested_crossing_from_a_timer_interrupt) {
     KEXPECT(extension->tracker.total() == 0);
     KEXPECT(nooks::unload_extension("test").has_value());
     KEXPECT(memory::frames().stats().free_frames == frames_before);
+}
+
+namespace {
+bool at_most_four(const void*, const void* shadow, void*) {
+    for (int i = 0; i < 16; ++i) {
+        if (static_cast<const nk::u8*>(shadow)[i] > 4)
+            return false;
+    }
+    return true;
+}
+} // namespace
+
+KTEST(nooks_shadow_copies_of_kernel_objects) {
+    settle_heap();
+    nooks::Extension* extension = load_isolated_test_extension();
+    KREQUIRE(extension != nullptr);
+    auto fill = nooks::as_domain_function(test_ops(*extension).fill);
+    // A kernel object (here on this thread's stack, read-only in the domain) changed by the
+    // extension through its shadow.
+    nk::u8 object[16] = {};
+    nooks::ShadowObject shadow = {object, sizeof object, nullptr, nullptr};
+    auto filled = nooks::xpc_call_with_shadow(*extension, fill, shadow, 16, 3);
+    KEXPECT(filled.has_value() && filled.value() == 48);
+    KEXPECT(object[0] == 3 && object[15] == 3);
+    // A validator that refuses the result: the original stays as it was.
+    nooks::ShadowObject checked = {object, sizeof object, at_most_four, nullptr};
+    auto refused = nooks::xpc_call_with_shadow(*extension, fill, checked, 16, 9);
+    KEXPECT(refused.is_error() && refused.error() == nk::Error::Invalid);
+    KEXPECT(object[0] == 3 && object[15] == 3);
+    auto accepted = nooks::xpc_call_with_shadow(*extension, fill, checked, 16, 4);
+    KEXPECT(accepted.has_value() && object[7] == 4);
+    // The copies went back to the extension's heap.
+    KEXPECT(extension->heap->stats().live_allocations == 0);
+    KEXPECT(nooks::unload_extension("test").has_value());
 }
 
 KTEST(nooks_isolated_survives_every_crash_kind) {
