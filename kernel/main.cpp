@@ -5,6 +5,7 @@
 #include <arch/x86/interrupt_state.h>
 #include <arch/x86/machine.h>
 #include <kernel/boot/command_line.h>
+#include <kernel/boot/extension_modules.h>
 #include <kernel/boot/multiboot2.h>
 #include <kernel/console/console.h>
 #include <kernel/console/console_input.h>
@@ -146,6 +147,7 @@ void kernel_main_thread(void*) {
     fs::init();
     register_console_device();
     unpack_initrd();
+    publish_extension_modules(g_boot_info);
     syscalls::init();
     nooks::init();
 

@@ -31,6 +31,7 @@ def banner(build_dir):
     expect(not result.timed_out, "timed out", result)
     expect_line(r"^Nooks research kernel \(x86_64\) booting$", result)
     expect_line(r"^boot: loader \"GRUB [^\"]*\", command line \"poweroff\"$", result)
+    expect_line(r"^boot: 1 extension module in /lib/modules$", result)
     match = expect_line(r"^memory: (\d+) KiB available in (\d+) of (\d+) regions", result)
     # QEMU -m 512M: between 500 and 512 MiB available.
     available_kib = int(match.group(1))

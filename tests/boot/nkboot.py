@@ -47,14 +47,6 @@ EXIT_FAILURE = 35
 EXIT_PANIC = 37
 EXIT_POWEROFF = 0
 
-GRUB_CFG = """set timeout=0
-set default=0
-menuentry "Nooks research kernel" {{
-    multiboot2 /boot/kernel.elf {cmdline}
-    module2 /boot/initrd.tar initrd
-    boot
-}}
-"""
 
 
 class BootResult:
@@ -73,8 +65,14 @@ def make_iso(build_dir, cmdline, workdir):
     """An ISO like build/nooks.iso but with `cmdline` in grub.cfg."""
     iso_root = os.path.join(workdir, "iso")
     shutil.copytree(os.path.join(build_dir, "iso"), iso_root)
-    with open(os.path.join(iso_root, "boot", "grub", "grub.cfg"), "w") as f:
-        f.write(GRUB_CFG.format(cmdline=cmdline))
+    config_path = os.path.join(iso_root, "boot", "grub", "grub.cfg")
+    with open(config_path) as f:
+        config = f.read()
+    # Same menu entry (initrd, extension modules), another kernel command line.
+    config = re.sub(r"(?m)^(\s*multiboot2 /boot/kernel\.elf).*$",
+                    lambda m: m.group(1) + " " + cmdline, config)
+    with open(config_path, "w") as f:
+        f.write(config)
     iso = os.path.join(workdir, "test.iso")
     subprocess.run(["grub-mkrescue", "-o", iso, iso_root], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
