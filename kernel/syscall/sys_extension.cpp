@@ -7,6 +7,7 @@
 #include <nooks/crash_test.h>
 #include <nooks/extension_manager.h>
 #include <nooks/recovery.h>
+#include <nooks/wrapper.h>
 #include <nooks/xpc_benchmark.h>
 
 #include <stdio.h>
@@ -141,6 +142,20 @@ Result<nk::i64> bench(const Frame& frame) {
     return copied;
 }
 
+// A failed wrapper check fails the extension (the default), or is only reported and answered
+// with an error value.
+Result<nk::i64> checks(const Frame& frame) {
+    char policy[16];
+    TRY(user::copy_string(policy, sizeof policy, frame.argument(1)));
+    if (strcmp(policy, "fail") == 0)
+        nooks::set_fail_extension_on_check(true);
+    else if (strcmp(policy, "report") == 0)
+        nooks::set_fail_extension_on_check(false);
+    else
+        return Error::Invalid;
+    return 0;
+}
+
 Result<nk::i64> sys_ext_control(const Frame& frame) {
     switch (abi::ExtOperation(frame.argument(0))) {
     case abi::ExtOperation::List:
@@ -157,6 +172,8 @@ Result<nk::i64> sys_ext_control(const Frame& frame) {
         return stats(frame);
     case abi::ExtOperation::Bench:
         return bench(frame);
+    case abi::ExtOperation::Checks:
+        return checks(frame);
     }
     return Error::Invalid;
 }

@@ -127,6 +127,7 @@ enum class ExtOperation : u32 {
     Restart = 4, // in: the extension's name
     Stats = 5,   // in: the extension's name; out: its statistics as text
     Bench = 6,   // out: the XPC benchmark report as text
+    Checks = 7,  // in: "fail" or "report" — what a failed wrapper check does
 };
 
 struct ExtCrashRequest {

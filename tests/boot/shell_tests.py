@@ -229,6 +229,27 @@ def extensions_restart_policy(build_dir):
 
 
 @case
+def extensions_check_policy(build_dir):
+    """With checks set to report, a wild pointer handed to a kernel service is refused with an
+    error and reported, and the extension keeps running; set back to fail, it is recovered."""
+    with nkboot.ShellSession(build_dir) as shell:
+        shell.run("ext load /lib/modules/test.ko")
+        expect_equal(shell.run("ext checks report"), "", "report mode", shell)
+        out = shell.run("ext crash test bad-param", timeout=60)
+        expect_match(r"^nooks: extension 'test': wrapper check: nk_free argument 0 = "
+                     r"0xffffffff80100000 refused$", out, "reported", shell)
+        expect_match(r"^test: bad-param returned 0$", out, "extension carried on", shell)
+        expect_match(r"^test\s+test\s+isolated\s+running\s+0\s+0\s+", shell.run("ext list"),
+                     "no fault, no restart", shell)
+        expect_match(r"failed checks 1,", shell.run("ext stats test"), "counted", shell)
+        expect_equal(shell.run("ext checks fail"), "", "fail mode", shell)
+        expect_match(r"'test' recovered", shell.run("ext crash test bad-param", timeout=60),
+                     "recovered", shell)
+        expect_match(r"^ext checks: maybe: Invalid argument$", shell.run("ext checks maybe"),
+                     "bad policy", shell)
+
+
+@case
 def extensions_bench(build_dir):
     """`ext bench` measures native and isolated crossings in one run."""
     with nkboot.ShellSession(build_dir) as shell:

@@ -33,7 +33,7 @@ constexpr Builtin table[] = {
      commands::ktest},
     {"ext",
      "ext list | load PATH [--native|--isolated] | unload NAME | restart NAME | stats NAME | "
-     "crash NAME KIND | bench",
+     "crash NAME KIND | bench | checks fail|report",
      "kernel extensions: list, load, unload, restart, statistics, deliberate crashes",
      commands::ext},
     {"poweroff", "poweroff", "turn the machine off", commands::poweroff},

@@ -6,6 +6,7 @@
 //   ext stats NAME
 //   ext crash NAME KIND
 //   ext bench
+//   ext checks fail|report
 #include <userland/lib/io.h>
 #include <userland/lib/print.h>
 #include <userland/lib/syscalls.h>
@@ -115,6 +116,8 @@ int ext(Context& context, int argc, const char* const* argv) {
         return named(context, abi::ExtOperation::Restart, "ext restart", argv[2], false);
     if (argc == 3 && equals(argv[1], "stats"))
         return named(context, abi::ExtOperation::Stats, "ext stats", argv[2], true);
+    if (argc == 3 && equals(argv[1], "checks"))
+        return named(context, abi::ExtOperation::Checks, "ext checks", argv[2], false);
     if (argc == 2 && equals(argv[1], "bench"))
         return named(context, abi::ExtOperation::Bench, "ext bench", nullptr, true);
     if (argc == 4 && equals(argv[1], "crash"))
