@@ -10,6 +10,7 @@
 #include <kernel/time/timer.h>
 #include <nooks/isolated_api.h>
 #include <nooks/kernel_api.h>
+#include <nooks/kernel_exports.h>
 #include <nooks/wrapper.h>
 
 #include <stdarg.h>
@@ -163,18 +164,13 @@ void isolated_log(const char* format, ...) {
     kernel::panic("extension bug: %s", message);
 }
 
-struct IsolatedExport {
-    const char* name;
-    nk::u64 address;
-};
-
 template <typename Function>
 nk::u64 address_of(Function function) {
     return reinterpret_cast<nk::u64>(function);
 }
 
 // The declarations: one line per function, one check policy per argument.
-const IsolatedExport g_exports[] = {
+const KernelExport g_exports[] = {
     {"nk_malloc",
      address_of(&Wrapper<"nk_malloc", isolated_malloc, AtMost<MAX_ALLOCATION>>::entry)},
     {"nk_zalloc",
@@ -200,11 +196,7 @@ const IsolatedExport g_exports[] = {
 } // namespace
 
 nk::Result<nk::u64> find_isolated_export(const char* name) {
-    for (const auto& entry : g_exports) {
-        if (strcmp(entry.name, name) == 0)
-            return entry.address;
-    }
-    return nk::Error::NoEntry;
+    return find_export(nk::Span<const KernelExport>(g_exports), name);
 }
 
 } // namespace nooks

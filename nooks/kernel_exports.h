@@ -14,6 +14,8 @@ struct KernelExport {
 };
 
 nk::Span<const KernelExport> kernel_exports();
+// The address exported under `name` in `table` (the native table, or the isolated wrappers').
+nk::Result<nk::u64> find_export(nk::Span<const KernelExport> table, const char* name);
 // Error::NoEntry for a name the extension API does not offer.
 nk::Result<nk::u64> find_kernel_export(const char* name);
 

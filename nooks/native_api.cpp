@@ -141,12 +141,16 @@ nk::Span<const KernelExport> kernel_exports() {
     return nk::Span<const KernelExport>(g_exports, sizeof g_exports / sizeof g_exports[0]);
 }
 
-nk::Result<nk::u64> find_kernel_export(const char* name) {
-    for (const auto& entry : g_exports) {
+nk::Result<nk::u64> find_export(nk::Span<const KernelExport> table, const char* name) {
+    for (const auto& entry : table) {
         if (strcmp(entry.name, name) == 0)
             return entry.address;
     }
     return nk::Error::NoEntry;
+}
+
+nk::Result<nk::u64> find_kernel_export(const char* name) {
+    return find_export(kernel_exports(), name);
 }
 
 } // namespace nooks

@@ -26,14 +26,23 @@ Result<nk::i64> copy_text_out(const char* text, nk::usize length, const Frame& f
     return nk::i64(size);
 }
 
-Result<nk::i64> list(const Frame& frame) {
+// Runs `format(buffer, size) -> Result<usize>` into a heap buffer and copies the text out.
+template <typename Format>
+Result<nk::i64> report_text(const Frame& frame, Format format) {
     char* text = static_cast<char*>(kmalloc(LIST_SIZE));
     if (!text)
         return Error::NoMemory;
-    nk::usize length = nooks::format_extension_list(text, LIST_SIZE);
-    auto copied = copy_text_out(text, length, frame);
+    auto length = format(text, LIST_SIZE);
+    auto copied = length.is_error() ? Result<nk::i64>(length.error())
+                                    : copy_text_out(text, length.value(), frame);
     kfree(text);
     return copied;
+}
+
+Result<nk::i64> list(const Frame& frame) {
+    return report_text(frame, [](char* text, nk::usize size) -> Result<nk::usize> {
+        return nooks::format_extension_list(text, size);
+    });
 }
 
 Result<nk::i64> load(const Frame& frame) {
@@ -122,24 +131,13 @@ Result<nk::i64> restart(const Frame& frame) {
 
 Result<nk::i64> stats(const Frame& frame) {
     nooks::Extension* extension = TRY(named_extension(frame));
-    char* text = static_cast<char*>(kmalloc(LIST_SIZE));
-    if (!text)
-        return Error::NoMemory;
-    nk::usize length = nooks::format_extension_stats(*extension, text, LIST_SIZE);
-    auto copied = copy_text_out(text, length, frame);
-    kfree(text);
-    return copied;
+    return report_text(frame, [extension](char* text, nk::usize size) -> Result<nk::usize> {
+        return nooks::format_extension_stats(*extension, text, size);
+    });
 }
 
 Result<nk::i64> bench(const Frame& frame) {
-    char* text = static_cast<char*>(kmalloc(LIST_SIZE));
-    if (!text)
-        return Error::NoMemory;
-    auto length = nooks::run_xpc_benchmark(text, LIST_SIZE);
-    auto copied = length.is_error() ? Result<nk::i64>(length.error())
-                                    : copy_text_out(text, length.value(), frame);
-    kfree(text);
-    return copied;
+    return report_text(frame, nooks::run_xpc_benchmark);
 }
 
 // A failed wrapper check fails the extension (the default), or is only reported and answered
