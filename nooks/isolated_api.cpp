@@ -5,12 +5,14 @@
 #include <kernel/debug/panic.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/kmalloc.h>
+#include <kernel/memory/memory_manager.h>
 #include <kernel/sched/scheduler.h>
 #include <kernel/time/clock.h>
 #include <kernel/time/timer.h>
 #include <nooks/isolated_api.h>
 #include <nooks/kernel_api.h>
 #include <nooks/kernel_exports.h>
+#include <nooks/module_region.h>
 #include <nooks/wrapper.h>
 
 #include <stdarg.h>
@@ -137,6 +139,112 @@ void isolated_timer_cancel(Extension& extension, nk_timer_handle handle) {
     tracked->release(*tracked);
 }
 
+// ---- DMA buffers: a contiguous buddy block, mapped in the module region for both the kernel
+// and the extension's domain (writable); released with the extension.
+
+struct DmaRecord {
+    TrackedObject tracked;
+    Extension* extension;
+    nk::u64 phys;
+    unsigned order;
+    RegionAllocation region;
+};
+
+void release_dma(TrackedObject& tracked) {
+    auto* record = reinterpret_cast<DmaRecord*>(&tracked);
+    if (record->extension->domain)
+        (void)record->extension->domain->unmap_pages(record->region.base, record->region.pages);
+    unmap_module_physical(record->region);
+    (void)kernel::memory::frames().free(record->phys, record->order);
+    kfree(record);
+}
+
+void* isolated_dma_alloc(Extension& extension, size_t size, uint64_t* bus_address,
+                         nk_dma_handle* out) {
+    auto* record = static_cast<DmaRecord*>(kmalloc(sizeof(DmaRecord)));
+    if (!record)
+        return nullptr;
+    unsigned order = kernel::FrameAllocator::order_for_bytes(size);
+    auto block = kernel::memory::frames().allocate(order);
+    if (block.is_error()) {
+        kfree(record);
+        return nullptr;
+    }
+    auto region = map_module_physical(block.value(), 1ull << order, x86::PageFlags::Write);
+    if (region.is_error()) {
+        (void)kernel::memory::frames().free(block.value(), order);
+        kfree(record);
+        return nullptr;
+    }
+    *record = {
+        {{}, ObjectKind::Dma, release_dma}, &extension, block.value(), order, region.value()};
+    if (extension.domain
+            ->map_shared_pages(region.value().base, region.value().pages, x86::PageFlags::Write)
+            .is_error()) {
+        release_dma(record->tracked);
+        return nullptr;
+    }
+    memset(reinterpret_cast<void*>(region.value().base), 0, region.value().pages * 4096);
+    extension.tracker.add(record->tracked);
+    *bus_address = block.value();
+    *out = reinterpret_cast<nk_dma_handle>(&record->tracked);
+    return reinterpret_cast<void*>(region.value().base);
+}
+
+void isolated_dma_free(Extension& extension, nk_dma_handle handle) {
+    auto* tracked = reinterpret_cast<TrackedObject*>(handle);
+    extension.tracker.remove(*tracked);
+    tracked->release(*tracked);
+}
+
+// ---- Device registers: uncached, in the module region for kernel and domain. RAM is refused:
+// an extension maps devices, not other people's memory.
+
+struct MmioRecord {
+    TrackedObject tracked;
+    Extension* extension;
+    RegionAllocation region;
+};
+
+void release_mmio(TrackedObject& tracked) {
+    auto* record = reinterpret_cast<MmioRecord*>(&tracked);
+    if (record->extension->domain)
+        (void)record->extension->domain->unmap_pages(record->region.base, record->region.pages);
+    unmap_module_physical(record->region);
+    kfree(record);
+}
+
+volatile void* isolated_ioremap(Extension& extension, uint64_t phys, size_t size,
+                                nk_mmio_handle* out) {
+    nk::u64 first = nk::align_down(phys, 4096);
+    nk::u64 pages = (phys - first + size + 4095) / 4096;
+    if (first < kernel::memory::frames().max_phys())
+        return nullptr;
+    auto* record = static_cast<MmioRecord*>(kmalloc(sizeof(MmioRecord)));
+    if (!record)
+        return nullptr;
+    constexpr auto flags = x86::PageFlags::Write | x86::PageFlags::NoCache;
+    auto region = map_module_physical(first, pages, flags);
+    if (region.is_error()) {
+        kfree(record);
+        return nullptr;
+    }
+    *record = {{{}, ObjectKind::Mmio, release_mmio}, &extension, region.value()};
+    if (extension.domain->map_shared_pages(region.value().base, pages, flags).is_error()) {
+        release_mmio(record->tracked);
+        return nullptr;
+    }
+    extension.tracker.add(record->tracked);
+    *out = reinterpret_cast<nk_mmio_handle>(&record->tracked);
+    return reinterpret_cast<volatile void*>(region.value().base + (phys - first));
+}
+
+void isolated_iounmap(Extension& extension, nk_mmio_handle handle) {
+    auto* tracked = reinterpret_cast<TrackedObject*>(handle);
+    extension.tracker.remove(*tracked);
+    tracked->release(*tracked);
+}
+
 // nk_log is variadic, so it is written out rather than generated: same steps.
 void isolated_log(const char* format, ...) {
     KernelEntry entry;
@@ -189,6 +297,17 @@ const KernelExport g_exports[] = {
     {"nk_timer_start",
      address_of(&Wrapper<"nk_timer_start", isolated_timer_start, AtMost<3600000>, Unchecked,
                          ModuleCode, Unchecked, WritableOut<sizeof(nk_timer_handle)>>::entry)},
+    {"nk_dma_alloc",
+     address_of(
+         &Wrapper<"nk_dma_alloc", isolated_dma_alloc, AtMost<MAX_ALLOCATION>,
+                  WritableOut<sizeof(uint64_t)>, WritableOut<sizeof(nk_dma_handle)>>::entry)},
+    {"nk_dma_free",
+     address_of(&Wrapper<"nk_dma_free", isolated_dma_free, OwnedHandle<ObjectKind::Dma>>::entry)},
+    {"nk_ioremap",
+     address_of(&Wrapper<"nk_ioremap", isolated_ioremap, Unchecked, AtMost<16ull << 20>,
+                         WritableOut<sizeof(nk_mmio_handle)>>::entry)},
+    {"nk_iounmap",
+     address_of(&Wrapper<"nk_iounmap", isolated_iounmap, OwnedHandle<ObjectKind::Mmio>>::entry)},
     {"nk_timer_cancel", address_of(&Wrapper<"nk_timer_cancel", isolated_timer_cancel,
                                             OwnedHandle<ObjectKind::Timer>>::entry)},
 };

@@ -21,6 +21,11 @@ nk::Result<RegionAllocation> allocate_module_pages(nk::u64 pages);
 nk::ErrorOr protect_module_pages(nk::u64 base, nk::u64 pages, x86::PageFlags flags);
 // Unmaps and frees the frames; the virtual range is reusable afterwards.
 void free_module_pages(const RegionAllocation& allocation);
+
+// A range of the region mapped to given physical memory (DMA buffers, device registers): the
+// frames are not the region's and are not freed with it.
+nk::Result<RegionAllocation> map_module_physical(nk::u64 phys, nk::u64 pages, x86::PageFlags flags);
+void unmap_module_physical(const RegionAllocation& allocation);
 nk::u64 module_pages_in_use();
 
 } // namespace nooks

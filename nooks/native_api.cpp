@@ -3,6 +3,8 @@
 #include <kernel/debug/panic.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/kmalloc.h>
+#include <kernel/memory/layout.h>
+#include <kernel/memory/memory_manager.h>
 #include <kernel/sched/scheduler.h>
 #include <kernel/time/clock.h>
 #include <kernel/time/timer.h>
@@ -51,6 +53,55 @@ void* nk_zalloc(size_t size) {
 void nk_free(void* pointer) {
     kfree(pointer);
 }
+
+// DMA buffers: a buddy block, used through the physmap; the handle records what to free.
+struct DmaRecord {
+    nk::u64 phys;
+    unsigned order;
+};
+
+void* nk_dma_alloc(size_t size, uint64_t* bus_address, nk_dma_handle* out) {
+    if (!size || !bus_address || !out)
+        return nullptr;
+    auto* record = static_cast<DmaRecord*>(kmalloc(sizeof(DmaRecord)));
+    if (!record)
+        return nullptr;
+    record->order = kernel::FrameAllocator::order_for_bytes(size);
+    auto block = kernel::memory::frames().allocate(record->order);
+    if (block.is_error()) {
+        kfree(record);
+        return nullptr;
+    }
+    record->phys = block.value();
+    void* virt = kernel::phys_to_virt(record->phys);
+    memset(virt, 0, kernel::FRAME_SIZE << record->order);
+    *bus_address = record->phys;
+    *out = reinterpret_cast<nk_dma_handle>(record);
+    return virt;
+}
+
+void nk_dma_free(nk_dma_handle handle) {
+    auto* record = reinterpret_cast<DmaRecord*>(handle);
+    if (!record)
+        return;
+    (void)kernel::memory::frames().free(record->phys, record->order);
+    kfree(record);
+}
+
+volatile void* nk_ioremap(uint64_t phys, size_t size, nk_mmio_handle* out) {
+    if (!size || !out)
+        return nullptr;
+    nk::u64 pages =
+        (phys % kernel::FRAME_SIZE + size + kernel::FRAME_SIZE - 1) / kernel::FRAME_SIZE;
+    auto mapped = kernel::memory::map_mmio(phys, pages);
+    if (mapped.is_error())
+        return nullptr;
+    // The physmap mapping stays (it is the kernel's one view of that device); nothing to free.
+    *out = reinterpret_cast<nk_mmio_handle>(mapped.value());
+    return reinterpret_cast<volatile void*>(mapped.value());
+}
+
+void nk_iounmap(nk_mmio_handle) {}
 
 void nk_log(const char* format, ...) {
     char line[256];
@@ -131,7 +182,8 @@ namespace {
 const KernelExport g_exports[] = {
     EXPORT(nk_malloc),      EXPORT(nk_zalloc),       EXPORT(nk_free),        EXPORT(nk_log),
     EXPORT(nk_uptime_ns),   EXPORT(nk_sleep_ms),     EXPORT(nk_request_irq), EXPORT(nk_free_irq),
-    EXPORT(nk_timer_start), EXPORT(nk_timer_cancel), EXPORT(nk_bug),
+    EXPORT(nk_timer_start), EXPORT(nk_timer_cancel), EXPORT(nk_bug),         EXPORT(nk_dma_alloc),
+    EXPORT(nk_dma_free),    EXPORT(nk_ioremap),      EXPORT(nk_iounmap),
 };
 #undef EXPORT
 

@@ -9,6 +9,10 @@ const char* object_kind_name(ObjectKind kind) {
         return "irq";
     case ObjectKind::Timer:
         return "timer";
+    case ObjectKind::Dma:
+        return "dma";
+    case ObjectKind::Mmio:
+        return "mmio";
     case ObjectKind::Count:
         break;
     }

@@ -109,7 +109,39 @@ long wait_for_timer(long count) {
     return g_timer_callbacks;
 }
 
-const nooks_test_ops g_ops = {echo, fill, churn, crash, wait_for_timer};
+nk_dma_handle g_dma = nullptr;
+
+long device(long action, long argument) {
+    switch (action) {
+    case 0: {
+        uint64_t bus = 0;
+        auto* buffer = static_cast<unsigned char*>(nk_dma_alloc(8192, &bus, &g_dma));
+        if (!buffer)
+            return -NK_ENOMEM;
+        for (int i = 0; i < 8192; ++i)
+            buffer[i] = static_cast<unsigned char>(argument);
+        return static_cast<long>(bus);
+    }
+    case 1:
+        nk_dma_free(g_dma);
+        g_dma = nullptr;
+        return 0;
+    case 2: {
+        nk_mmio_handle handle;
+        auto* registers = static_cast<volatile uint32_t*>(
+            nk_ioremap(static_cast<uint64_t>(argument), 32, &handle));
+        if (!registers)
+            return -1;
+        registers[0] = 1; // IOREGSEL: the version register
+        long version = registers[4];
+        nk_iounmap(handle);
+        return version;
+    }
+    }
+    return -NK_EINVAL;
+}
+
+const nooks_test_ops g_ops = {echo, fill, churn, crash, wait_for_timer, device};
 
 nk_status test_init() {
     nk_log("test extension: initialised\n");

@@ -271,6 +271,37 @@ KTEST(nooks_shadow_copies_of_kernel_objects) {
     KEXPECT(nooks::unload_extension("test").has_value());
 }
 
+KTEST(nooks_dma_and_mmio_are_tracked_and_released) {
+    settle_heap();
+    auto frames_before = memory::frames().stats().free_frames;
+    nooks::Extension* extension = load_isolated_test_extension();
+    KREQUIRE(extension != nullptr);
+    auto device = nooks::as_domain_function(test_ops(*extension).device);
+    // A DMA buffer the extension filled: the bytes are at the bus address (seen through the
+    // kernel's physmap), and the tracker holds it.
+    auto bus = nooks::xpc_call(*extension, device, 0, 0x5a);
+    KREQUIRE(bus.has_value() && bus.value() > 0);
+    auto* bytes = phys_to_virt<nk::u8>(nk::u64(bus.value()));
+    KEXPECT(bytes[0] == 0x5a && bytes[8191] == 0x5a);
+    KEXPECT(extension->tracker.count(nooks::ObjectKind::Dma) == 1);
+    KEXPECT(nooks::xpc_call(*extension, device, 1, 0).has_value());
+    KEXPECT(extension->tracker.count(nooks::ObjectKind::Dma) == 0);
+    // Device registers: the I/O APIC's version register through the extension's own mapping;
+    // RAM is refused.
+    auto version = nooks::xpc_call(*extension, device, 2, 0xfec00000);
+    KEXPECT(version.has_value() && version.value() > 0 && version.value() != 0xffffffff);
+    auto ram = nooks::xpc_call(*extension, device, 2, 0x100000);
+    KEXPECT(ram.has_value() && ram.value() == -1);
+    KEXPECT(extension->tracker.count(nooks::ObjectKind::Mmio) == 0);
+    // A buffer still held when the extension crashes goes back with the recovery.
+    KEXPECT(nooks::xpc_call(*extension, device, 0, 1).has_value());
+    KEXPECT(nooks::crash_extension(*extension, NOOKS_CRASH_NULL).is_error());
+    KEXPECT(wait_until_settled(*extension));
+    KEXPECT(extension->tracker.count(nooks::ObjectKind::Dma) == 0);
+    KEXPECT(nooks::unload_extension("test").has_value());
+    KEXPECT(memory::frames().stats().free_frames == frames_before);
+}
+
 KTEST(nooks_isolated_survives_every_crash_kind) {
     settle_heap();
     auto frames_before = memory::frames().stats().free_frames;

@@ -16,6 +16,15 @@ void* nk_malloc(size_t size);
 void* nk_zalloc(size_t size);
 void nk_free(void* pointer);
 
+/* DMA buffers: `size` bytes of zeroed, physically contiguous memory the extension can write,
+ * and the bus address a device uses for it. Released with the extension if it crashes. */
+void* nk_dma_alloc(size_t size, uint64_t* bus_address, nk_dma_handle* out);
+void nk_dma_free(nk_dma_handle handle);
+
+/* Device registers: maps `size` bytes of physical address space (not RAM) uncached. */
+volatile void* nk_ioremap(uint64_t phys, size_t size, nk_mmio_handle* out);
+void nk_iounmap(nk_mmio_handle handle);
+
 /* Logging to the kernel log, prefixed with the extension's name. */
 void nk_log(const char* format, ...) __attribute__((format(printf, 1, 2)));
 

@@ -24,6 +24,10 @@ struct nooks_test_ops {
      * kernel's timer code calls back into the same extension — a nested crossing. Returns the
      * number of callbacks seen, or -errno. */
     long (*wait_for_timer)(long count);
+    /* Devices: action 0 allocates an 8 KiB DMA buffer filled with `argument` and returns its
+     * bus address; 1 frees it; 2 maps the registers at physical `argument` (an I/O APIC) and
+     * returns its version register (index 1), or -1 when the mapping is refused. */
+    long (*device)(long action, long argument);
 };
 
 enum nooks_crash_kind {

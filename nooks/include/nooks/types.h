@@ -30,6 +30,8 @@ typedef long nk_status;
 typedef struct nk_irq_object* nk_irq_handle;
 typedef struct nk_timer_object* nk_timer_handle;
 typedef struct nk_pci_object* nk_pci_device;
+typedef struct nk_dma_object* nk_dma_handle;
+typedef struct nk_mmio_object* nk_mmio_handle;
 
 #ifdef __cplusplus
 }
