@@ -13,6 +13,7 @@
 #include <nooks/kernel_api.h>
 #include <nooks/kernel_exports.h>
 #include <nooks/module_region.h>
+#include <nooks/pci_access.h>
 #include <nooks/wrapper.h>
 
 #include <stdarg.h>
@@ -245,6 +246,57 @@ void isolated_iounmap(Extension& extension, nk_mmio_handle handle) {
     tracked->release(*tracked);
 }
 
+// ---- PCI devices: the claim is a tracked object; a crash releases it (bus mastering off).
+
+struct PciRecord {
+    TrackedObject tracked;
+    kernel::pci::PciDevice* device;
+};
+
+void release_pci(TrackedObject& tracked) {
+    auto* record = reinterpret_cast<PciRecord*>(&tracked);
+    release_pci_device(*record->device);
+    kfree(record);
+}
+
+long isolated_pci_claim(Extension& extension, uint16_t vendor, uint16_t device,
+                        nk_pci_device* out) {
+    auto* record = static_cast<PciRecord*>(kmalloc(sizeof(PciRecord)));
+    if (!record)
+        return -NK_ENOMEM;
+    auto claimed = claim_pci_device(vendor, device);
+    if (claimed.is_error()) {
+        kfree(record);
+        return -long(claimed.error());
+    }
+    *record = {{{}, ObjectKind::PciDevice, release_pci}, claimed.value()};
+    extension.tracker.add(record->tracked);
+    *out = reinterpret_cast<nk_pci_device>(&record->tracked);
+    return 0;
+}
+
+kernel::pci::PciDevice& device_of(nk_pci_device handle) {
+    return *reinterpret_cast<PciRecord*>(handle)->device;
+}
+
+void isolated_pci_release(Extension& extension, nk_pci_device handle) {
+    auto* tracked = reinterpret_cast<TrackedObject*>(handle);
+    extension.tracker.remove(*tracked);
+    tracked->release(*tracked);
+}
+
+long isolated_pci_get_bar(Extension&, nk_pci_device handle, unsigned index, nk_pci_bar* out) {
+    return pci_bar(device_of(handle), index, out);
+}
+
+long isolated_pci_irq_line(Extension&, nk_pci_device handle) {
+    return pci_irq_line(device_of(handle));
+}
+
+void isolated_pci_enable(Extension&, nk_pci_device handle) {
+    pci_enable(device_of(handle));
+}
+
 // nk_log is variadic, so it is written out rather than generated: same steps.
 void isolated_log(const char* format, ...) {
     KernelEntry entry;
@@ -308,6 +360,17 @@ const KernelExport g_exports[] = {
                          WritableOut<sizeof(nk_mmio_handle)>>::entry)},
     {"nk_iounmap",
      address_of(&Wrapper<"nk_iounmap", isolated_iounmap, OwnedHandle<ObjectKind::Mmio>>::entry)},
+    {"nk_pci_claim", address_of(&Wrapper<"nk_pci_claim", isolated_pci_claim, Unchecked, Unchecked,
+                                         WritableOut<sizeof(nk_pci_device)>>::entry)},
+    {"nk_pci_release", address_of(&Wrapper<"nk_pci_release", isolated_pci_release,
+                                           OwnedHandle<ObjectKind::PciDevice>>::entry)},
+    {"nk_pci_get_bar",
+     address_of(&Wrapper<"nk_pci_get_bar", isolated_pci_get_bar, OwnedHandle<ObjectKind::PciDevice>,
+                         AtMost<5>, WritableOut<sizeof(nk_pci_bar)>>::entry)},
+    {"nk_pci_irq_line", address_of(&Wrapper<"nk_pci_irq_line", isolated_pci_irq_line,
+                                            OwnedHandle<ObjectKind::PciDevice>>::entry)},
+    {"nk_pci_enable", address_of(&Wrapper<"nk_pci_enable", isolated_pci_enable,
+                                          OwnedHandle<ObjectKind::PciDevice>>::entry)},
     {"nk_timer_cancel", address_of(&Wrapper<"nk_timer_cancel", isolated_timer_cancel,
                                             OwnedHandle<ObjectKind::Timer>>::entry)},
 };

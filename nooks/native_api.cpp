@@ -10,6 +10,7 @@
 #include <kernel/time/timer.h>
 #include <nooks/kernel_api.h>
 #include <nooks/kernel_exports.h>
+#include <nooks/pci_access.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,6 +104,38 @@ volatile void* nk_ioremap(uint64_t phys, size_t size, nk_mmio_handle* out) {
 
 void nk_iounmap(nk_mmio_handle) {}
 
+nk_status nk_pci_claim(uint16_t vendor, uint16_t device, nk_pci_device* out) {
+    if (!out)
+        return -NK_EINVAL;
+    auto claimed = nooks::claim_pci_device(vendor, device);
+    if (claimed.is_error())
+        return -long(claimed.error());
+    *out = reinterpret_cast<nk_pci_device>(claimed.value());
+    return 0;
+}
+
+void nk_pci_release(nk_pci_device device) {
+    if (device)
+        nooks::release_pci_device(*reinterpret_cast<kernel::pci::PciDevice*>(device));
+}
+
+nk_status nk_pci_get_bar(nk_pci_device device, unsigned index, struct nk_pci_bar* out) {
+    if (!device || !out)
+        return -NK_EINVAL;
+    return nooks::pci_bar(*reinterpret_cast<kernel::pci::PciDevice*>(device), index, out);
+}
+
+nk_status nk_pci_irq_line(nk_pci_device device) {
+    if (!device)
+        return -NK_EINVAL;
+    return nooks::pci_irq_line(*reinterpret_cast<kernel::pci::PciDevice*>(device));
+}
+
+void nk_pci_enable(nk_pci_device device) {
+    if (device)
+        nooks::pci_enable(*reinterpret_cast<kernel::pci::PciDevice*>(device));
+}
+
 void nk_log(const char* format, ...) {
     char line[256];
     va_list args;
@@ -180,10 +213,11 @@ namespace {
 #define EXPORT(function)                                                                           \
     { #function, reinterpret_cast < nk::u64>(&function) }
 const KernelExport g_exports[] = {
-    EXPORT(nk_malloc),      EXPORT(nk_zalloc),       EXPORT(nk_free),        EXPORT(nk_log),
-    EXPORT(nk_uptime_ns),   EXPORT(nk_sleep_ms),     EXPORT(nk_request_irq), EXPORT(nk_free_irq),
-    EXPORT(nk_timer_start), EXPORT(nk_timer_cancel), EXPORT(nk_bug),         EXPORT(nk_dma_alloc),
-    EXPORT(nk_dma_free),    EXPORT(nk_ioremap),      EXPORT(nk_iounmap),
+    EXPORT(nk_malloc),      EXPORT(nk_zalloc),       EXPORT(nk_free),         EXPORT(nk_log),
+    EXPORT(nk_uptime_ns),   EXPORT(nk_sleep_ms),     EXPORT(nk_request_irq),  EXPORT(nk_free_irq),
+    EXPORT(nk_timer_start), EXPORT(nk_timer_cancel), EXPORT(nk_bug),          EXPORT(nk_dma_alloc),
+    EXPORT(nk_dma_free),    EXPORT(nk_ioremap),      EXPORT(nk_iounmap),      EXPORT(nk_pci_claim),
+    EXPORT(nk_pci_release), EXPORT(nk_pci_get_bar),  EXPORT(nk_pci_irq_line), EXPORT(nk_pci_enable),
 };
 #undef EXPORT
 

@@ -13,6 +13,8 @@ const char* object_kind_name(ObjectKind kind) {
         return "dma";
     case ObjectKind::Mmio:
         return "mmio";
+    case ObjectKind::PciDevice:
+        return "pci";
     case ObjectKind::Count:
         break;
     }

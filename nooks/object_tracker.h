@@ -9,7 +9,7 @@
 
 namespace nooks {
 
-enum class ObjectKind : nk::u8 { Irq, Timer, Dma, Mmio, Count };
+enum class ObjectKind : nk::u8 { Irq, Timer, Dma, Mmio, PciDevice, Count };
 const char* object_kind_name(ObjectKind kind);
 
 struct TrackedObject {

@@ -110,6 +110,7 @@ long wait_for_timer(long count) {
 }
 
 nk_dma_handle g_dma = nullptr;
+nk_pci_device g_device = nullptr;
 
 long device(long action, long argument) {
     switch (action) {
@@ -137,6 +138,28 @@ long device(long action, long argument) {
         nk_iounmap(handle);
         return version;
     }
+    case 3: {
+        nk_status status = nk_pci_claim(static_cast<uint16_t>(argument >> 16),
+                                        static_cast<uint16_t>(argument), &g_device);
+        if (status < 0)
+            return status;
+        nk_pci_bar bar;
+        status = nk_pci_get_bar(g_device, 0, &bar);
+        if (status < 0 || bar.is_io)
+            return status < 0 ? status : -NK_ENODEV;
+        nk_pci_enable(g_device);
+        nk_mmio_handle handle;
+        auto* registers = static_cast<volatile uint32_t*>(nk_ioremap(bar.address, 16, &handle));
+        if (!registers)
+            return -NK_ENOMEM;
+        long value = registers[2];
+        nk_iounmap(handle);
+        return value;
+    }
+    case 4:
+        nk_pci_release(g_device);
+        g_device = nullptr;
+        return 0;
     }
     return -NK_EINVAL;
 }

@@ -3,6 +3,7 @@
 #include <kernel/memory/kmalloc.h>
 #include <kernel/memory/layout.h>
 #include <kernel/memory/memory_manager.h>
+#include <kernel/pci/pci.h>
 #include <kernel/sched/scheduler.h>
 #include <kernel/test/ktest.h>
 
@@ -300,6 +301,32 @@ KTEST(nooks_dma_and_mmio_are_tracked_and_released) {
     KEXPECT(extension->tracker.count(nooks::ObjectKind::Dma) == 0);
     KEXPECT(nooks::unload_extension("test").has_value());
     KEXPECT(memory::frames().stats().free_frames == frames_before);
+}
+
+KTEST(nooks_pci_claims_are_released_by_recovery) {
+    settle_heap();
+    auto* e1000 = pci::find_by_id(0x8086, 0x100e);
+    KREQUIRE(e1000 != nullptr); // QEMU's default NIC
+    nooks::Extension* extension = load_isolated_test_extension();
+    KREQUIRE(extension != nullptr);
+    auto device = nooks::as_domain_function(test_ops(*extension).device);
+    auto status = nooks::xpc_call(*extension, device, 3, (0x8086l << 16) | 0x100e);
+    // The register read through the extension's own mapping of BAR 0 is the kernel's value too.
+    KREQUIRE(status.has_value() && status.value() >= 0);
+    KEXPECT(nk::u32(status.value()) != 0xffffffff);
+    KEXPECT(e1000->driver() != nullptr);
+    KEXPECT(e1000->command() & 0x4); // bus mastering on
+    KEXPECT(extension->tracker.count(nooks::ObjectKind::PciDevice) == 1);
+    // A second claim of the same device is refused while it is held.
+    auto again = nooks::xpc_call(*extension, device, 3, (0x8086l << 16) | 0x100e);
+    KEXPECT(again.has_value() && again.value() == -long(nk::Error::Busy));
+    // The crash releases the claim and stops the device's DMA.
+    KEXPECT(nooks::crash_extension(*extension, NOOKS_CRASH_NULL).is_error());
+    KEXPECT(wait_until_settled(*extension));
+    KEXPECT(e1000->driver() == nullptr);
+    KEXPECT((e1000->command() & 0x4) == 0);
+    KEXPECT(extension->tracker.total() == 0);
+    KEXPECT(nooks::unload_extension("test").has_value());
 }
 
 KTEST(nooks_isolated_survives_every_crash_kind) {

@@ -39,10 +39,10 @@ struct nooks_module_info {
 #else
 #define NOOKS_EXPORT
 #endif
-#define NOOKS_MODULE(module_name, module_class, init_function, exit_function, ops_table)         \
+#define NOOKS_MODULE(module_name, module_class, init_function, exit_function, ops_table)           \
     NOOKS_EXPORT __attribute__((used)) const struct nooks_module_info nooks_module_info = {        \
-        NOOKS_ABI_VERSION, (module_class), module_name, (init_function), (exit_function),          \
-        (ops_table)}
+        NOOKS_ABI_VERSION, (module_class),  module_name,                                           \
+        (init_function),   (exit_function), (ops_table)}
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,22 @@ void nk_dma_free(nk_dma_handle handle);
 volatile void* nk_ioremap(uint64_t phys, size_t size, nk_mmio_handle* out);
 void nk_iounmap(nk_mmio_handle handle);
 
+/* PCI devices. A device is claimed by one extension at a time; a crash releases the claim and
+ * stops the device's bus mastering (no DMA from a dead driver). */
+struct nk_pci_bar {
+    uint64_t address;
+    uint64_t size;
+    uint32_t is_io;
+    uint32_t reserved;
+};
+nk_status nk_pci_claim(uint16_t vendor, uint16_t device, nk_pci_device* out);
+void nk_pci_release(nk_pci_device device);
+nk_status nk_pci_get_bar(nk_pci_device device, unsigned index, struct nk_pci_bar* out);
+/* The legacy interrupt line, or -ENODEV when the device has none. */
+nk_status nk_pci_irq_line(nk_pci_device device);
+/* Turns on memory and I/O decoding and bus mastering. */
+void nk_pci_enable(nk_pci_device device);
+
 /* Logging to the kernel log, prefixed with the extension's name. */
 void nk_log(const char* format, ...) __attribute__((format(printf, 1, 2)));
 

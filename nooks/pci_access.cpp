@@ -1,0 +1,55 @@
+#include <arch/x86/interrupt_state.h>
+#include <kernel/pci/driver.h>
+#include <kernel/pci/pci.h>
+#include <nooks/pci_access.h>
+
+namespace nooks {
+
+namespace {
+// Devices claimed by extensions are bound to this pseudo-driver, so the PCI registry (lspci,
+// other drivers) sees them as taken.
+const kernel::pci::PciDriver g_extension_claim = {"nooks extension", {}, nullptr};
+} // namespace
+
+nk::Result<kernel::pci::PciDevice*> claim_pci_device(nk::u16 vendor, nk::u16 device) {
+    x86::InterruptGuard guard;
+    bool any = false;
+    for (auto* found = kernel::pci::find_by_id(vendor, device); found;
+         found = kernel::pci::find_by_id(vendor, device, found)) {
+        any = true;
+        if (found->driver())
+            continue;
+        found->set_driver(&g_extension_claim);
+        return found;
+    }
+    return any ? nk::Error::Busy : nk::Error::NoDevice;
+}
+
+void release_pci_device(kernel::pci::PciDevice& device) {
+    device.disable_bus_mastering();
+    x86::InterruptGuard guard;
+    if (device.driver() == &g_extension_claim)
+        device.set_driver(nullptr);
+}
+
+nk_status pci_bar(const kernel::pci::PciDevice& device, unsigned index, nk_pci_bar* out) {
+    if (index >= kernel::pci::MAX_BARS)
+        return -NK_EINVAL;
+    const auto& bar = device.bar(index);
+    if (!bar.is_present())
+        return -NK_ENOENT;
+    *out = {bar.address, bar.size, bar.is_io() ? 1u : 0u, 0};
+    return 0;
+}
+
+nk_status pci_irq_line(const kernel::pci::PciDevice& device) {
+    return device.uses_interrupt() ? device.interrupt_line() : -NK_ENODEV;
+}
+
+void pci_enable(kernel::pci::PciDevice& device) {
+    device.enable_memory_space();
+    device.enable_io_space();
+    device.enable_bus_mastering();
+}
+
+} // namespace nooks

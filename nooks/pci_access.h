@@ -1,0 +1,20 @@
+// PCI devices for extensions: claiming (one extension per device), BARs, the interrupt line,
+// enabling. Shared by the native and the isolated implementations of the API.
+#pragma once
+
+#include <kernel/pci/device.h>
+#include <nk/result.h>
+#include <nooks/kernel_api.h>
+
+namespace nooks {
+
+// The first unclaimed device with this vendor:device. Error::NoDevice when there is none,
+// Error::Busy when every match is claimed already.
+nk::Result<kernel::pci::PciDevice*> claim_pci_device(nk::u16 vendor, nk::u16 device);
+// Gives the device up: bus mastering off first, so it stops writing memory.
+void release_pci_device(kernel::pci::PciDevice& device);
+nk_status pci_bar(const kernel::pci::PciDevice& device, unsigned index, nk_pci_bar* out);
+nk_status pci_irq_line(const kernel::pci::PciDevice& device);
+void pci_enable(kernel::pci::PciDevice& device);
+
+} // namespace nooks
