@@ -306,7 +306,12 @@ KTEST(nooks_dma_and_mmio_are_tracked_and_released) {
 KTEST(nooks_pci_claims_are_released_by_recovery) {
     settle_heap();
     auto* e1000 = pci::find_by_id(0x8086, 0x100e);
-    KREQUIRE(e1000 != nullptr); // QEMU's default NIC
+    if (!e1000) {
+        // QEMU always has one (its default NIC, which the QEMU boot tests rely on); Bochs'
+        // configuration has none.
+        kprintf("ktest:   no e1000 on this machine: nothing to claim, test skipped\n");
+        return;
+    }
     nooks::Extension* extension = load_isolated_test_extension();
     KREQUIRE(extension != nullptr);
     auto device = nooks::as_domain_function(test_ops(*extension).device);
