@@ -198,54 +198,6 @@ void isolated_dma_free(Extension& extension, nk_dma_handle handle) {
     tracked->release(*tracked);
 }
 
-// ---- Device registers: uncached, in the module region for kernel and domain. RAM is refused:
-// an extension maps devices, not other people's memory.
-
-struct MmioRecord {
-    TrackedObject tracked;
-    Extension* extension;
-    RegionAllocation region;
-};
-
-void release_mmio(TrackedObject& tracked) {
-    auto* record = reinterpret_cast<MmioRecord*>(&tracked);
-    if (record->extension->domain)
-        (void)record->extension->domain->unmap_pages(record->region.base, record->region.pages);
-    unmap_module_physical(record->region);
-    kfree(record);
-}
-
-volatile void* isolated_ioremap(Extension& extension, uint64_t phys, size_t size,
-                                nk_mmio_handle* out) {
-    nk::u64 first = nk::align_down(phys, 4096);
-    nk::u64 pages = (phys - first + size + 4095) / 4096;
-    if (first < kernel::memory::frames().max_phys())
-        return nullptr;
-    auto* record = static_cast<MmioRecord*>(kmalloc(sizeof(MmioRecord)));
-    if (!record)
-        return nullptr;
-    constexpr auto flags = x86::PageFlags::Write | x86::PageFlags::NoCache;
-    auto region = map_module_physical(first, pages, flags);
-    if (region.is_error()) {
-        kfree(record);
-        return nullptr;
-    }
-    *record = {{{}, ObjectKind::Mmio, release_mmio}, &extension, region.value()};
-    if (extension.domain->map_shared_pages(region.value().base, pages, flags).is_error()) {
-        release_mmio(record->tracked);
-        return nullptr;
-    }
-    extension.tracker.add(record->tracked);
-    *out = reinterpret_cast<nk_mmio_handle>(&record->tracked);
-    return reinterpret_cast<volatile void*>(region.value().base + (phys - first));
-}
-
-void isolated_iounmap(Extension& extension, nk_mmio_handle handle) {
-    auto* tracked = reinterpret_cast<TrackedObject*>(handle);
-    extension.tracker.remove(*tracked);
-    tracked->release(*tracked);
-}
-
 // ---- PCI devices: the claim is a tracked object; a crash releases it (bus mastering off).
 
 struct PciRecord {
@@ -295,6 +247,72 @@ long isolated_pci_irq_line(Extension&, nk_pci_device handle) {
 
 void isolated_pci_enable(Extension&, nk_pci_device handle) {
     pci_enable(device_of(handle));
+}
+
+// ---- Device registers: uncached, in the module region for kernel and domain. Only memory BARs
+// of PCI devices the extension has claimed: it maps its own device, nothing else.
+
+bool inside_claimed_bar(Extension& extension, nk::u64 phys, nk::u64 size) {
+    bool inside = false;
+    extension.tracker.for_each(ObjectKind::PciDevice, [&](TrackedObject& tracked) {
+        auto& device = *reinterpret_cast<PciRecord*>(&tracked)->device;
+        for (unsigned i = 0; i < kernel::pci::MAX_BARS; ++i) {
+            const auto& bar = device.bar(i);
+            if (bar.is_memory() && phys >= bar.address && size <= bar.size &&
+                phys - bar.address <= bar.size - size)
+                inside = true;
+        }
+    });
+    return inside;
+}
+
+struct MmioRecord {
+    TrackedObject tracked;
+    Extension* extension;
+    RegionAllocation region;
+};
+
+void release_mmio(TrackedObject& tracked) {
+    auto* record = reinterpret_cast<MmioRecord*>(&tracked);
+    if (record->extension->domain)
+        (void)record->extension->domain->unmap_pages(record->region.base, record->region.pages);
+    unmap_module_physical(record->region);
+    kfree(record);
+}
+
+volatile void* isolated_ioremap(Extension& extension, uint64_t phys, size_t size,
+                                nk_mmio_handle* out) {
+    nk::u64 first = nk::align_down(phys, 4096);
+    nk::u64 pages = (phys - first + size + 4095) / 4096;
+    if (!inside_claimed_bar(extension, phys, size)) {
+        kprintf("nooks: extension '%s': ioremap of 0x%llx refused: not a memory BAR of a device "
+                "it claimed\n",
+                extension.name, (unsigned long long)phys);
+        return nullptr;
+    }
+    auto* record = static_cast<MmioRecord*>(kmalloc(sizeof(MmioRecord)));
+    if (!record)
+        return nullptr;
+    constexpr auto flags = x86::PageFlags::Write | x86::PageFlags::NoCache;
+    auto region = map_module_physical(first, pages, flags);
+    if (region.is_error()) {
+        kfree(record);
+        return nullptr;
+    }
+    *record = {{{}, ObjectKind::Mmio, release_mmio}, &extension, region.value()};
+    if (extension.domain->map_shared_pages(region.value().base, pages, flags).is_error()) {
+        release_mmio(record->tracked);
+        return nullptr;
+    }
+    extension.tracker.add(record->tracked);
+    *out = reinterpret_cast<nk_mmio_handle>(&record->tracked);
+    return reinterpret_cast<volatile void*>(region.value().base + (phys - first));
+}
+
+void isolated_iounmap(Extension& extension, nk_mmio_handle handle) {
+    auto* tracked = reinterpret_cast<TrackedObject*>(handle);
+    extension.tracker.remove(*tracked);
+    tracked->release(*tracked);
 }
 
 // nk_log is variadic, so it is written out rather than generated: same steps.

@@ -4,6 +4,7 @@
 // add). Intrusive and allocation-free to walk, so recovery never needs memory to clean up.
 #pragma once
 
+#include <arch/x86/interrupt_state.h>
 #include <nk/intrusive_list.h>
 #include <nk/types.h>
 
@@ -25,6 +26,16 @@ public:
     // Whether the extension owns this object (handles passed back in are checked against it).
     bool owns(const TrackedObject* object, ObjectKind kind) const;
     void remove(TrackedObject& object);
+    // Calls visit(object) for every object of `kind` (interrupts off during the walk).
+    template <typename Visit>
+    void for_each(ObjectKind kind, Visit visit) {
+        nk::u64 flags = x86::save_and_disable_interrupts();
+        for (auto& object : m_objects) {
+            if (object.kind == kind)
+                visit(object);
+        }
+        x86::restore_interrupts(flags);
+    }
     // Releases everything, newest first.
     void release_all();
     nk::u64 count(ObjectKind kind) const { return m_counts[unsigned(kind)]; }

@@ -25,8 +25,9 @@ struct nooks_test_ops {
      * number of callbacks seen, or -errno. */
     long (*wait_for_timer)(long count);
     /* Devices: action 0 allocates an 8 KiB DMA buffer filled with `argument` and returns its
-     * bus address; 1 frees it; 2 maps the registers at physical `argument` (an I/O APIC) and
-     * returns its version register (index 1), or -1 when the mapping is refused; 3 claims the
+     * bus address; 1 frees it; 2 maps the registers at physical `argument` and returns the
+     * 32-bit register at offset 16, or -1 when the mapping is refused (anything but a memory BAR
+     * of a device the extension claimed); 3 claims the
      * PCI device `argument` (vendor << 16 | device), maps its BAR 0, enables it and returns the
      * 32-bit register at offset 8 (an e1000's STATUS); 4 releases the claim. */
     long (*device)(long action, long argument);
