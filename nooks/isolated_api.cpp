@@ -2,6 +2,7 @@
 // implementation runs in the kernel's address space (the wrapper has left the domain) with the
 // calling extension as its first argument; every object it hands out is recorded in that
 // extension's tracker.
+#include <arch/x86/cpu.h>
 #include <kernel/debug/panic.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/kmalloc.h>
@@ -252,6 +253,19 @@ void isolated_pci_enable(Extension&, nk_pci_device handle) {
 // ---- Device registers: uncached, in the module region for kernel and domain. Only memory BARs
 // of PCI devices the extension has claimed: it maps its own device, nothing else.
 
+// Wrapper policy: a port range of a device the extension claimed.
+template <unsigned Width>
+struct ClaimedPorts {
+    static bool check(Extension& extension, uint16_t port) {
+        bool owned = false;
+        extension.tracker.for_each(ObjectKind::PciDevice, [&](TrackedObject& tracked) {
+            owned = owned ||
+                    device_owns_ports(*reinterpret_cast<PciRecord*>(&tracked)->device, port, Width);
+        });
+        return owned;
+    }
+};
+
 bool inside_claimed_bar(Extension& extension, nk::u64 phys, nk::u64 size) {
     bool inside = false;
     extension.tracker.for_each(ObjectKind::PciDevice, [&](TrackedObject& tracked) {
@@ -313,6 +327,27 @@ void isolated_iounmap(Extension& extension, nk_mmio_handle handle) {
     auto* tracked = reinterpret_cast<TrackedObject*>(handle);
     extension.tracker.remove(*tracked);
     tracked->release(*tracked);
+}
+
+// ---- Port I/O, through the claimed-ports check.
+
+uint8_t isolated_inb(Extension&, uint16_t port) {
+    return x86::inb(port);
+}
+uint16_t isolated_inw(Extension&, uint16_t port) {
+    return x86::inw(port);
+}
+uint32_t isolated_inl(Extension&, uint16_t port) {
+    return x86::inl(port);
+}
+void isolated_outb(Extension&, uint16_t port, uint8_t value) {
+    x86::outb(port, value);
+}
+void isolated_outw(Extension&, uint16_t port, uint16_t value) {
+    x86::outw(port, value);
+}
+void isolated_outl(Extension&, uint16_t port, uint32_t value) {
+    x86::outl(port, value);
 }
 
 // nk_log is variadic, so it is written out rather than generated: same steps.
@@ -378,6 +413,12 @@ const KernelExport g_exports[] = {
                          WritableOut<sizeof(nk_mmio_handle)>>::entry)},
     {"nk_iounmap",
      address_of(&Wrapper<"nk_iounmap", isolated_iounmap, OwnedHandle<ObjectKind::Mmio>>::entry)},
+    {"nk_inb", address_of(&Wrapper<"nk_inb", isolated_inb, ClaimedPorts<1>>::entry)},
+    {"nk_inw", address_of(&Wrapper<"nk_inw", isolated_inw, ClaimedPorts<2>>::entry)},
+    {"nk_inl", address_of(&Wrapper<"nk_inl", isolated_inl, ClaimedPorts<4>>::entry)},
+    {"nk_outb", address_of(&Wrapper<"nk_outb", isolated_outb, ClaimedPorts<1>, Unchecked>::entry)},
+    {"nk_outw", address_of(&Wrapper<"nk_outw", isolated_outw, ClaimedPorts<2>, Unchecked>::entry)},
+    {"nk_outl", address_of(&Wrapper<"nk_outl", isolated_outl, ClaimedPorts<4>, Unchecked>::entry)},
     {"nk_pci_claim", address_of(&Wrapper<"nk_pci_claim", isolated_pci_claim, Unchecked, Unchecked,
                                          WritableOut<sizeof(nk_pci_device)>>::entry)},
     {"nk_pci_release", address_of(&Wrapper<"nk_pci_release", isolated_pci_release,
@@ -394,6 +435,10 @@ const KernelExport g_exports[] = {
 };
 
 } // namespace
+
+nk::Span<const KernelExport> isolated_exports() {
+    return nk::Span<const KernelExport>(g_exports);
+}
 
 nk::Result<nk::u64> find_isolated_export(const char* name) {
     return find_export(nk::Span<const KernelExport>(g_exports), name);

@@ -2,11 +2,15 @@
 #pragma once
 
 #include <nk/result.h>
+#include <nk/span.h>
 #include <nk/types.h>
+#include <nooks/kernel_exports.h>
 
 namespace nooks {
 
 // Address of the wrapper for an imported name; Error::NoEntry for names the API lacks.
 nk::Result<nk::u64> find_isolated_export(const char* name);
+// The whole table (the same names as the native one: one binary loads in either mode).
+nk::Span<const KernelExport> isolated_exports();
 
 } // namespace nooks

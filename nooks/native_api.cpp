@@ -1,5 +1,6 @@
 // The extension API as plain kernel functions: what a natively loaded extension calls directly
 // (the Nooks baseline: no isolation, no checks, no tracking).
+#include <arch/x86/cpu.h>
 #include <kernel/debug/panic.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/kmalloc.h>
@@ -136,6 +137,25 @@ void nk_pci_enable(nk_pci_device device) {
         nooks::pci_enable(*reinterpret_cast<kernel::pci::PciDevice*>(device));
 }
 
+uint8_t nk_inb(uint16_t port) {
+    return x86::inb(port);
+}
+uint16_t nk_inw(uint16_t port) {
+    return x86::inw(port);
+}
+uint32_t nk_inl(uint16_t port) {
+    return x86::inl(port);
+}
+void nk_outb(uint16_t port, uint8_t value) {
+    x86::outb(port, value);
+}
+void nk_outw(uint16_t port, uint16_t value) {
+    x86::outw(port, value);
+}
+void nk_outl(uint16_t port, uint32_t value) {
+    x86::outl(port, value);
+}
+
 void nk_log(const char* format, ...) {
     char line[256];
     va_list args;
@@ -218,6 +238,8 @@ const KernelExport g_exports[] = {
     EXPORT(nk_timer_start), EXPORT(nk_timer_cancel), EXPORT(nk_bug),          EXPORT(nk_dma_alloc),
     EXPORT(nk_dma_free),    EXPORT(nk_ioremap),      EXPORT(nk_iounmap),      EXPORT(nk_pci_claim),
     EXPORT(nk_pci_release), EXPORT(nk_pci_get_bar),  EXPORT(nk_pci_irq_line), EXPORT(nk_pci_enable),
+    EXPORT(nk_inb),         EXPORT(nk_inw),          EXPORT(nk_inl),          EXPORT(nk_outb),
+    EXPORT(nk_outw),        EXPORT(nk_outl),
 };
 #undef EXPORT
 

@@ -52,4 +52,25 @@ void pci_enable(kernel::pci::PciDevice& device) {
     device.enable_bus_mastering();
 }
 
+bool device_owns_ports(const kernel::pci::PciDevice& device, nk::u16 port, unsigned width) {
+    nk::u64 first = port;
+    nk::u64 last = first + width - 1;
+    for (unsigned i = 0; i < kernel::pci::MAX_BARS; ++i) {
+        const auto& bar = device.bar(i);
+        if (bar.is_io() && first >= bar.address && last < bar.address + bar.size)
+            return true;
+    }
+    if (device.class_code() == 0x01 && device.subclass() == 0x01) {
+        struct Range {
+            nk::u16 first, last;
+        };
+        constexpr Range legacy[] = {{0x1f0, 0x1f7}, {0x3f6, 0x3f6}, {0x170, 0x177}, {0x376, 0x376}};
+        for (const auto& range : legacy) {
+            if (first >= range.first && last <= range.last)
+                return true;
+        }
+    }
+    return false;
+}
+
 } // namespace nooks

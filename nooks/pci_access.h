@@ -16,5 +16,9 @@ void release_pci_device(kernel::pci::PciDevice& device);
 nk_status pci_bar(const kernel::pci::PciDevice& device, unsigned index, nk_pci_bar* out);
 nk_status pci_irq_line(const kernel::pci::PciDevice& device);
 void pci_enable(kernel::pci::PciDevice& device);
+// Whether [port, port + width) belongs to the device: one of its I/O BARs, or the legacy ATA
+// ports when it is an IDE controller (class 01h, subclass 01h) — QEMU's PIIX decodes those
+// without BARs (compatibility mode).
+bool device_owns_ports(const kernel::pci::PciDevice& device, nk::u16 port, unsigned width);
 
 } // namespace nooks

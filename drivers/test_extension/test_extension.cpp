@@ -160,6 +160,13 @@ long device(long action, long argument) {
         nk_pci_release(g_device);
         g_device = nullptr;
         return 0;
+    case 5: {
+        nk_status status = nk_pci_claim(static_cast<uint16_t>(argument >> 16),
+                                        static_cast<uint16_t>(argument), &g_device);
+        return status < 0 ? status : nk_inb(0x3f6); // ATA alternate status
+    }
+    case 6:
+        return nk_inb(static_cast<uint16_t>(argument));
     }
     return -NK_EINVAL;
 }

@@ -41,6 +41,15 @@ nk_status nk_pci_irq_line(nk_pci_device device);
 /* Turns on memory and I/O decoding and bus mastering. */
 void nk_pci_enable(nk_pci_device device);
 
+/* Port I/O. Isolated extensions may use only the I/O BARs of devices they claimed (and, for a
+ * claimed IDE controller, the legacy ATA ports 0x1f0-0x1f7, 0x3f6, 0x170-0x177, 0x376). */
+uint8_t nk_inb(uint16_t port);
+uint16_t nk_inw(uint16_t port);
+uint32_t nk_inl(uint16_t port);
+void nk_outb(uint16_t port, uint8_t value);
+void nk_outw(uint16_t port, uint16_t value);
+void nk_outl(uint16_t port, uint32_t value);
+
 /* Logging to the kernel log, prefixed with the extension's name. */
 void nk_log(const char* format, ...) __attribute__((format(printf, 1, 2)));
 

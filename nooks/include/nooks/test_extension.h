@@ -29,7 +29,8 @@ struct nooks_test_ops {
      * 32-bit register at offset 16, or -1 when the mapping is refused (anything but a memory BAR
      * of a device the extension claimed); 3 claims the
      * PCI device `argument` (vendor << 16 | device), maps its BAR 0, enables it and returns the
-     * 32-bit register at offset 8 (an e1000's STATUS); 4 releases the claim. */
+     * 32-bit register at offset 8 (an e1000's STATUS); 4 releases the claim; 5 claims the PCI
+     * device `argument` (an IDE controller) and reads port 0x3f6; 6 reads port `argument`. */
     long (*device)(long action, long argument);
 };
 
