@@ -149,7 +149,12 @@ def boot_bochs(build_dir, cmdline, timeout=120, until=None):
                 break
             if until and os.path.exists(serial):
                 with open(serial, errors="replace") as f:
-                    if re.search(until, f.read(), re.MULTILINE):
+                    # Only complete lines count: Bochs writes the serial file in chunks, and a
+                    # line cut in half would otherwise end the run before its rest arrives.
+                    complete = f.read().rpartition("\n")[0]
+                    if re.search(until, complete, re.MULTILINE):
+                        # And a moment for whatever follows to be flushed too.
+                        time.sleep(0.5)
                         break
             time.sleep(0.2)
         if process.poll() is None:
