@@ -53,6 +53,13 @@ void isolated_sleep(Extension&, uint64_t milliseconds) {
     kernel::sched::sleep_ms(milliseconds);
 }
 
+// nk_free_irq, nk_timer_cancel, nk_dma_free, nk_iounmap, nk_pci_release: the wrapper has already
+// checked that the extension owns the handle; giving it back is the same for every kind.
+template <typename Handle>
+void release_handle(Extension& extension, Handle handle) {
+    extension.tracker.release(*reinterpret_cast<TrackedObject*>(handle));
+}
+
 // ---- IRQs: the kernel's handler calls the extension's through a crossing.
 
 struct IrqRecord {
@@ -92,12 +99,6 @@ long isolated_request_irq(Extension& extension, unsigned line, nk_irq_handler ha
     return 0;
 }
 
-void isolated_free_irq(Extension& extension, nk_irq_handle handle) {
-    auto* tracked = reinterpret_cast<TrackedObject*>(handle);
-    extension.tracker.remove(*tracked);
-    tracked->release(*tracked);
-}
-
 // ---- Timers: the callback runs in interrupt context, through a crossing.
 
 struct TimerRecord {
@@ -133,12 +134,6 @@ long isolated_timer_start(Extension& extension, uint64_t milliseconds, int perio
         record->timer.start_once(milliseconds, timer_crossing, record);
     *out = reinterpret_cast<nk_timer_handle>(&record->tracked);
     return 0;
-}
-
-void isolated_timer_cancel(Extension& extension, nk_timer_handle handle) {
-    auto* tracked = reinterpret_cast<TrackedObject*>(handle);
-    extension.tracker.remove(*tracked);
-    tracked->release(*tracked);
 }
 
 // ---- DMA buffers: a contiguous buddy block, mapped in the module region for both the kernel
@@ -193,12 +188,6 @@ void* isolated_dma_alloc(Extension& extension, size_t size, uint64_t* bus_addres
     return reinterpret_cast<void*>(region.value().base);
 }
 
-void isolated_dma_free(Extension& extension, nk_dma_handle handle) {
-    auto* tracked = reinterpret_cast<TrackedObject*>(handle);
-    extension.tracker.remove(*tracked);
-    tracked->release(*tracked);
-}
-
 // ---- PCI devices: the claim is a tracked object; a crash releases it (bus mastering off).
 
 struct PciRecord {
@@ -230,12 +219,6 @@ long isolated_pci_claim(Extension& extension, uint16_t vendor, uint16_t device,
 
 kernel::pci::PciDevice& device_of(nk_pci_device handle) {
     return *reinterpret_cast<PciRecord*>(handle)->device;
-}
-
-void isolated_pci_release(Extension& extension, nk_pci_device handle) {
-    auto* tracked = reinterpret_cast<TrackedObject*>(handle);
-    extension.tracker.remove(*tracked);
-    tracked->release(*tracked);
 }
 
 long isolated_pci_get_bar(Extension&, nk_pci_device handle, unsigned index, nk_pci_bar* out) {
@@ -323,12 +306,6 @@ volatile void* isolated_ioremap(Extension& extension, uint64_t phys, size_t size
     return reinterpret_cast<volatile void*>(region.value().base + (phys - first));
 }
 
-void isolated_iounmap(Extension& extension, nk_mmio_handle handle) {
-    auto* tracked = reinterpret_cast<TrackedObject*>(handle);
-    extension.tracker.remove(*tracked);
-    tracked->release(*tracked);
-}
-
 // ---- Port I/O, through the claimed-ports check.
 
 uint8_t isolated_inb(Extension&, uint16_t port) {
@@ -397,8 +374,8 @@ const KernelExport g_exports[] = {
     {"nk_request_irq",
      address_of(&Wrapper<"nk_request_irq", isolated_request_irq, AtMost<15>, ModuleCode, Unchecked,
                          WritableOut<sizeof(nk_irq_handle)>>::entry)},
-    {"nk_free_irq",
-     address_of(&Wrapper<"nk_free_irq", isolated_free_irq, OwnedHandle<ObjectKind::Irq>>::entry)},
+    {"nk_free_irq", address_of(&Wrapper<"nk_free_irq", release_handle<nk_irq_handle>,
+                                        OwnedHandle<ObjectKind::Irq>>::entry)},
     {"nk_timer_start",
      address_of(&Wrapper<"nk_timer_start", isolated_timer_start, AtMost<3600000>, Unchecked,
                          ModuleCode, Unchecked, WritableOut<sizeof(nk_timer_handle)>>::entry)},
@@ -406,13 +383,13 @@ const KernelExport g_exports[] = {
      address_of(
          &Wrapper<"nk_dma_alloc", isolated_dma_alloc, AtMost<MAX_ALLOCATION>,
                   WritableOut<sizeof(uint64_t)>, WritableOut<sizeof(nk_dma_handle)>>::entry)},
-    {"nk_dma_free",
-     address_of(&Wrapper<"nk_dma_free", isolated_dma_free, OwnedHandle<ObjectKind::Dma>>::entry)},
+    {"nk_dma_free", address_of(&Wrapper<"nk_dma_free", release_handle<nk_dma_handle>,
+                                        OwnedHandle<ObjectKind::Dma>>::entry)},
     {"nk_ioremap",
      address_of(&Wrapper<"nk_ioremap", isolated_ioremap, Unchecked, AtMost<16ull << 20>,
                          WritableOut<sizeof(nk_mmio_handle)>>::entry)},
-    {"nk_iounmap",
-     address_of(&Wrapper<"nk_iounmap", isolated_iounmap, OwnedHandle<ObjectKind::Mmio>>::entry)},
+    {"nk_iounmap", address_of(&Wrapper<"nk_iounmap", release_handle<nk_mmio_handle>,
+                                       OwnedHandle<ObjectKind::Mmio>>::entry)},
     {"nk_inb", address_of(&Wrapper<"nk_inb", isolated_inb, ClaimedPorts<1>>::entry)},
     {"nk_inw", address_of(&Wrapper<"nk_inw", isolated_inw, ClaimedPorts<2>>::entry)},
     {"nk_inl", address_of(&Wrapper<"nk_inl", isolated_inl, ClaimedPorts<4>>::entry)},
@@ -421,7 +398,7 @@ const KernelExport g_exports[] = {
     {"nk_outl", address_of(&Wrapper<"nk_outl", isolated_outl, ClaimedPorts<4>, Unchecked>::entry)},
     {"nk_pci_claim", address_of(&Wrapper<"nk_pci_claim", isolated_pci_claim, Unchecked, Unchecked,
                                          WritableOut<sizeof(nk_pci_device)>>::entry)},
-    {"nk_pci_release", address_of(&Wrapper<"nk_pci_release", isolated_pci_release,
+    {"nk_pci_release", address_of(&Wrapper<"nk_pci_release", release_handle<nk_pci_device>,
                                            OwnedHandle<ObjectKind::PciDevice>>::entry)},
     {"nk_pci_get_bar",
      address_of(&Wrapper<"nk_pci_get_bar", isolated_pci_get_bar, OwnedHandle<ObjectKind::PciDevice>,
@@ -430,7 +407,7 @@ const KernelExport g_exports[] = {
                                             OwnedHandle<ObjectKind::PciDevice>>::entry)},
     {"nk_pci_enable", address_of(&Wrapper<"nk_pci_enable", isolated_pci_enable,
                                           OwnedHandle<ObjectKind::PciDevice>>::entry)},
-    {"nk_timer_cancel", address_of(&Wrapper<"nk_timer_cancel", isolated_timer_cancel,
+    {"nk_timer_cancel", address_of(&Wrapper<"nk_timer_cancel", release_handle<nk_timer_handle>,
                                             OwnedHandle<ObjectKind::Timer>>::entry)},
 };
 

@@ -42,6 +42,11 @@ void ObjectTracker::remove(TrackedObject& object) {
     --m_counts[unsigned(object.kind)];
 }
 
+void ObjectTracker::release(TrackedObject& object) {
+    remove(object);
+    object.release(object);
+}
+
 void ObjectTracker::release_all() {
     for (;;) {
         TrackedObject* object;

@@ -26,6 +26,8 @@ public:
     // Whether the extension owns this object (handles passed back in are checked against it).
     bool owns(const TrackedObject* object, ObjectKind kind) const;
     void remove(TrackedObject& object);
+    // Removes the object and releases it: what giving a handle back means.
+    void release(TrackedObject& object);
     // Calls visit(object) for every object of `kind` (interrupts off during the walk).
     template <typename Visit>
     void for_each(ObjectKind kind, Visit visit) {
