@@ -38,7 +38,7 @@ struct DomainStack {
     bool in_use;
 };
 
-constexpr unsigned DOMAIN_STACKS = 4;
+constexpr unsigned DOMAIN_STACKS = 8;     // crossings in flight, threads included
 constexpr nk::u64 DOMAIN_STACK_PAGES = 4; // 16 KiB
 
 } // namespace nooks

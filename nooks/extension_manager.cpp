@@ -3,11 +3,14 @@
 #include <kernel/memory/kmalloc.h>
 #include <kernel/memory/memory_manager.h>
 #include <kernel/process/executable_file.h>
+#include <kernel/sched/scheduler.h>
 #include <kernel/time/clock.h>
 #include <nooks/extension_manager.h>
+#include <nooks/extension_thread.h>
 #include <nooks/isolated_api.h>
 #include <nooks/kernel_exports.h>
 #include <nooks/recovery.h>
+#include <nooks/service_class.h>
 #include <nooks/xpc.h>
 
 #include <stdio.h>
@@ -153,6 +156,8 @@ const char* state_name(ExtensionState state) {
         return "failed";
     case ExtensionState::Disabled:
         return "disabled";
+    case ExtensionState::Stopping:
+        return "stopping";
     }
     return "?";
 }
@@ -191,6 +196,16 @@ Extension* find_extension(const char* name) {
             return &extension;
     }
     return nullptr;
+}
+
+nk::Result<void*> extension_heap_allocate(Extension& extension, nk::usize size) {
+    x86::InterruptGuard guard;
+    return extension.heap->allocate(size);
+}
+
+void extension_heap_free(Extension& extension, void* block) {
+    x86::InterruptGuard guard;
+    (void)extension.heap->free(block);
 }
 
 int acquire_domain_stack(Extension& extension) {
@@ -251,6 +266,7 @@ nk::ErrorOr build_extension(Extension& extension, const nk::u8* file, nk::usize 
 }
 
 nk::ErrorOr start_extension(Extension& extension) {
+    ++extension.incarnation;
     extension.state = ExtensionState::Running;
     auto status = xpc_call(extension, as_domain_function(extension.info->init));
     if (status.is_error())
@@ -334,6 +350,16 @@ nk::ErrorOr reload_extension(Extension& extension, LoadProblem* problem) {
     return start_extension(extension);
 }
 
+nk::ErrorOr drain_extension(Extension& extension) {
+    stop_extension_threads(extension);
+    for (unsigned waited = 0; extension.active_crossings != 0; ++waited) {
+        if (waited == 2000)
+            return nk::Error::Busy;
+        kernel::sched::sleep_ms(1);
+    }
+    return {};
+}
+
 nk::ErrorOr unload_extension(const char* requested_name) {
     Extension* extension = find_extension(requested_name);
     if (!extension)
@@ -341,10 +367,18 @@ nk::ErrorOr unload_extension(const char* requested_name) {
     // The caller's string may live in the record about to be freed.
     char name[sizeof extension->name];
     strncpy(name, extension->name, sizeof name);
-    if (extension->active_crossings)
+    // Crossings other than the extension's own threads (which are stopped below) are calls in
+    // progress: wait for them to finish instead.
+    if (extension->active_crossings > extension->tracker.count(ObjectKind::Thread))
         return nk::Error::Busy;
     if (extension->state == ExtensionState::Running && extension->info->exit)
         (void)xpc_call(*extension, as_domain_function(extension->info->exit));
+    // From here no call enters it, and a thread of it that calls the kernel is turned back.
+    extension->state = ExtensionState::Stopping;
+    if (auto drained = drain_extension(*extension); drained.is_error()) {
+        kprintf("nooks: '%s': threads did not leave within 2 s; left stopped, not freed\n", name);
+        return drained.error();
+    }
     g_extensions.remove(*extension);
     release_extension_record(extension);
     trim_kernel_heap();
@@ -384,7 +418,7 @@ nk::usize format_extension_list(char* buffer, nk::usize size) {
     return used;
 }
 
-nk::usize format_extension_stats(const Extension& extension, char* buffer, nk::usize size) {
+nk::usize format_extension_stats(Extension& extension, char* buffer, nk::usize size) {
     nk::usize used = 0;
     auto append = [&](int written) {
         if (written > 0)
@@ -438,6 +472,9 @@ nk::usize format_extension_stats(const Extension& extension, char* buffer, nk::u
                         (unsigned long long)extension.domain->table_pages(),
                         unsigned(extension.domain->pcid())));
     append(snprintf(buffer + used, size - used, "\n"));
+    char status[96];
+    if (service_status(extension, status, sizeof status))
+        append(snprintf(buffer + used, size - used, "  service: %s\n", status));
     if (extension.has_fault) {
         const FaultRecord& fault = extension.last_fault;
         append(snprintf(buffer + used, size - used, "  last fault: %s at %s", fault.cause,

@@ -19,7 +19,7 @@
 namespace nooks {
 
 enum class ExtensionMode : nk::u8 { Native, Isolated };
-enum class ExtensionState : nk::u8 { Running, Recovering, Failed, Disabled };
+enum class ExtensionState : nk::u8 { Running, Recovering, Failed, Disabled, Stopping };
 
 const char* mode_name(ExtensionMode mode);
 const char* state_name(ExtensionState state);
@@ -42,7 +42,7 @@ struct FunctionCount {
     const char* name; // imports only; entry points are named from the module's symbols
     nk::u64 calls;
 };
-constexpr unsigned COUNTED_FUNCTIONS = 16;
+constexpr unsigned COUNTED_FUNCTIONS = 32;
 void count_function_call(FunctionCount* table, nk::u64 key, const char* name);
 
 struct Extension {
@@ -61,6 +61,8 @@ struct Extension {
     DomainStack stacks[DOMAIN_STACKS];
     ObjectTracker tracker;
     volatile nk::u64 active_crossings;
+    // Counts loads: what a device registered by one incarnation checks before calling in.
+    nk::u64 incarnation;
 
     // For reloads after a crash: the module file as it was loaded.
     nk::u8* pristine;
@@ -80,6 +82,12 @@ struct Extension {
     nk::IntrusiveListNode node;
 };
 
+// The extension's own heap, from the kernel side (wrappers, bounce buffers, shadow copies): the
+// heap is shared with the extension's other threads and interrupt crossings, so each call runs
+// with interrupts off.
+nk::Result<void*> extension_heap_allocate(Extension& extension, nk::usize size);
+void extension_heap_free(Extension& extension, void* block);
+
 // A stack from the extension's pool (-1 when all are taken) and its return.
 int acquire_domain_stack(Extension& extension);
 void release_domain_stack(Extension& extension, int index);
@@ -98,6 +106,10 @@ nk::Result<Extension*> load_extension_file(const char* cwd, const char* path, Ex
 // (recovery and `ext restart`).
 nk::ErrorOr reload_extension(Extension& extension, LoadProblem* problem);
 void for_each_extension(void (*visit)(Extension& extension, void* context), void* context);
+// Stops the extension's threads, breaks its mutexes, and waits (at most 2 s) until no thread is
+// inside it any more; Error::Busy when some still are. The state must already keep new calls
+// out (not Running).
+nk::ErrorOr drain_extension(Extension& extension);
 // Runs exit() and releases the image. Error::NoEntry for an unknown name, Error::Busy while a
 // thread is inside it.
 nk::ErrorOr unload_extension(const char* name);
@@ -105,6 +117,6 @@ Extension* find_extension(const char* name);
 nk::usize format_extension_list(char* buffer, nk::usize size);
 // `ext stats NAME`: crossings, wrapper calls, failed checks, objects held by kind, memory, the
 // last fault and how long its recovery took.
-nk::usize format_extension_stats(const Extension& extension, char* buffer, nk::usize size);
+nk::usize format_extension_stats(Extension& extension, char* buffer, nk::usize size);
 
 } // namespace nooks

@@ -3,13 +3,17 @@
 // calling extension as its first argument; every object it hands out is recorded in that
 // extension's tracker.
 #include <arch/x86/cpu.h>
+#include <kernel/block/block_device.h>
 #include <kernel/debug/panic.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/kmalloc.h>
 #include <kernel/memory/memory_manager.h>
+#include <kernel/net/net_device.h>
 #include <kernel/sched/scheduler.h>
 #include <kernel/time/clock.h>
 #include <kernel/time/timer.h>
+#include <nooks/device_classes.h>
+#include <nooks/extension_thread.h>
 #include <nooks/isolated_api.h>
 #include <nooks/kernel_api.h>
 #include <nooks/kernel_exports.h>
@@ -27,9 +31,10 @@ namespace {
 
 constexpr nk::u64 MAX_ALLOCATION = 4ull << 20;
 constexpr nk::u64 MAX_SLEEP_MS = 60000;
+constexpr nk::u64 MAX_BLOCK_SECTORS = 256; // 128 KiB of 512-byte sectors per call
 
 void* isolated_malloc(Extension& extension, size_t size) {
-    auto block = extension.heap->allocate(size);
+    auto block = extension_heap_allocate(extension, size);
     return block.is_error() ? nullptr : block.value();
 }
 
@@ -42,7 +47,7 @@ void* isolated_zalloc(Extension& extension, size_t size) {
 
 void isolated_free(Extension& extension, void* pointer) {
     if (pointer)
-        (void)extension.heap->free(pointer);
+        extension_heap_free(extension, pointer);
 }
 
 uint64_t isolated_uptime(Extension&) {
@@ -50,7 +55,105 @@ uint64_t isolated_uptime(Extension&) {
 }
 
 void isolated_sleep(Extension&, uint64_t milliseconds) {
-    kernel::sched::sleep_ms(milliseconds);
+    extension_sleep_ms(milliseconds);
+}
+
+// ---- Threads and mutexes (extension_thread.h does the work for both modes).
+
+long isolated_thread_create(Extension& extension, const char* name, nk_thread_fn fn, void* context,
+                            nk_thread_handle* out) {
+    auto thread = start_extension_thread(&extension, name, fn, context);
+    if (thread.is_error())
+        return -long(thread.error());
+    *out = reinterpret_cast<nk_thread_handle>(&thread.value()->tracked);
+    return 0;
+}
+
+void isolated_thread_stop(Extension&, nk_thread_handle handle) {
+    (void)stop_extension_thread(*reinterpret_cast<ExtensionThread*>(handle));
+}
+
+int isolated_thread_should_stop(Extension&) {
+    return extension_thread_should_stop();
+}
+
+long isolated_mutex_create(Extension& extension, nk_mutex_handle* out) {
+    auto mutex = create_extension_mutex(&extension);
+    if (mutex.is_error())
+        return -long(mutex.error());
+    *out = reinterpret_cast<nk_mutex_handle>(&mutex.value()->tracked);
+    return 0;
+}
+
+ExtensionMutex& mutex_of(nk_mutex_handle handle) {
+    return *reinterpret_cast<ExtensionMutex*>(handle);
+}
+void isolated_mutex_lock(Extension&, nk_mutex_handle handle) {
+    lock_extension_mutex(mutex_of(handle));
+}
+void isolated_mutex_unlock(Extension&, nk_mutex_handle handle) {
+    unlock_extension_mutex(mutex_of(handle));
+}
+void isolated_mutex_destroy(Extension&, nk_mutex_handle handle) {
+    destroy_extension_mutex(mutex_of(handle));
+}
+
+// ---- Registered devices and file systems (device_classes.h). The structures passed in were
+// checked readable by the wrapper; the op pointers in them are checked there.
+
+long isolated_netdev_register(Extension& extension, const nooks_net_device_info* info,
+                              const nooks_net_ops* ops, void* device, nk_netdev_handle* out) {
+    return register_net_device(&extension, *info, *ops, device, out);
+}
+void isolated_netdev_unregister(Extension&, nk_netdev_handle handle) {
+    unregister_net_device(handle);
+}
+void isolated_netif_rx(Extension& extension, nk_netdev_handle handle, const void* frame,
+                       size_t length) {
+    if (check_buffer(extension, "nk_netif_rx", 1, frame, length, false))
+        net_receive(handle, frame, length);
+}
+
+long isolated_blkdev_register(Extension& extension, const nooks_block_device_info* info,
+                              const nooks_block_ops* ops, void* device, nk_blkdev_handle* out) {
+    return register_block_device(&extension, *info, *ops, device, out);
+}
+void isolated_blkdev_unregister(Extension&, nk_blkdev_handle handle) {
+    unregister_block_device(handle);
+}
+
+long isolated_block_open(Extension& extension, const char* name, nooks_block_device_info* info,
+                         nk_block_handle* out) {
+    return open_block_device(&extension, name, info, out);
+}
+long isolated_block_read(Extension& extension, nk_block_handle handle, uint64_t sector,
+                         uint32_t count, void* buffer) {
+    auto& device = opened_block_device(handle);
+    if (!check_buffer(extension, "nk_block_read", 3, buffer, nk::u64(count) * device.sector_size(),
+                      true))
+        return -NK_EFAULT;
+    auto done = device.read(sector, count, buffer);
+    return done.is_error() ? -long(done.error()) : 0;
+}
+long isolated_block_write(Extension& extension, nk_block_handle handle, uint64_t sector,
+                          uint32_t count, const void* buffer) {
+    auto& device = opened_block_device(handle);
+    if (!check_buffer(extension, "nk_block_write", 3, buffer, nk::u64(count) * device.sector_size(),
+                      false))
+        return -NK_EFAULT;
+    auto done = device.write(sector, count, buffer);
+    return done.is_error() ? -long(done.error()) : 0;
+}
+void isolated_block_close(Extension&, nk_block_handle handle) {
+    close_block_device(handle);
+}
+
+long isolated_fs_register(Extension& extension, const char* name, const nooks_fs_ops* ops,
+                          nk_fs_handle* out) {
+    return register_file_system(&extension, name, *ops, out);
+}
+void isolated_fs_unregister(Extension&, nk_fs_handle handle) {
+    unregister_file_system(handle);
 }
 
 // nk_free_irq, nk_timer_cancel, nk_dma_free, nk_iounmap, nk_pci_release: the wrapper has already
@@ -409,6 +512,58 @@ const KernelExport g_exports[] = {
                                           OwnedHandle<ObjectKind::PciDevice>>::entry)},
     {"nk_timer_cancel", address_of(&Wrapper<"nk_timer_cancel", release_handle<nk_timer_handle>,
                                             OwnedHandle<ObjectKind::Timer>>::entry)},
+    {"nk_thread_create",
+     address_of(&Wrapper<"nk_thread_create", isolated_thread_create, DomainString<24>, ModuleCode,
+                         Unchecked, WritableOut<sizeof(nk_thread_handle)>>::entry)},
+    {"nk_thread_stop",
+     address_of(
+         &Wrapper<"nk_thread_stop", isolated_thread_stop, OwnedHandle<ObjectKind::Thread>>::entry)},
+    {"nk_thread_should_stop",
+     address_of(&Wrapper<"nk_thread_should_stop", isolated_thread_should_stop>::entry)},
+    {"nk_mutex_create", address_of(&Wrapper<"nk_mutex_create", isolated_mutex_create,
+                                            WritableOut<sizeof(nk_mutex_handle)>>::entry)},
+    {"nk_mutex_lock",
+     address_of(
+         &Wrapper<"nk_mutex_lock", isolated_mutex_lock, OwnedHandle<ObjectKind::Mutex>>::entry)},
+    {"nk_mutex_unlock", address_of(&Wrapper<"nk_mutex_unlock", isolated_mutex_unlock,
+                                            OwnedHandle<ObjectKind::Mutex>>::entry)},
+    {"nk_mutex_destroy", address_of(&Wrapper<"nk_mutex_destroy", isolated_mutex_destroy,
+                                             OwnedHandle<ObjectKind::Mutex>>::entry)},
+    {"nk_netdev_register",
+     address_of(
+         &Wrapper<"nk_netdev_register", isolated_netdev_register,
+                  ReadableIn<sizeof(nooks_net_device_info)>, ReadableIn<sizeof(nooks_net_ops)>,
+                  Unchecked, WritableOut<sizeof(nk_netdev_handle)>>::entry)},
+    {"nk_netdev_unregister", address_of(&Wrapper<"nk_netdev_unregister", isolated_netdev_unregister,
+                                                 OwnedHandle<ObjectKind::NetDevice>>::entry)},
+    {"nk_netif_rx",
+     address_of(&Wrapper<"nk_netif_rx", isolated_netif_rx, OwnedHandle<ObjectKind::NetDevice>,
+                         Unchecked, AtMost<kernel::net::MAX_FRAME>>::entry)},
+    {"nk_blkdev_register",
+     address_of(
+         &Wrapper<"nk_blkdev_register", isolated_blkdev_register,
+                  ReadableIn<sizeof(nooks_block_device_info)>, ReadableIn<sizeof(nooks_block_ops)>,
+                  Unchecked, WritableOut<sizeof(nk_blkdev_handle)>>::entry)},
+    {"nk_blkdev_unregister", address_of(&Wrapper<"nk_blkdev_unregister", isolated_blkdev_unregister,
+                                                 OwnedHandle<ObjectKind::BlockDevice>>::entry)},
+    {"nk_block_open", address_of(&Wrapper<"nk_block_open", isolated_block_open, DomainString<16>,
+                                          WritableOut<sizeof(nooks_block_device_info)>,
+                                          WritableOut<sizeof(nk_block_handle)>>::entry)},
+    {"nk_block_read",
+     address_of(&Wrapper<"nk_block_read", isolated_block_read, OwnedHandle<ObjectKind::BlockClient>,
+                         Unchecked, AtMost<MAX_BLOCK_SECTORS>, Unchecked>::entry)},
+    {"nk_block_write",
+     address_of(
+         &Wrapper<"nk_block_write", isolated_block_write, OwnedHandle<ObjectKind::BlockClient>,
+                  Unchecked, AtMost<MAX_BLOCK_SECTORS>, Unchecked>::entry)},
+    {"nk_block_close", address_of(&Wrapper<"nk_block_close", isolated_block_close,
+                                           OwnedHandle<ObjectKind::BlockClient>>::entry)},
+    {"nk_fs_register",
+     address_of(
+         &Wrapper<"nk_fs_register", isolated_fs_register, DomainString<16>,
+                  ReadableIn<sizeof(nooks_fs_ops)>, WritableOut<sizeof(nk_fs_handle)>>::entry)},
+    {"nk_fs_unregister", address_of(&Wrapper<"nk_fs_unregister", isolated_fs_unregister,
+                                             OwnedHandle<ObjectKind::FileSystem>>::entry)},
 };
 
 } // namespace

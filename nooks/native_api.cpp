@@ -1,6 +1,7 @@
 // The extension API as plain kernel functions: what a natively loaded extension calls directly
 // (the Nooks baseline: no isolation, no checks, no tracking).
 #include <arch/x86/cpu.h>
+#include <kernel/block/block_device.h>
 #include <kernel/debug/panic.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/kmalloc.h>
@@ -9,9 +10,15 @@
 #include <kernel/sched/scheduler.h>
 #include <kernel/time/clock.h>
 #include <kernel/time/timer.h>
+#include <nooks/block.h>
+#include <nooks/device_classes.h>
+#include <nooks/extension_thread.h>
+#include <nooks/fs.h>
 #include <nooks/kernel_api.h>
 #include <nooks/kernel_exports.h>
+#include <nooks/net.h>
 #include <nooks/pci_access.h>
+#include <nooks/xpc.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -173,7 +180,109 @@ uint64_t nk_uptime_ns(void) {
     return kernel::clock::nanoseconds_since_boot();
 }
 void nk_sleep_ms(uint64_t milliseconds) {
-    kernel::sched::sleep_ms(milliseconds);
+    nooks::extension_sleep_ms(milliseconds);
+}
+
+// Threads, mutexes and registered devices are tracked against the native caller too, so that
+// unloading a native extension stops and unregisters them (there is no crash recovery natively).
+nk_status nk_thread_create(const char* name, nk_thread_fn fn, void* context,
+                           nk_thread_handle* out) {
+    if (!fn || !out)
+        return -NK_EINVAL;
+    auto thread =
+        nooks::start_extension_thread(nooks::native_caller(), name ? name : "thread", fn, context);
+    if (thread.is_error())
+        return -long(thread.error());
+    *out = reinterpret_cast<nk_thread_handle>(thread.value());
+    return 0;
+}
+void nk_thread_stop(nk_thread_handle handle) {
+    if (handle)
+        (void)nooks::stop_extension_thread(*reinterpret_cast<nooks::ExtensionThread*>(handle));
+}
+int nk_thread_should_stop(void) {
+    return nooks::extension_thread_should_stop();
+}
+
+nk_status nk_mutex_create(nk_mutex_handle* out) {
+    if (!out)
+        return -NK_EINVAL;
+    auto mutex = nooks::create_extension_mutex(nooks::native_caller());
+    if (mutex.is_error())
+        return -long(mutex.error());
+    *out = reinterpret_cast<nk_mutex_handle>(mutex.value());
+    return 0;
+}
+void nk_mutex_lock(nk_mutex_handle mutex) {
+    nooks::lock_extension_mutex(*reinterpret_cast<nooks::ExtensionMutex*>(mutex));
+}
+void nk_mutex_unlock(nk_mutex_handle mutex) {
+    nooks::unlock_extension_mutex(*reinterpret_cast<nooks::ExtensionMutex*>(mutex));
+}
+void nk_mutex_destroy(nk_mutex_handle mutex) {
+    if (mutex)
+        nooks::destroy_extension_mutex(*reinterpret_cast<nooks::ExtensionMutex*>(mutex));
+}
+
+nk_status nk_netdev_register(const struct nooks_net_device_info* info,
+                             const struct nooks_net_ops* ops, void* device, nk_netdev_handle* out) {
+    if (!info || !ops || !out)
+        return -NK_EINVAL;
+    return nooks::register_net_device(nooks::native_caller(), *info, *ops, device, out);
+}
+void nk_netdev_unregister(nk_netdev_handle handle) {
+    if (handle)
+        nooks::unregister_net_device(handle);
+}
+void nk_netif_rx(nk_netdev_handle handle, const void* frame, size_t length) {
+    if (handle && frame)
+        nooks::net_receive(handle, frame, length);
+}
+
+nk_status nk_blkdev_register(const struct nooks_block_device_info* info,
+                             const struct nooks_block_ops* ops, void* device,
+                             nk_blkdev_handle* out) {
+    if (!info || !ops || !out)
+        return -NK_EINVAL;
+    return nooks::register_block_device(nooks::native_caller(), *info, *ops, device, out);
+}
+void nk_blkdev_unregister(nk_blkdev_handle handle) {
+    if (handle)
+        nooks::unregister_block_device(handle);
+}
+
+nk_status nk_block_open(const char* name, struct nooks_block_device_info* info,
+                        nk_block_handle* out) {
+    if (!name || !info || !out)
+        return -NK_EINVAL;
+    return nooks::open_block_device(nooks::native_caller(), name, info, out);
+}
+nk_status nk_block_read(nk_block_handle handle, uint64_t sector, uint32_t count, void* buffer) {
+    if (!handle || !buffer)
+        return -NK_EINVAL;
+    auto done = nooks::opened_block_device(handle).read(sector, count, buffer);
+    return done.is_error() ? -long(done.error()) : 0;
+}
+nk_status nk_block_write(nk_block_handle handle, uint64_t sector, uint32_t count,
+                         const void* buffer) {
+    if (!handle || !buffer)
+        return -NK_EINVAL;
+    auto done = nooks::opened_block_device(handle).write(sector, count, buffer);
+    return done.is_error() ? -long(done.error()) : 0;
+}
+void nk_block_close(nk_block_handle handle) {
+    if (handle)
+        nooks::close_block_device(handle);
+}
+
+nk_status nk_fs_register(const char* name, const struct nooks_fs_ops* ops, nk_fs_handle* out) {
+    if (!name || !ops || !out)
+        return -NK_EINVAL;
+    return nooks::register_file_system(nooks::native_caller(), name, *ops, out);
+}
+void nk_fs_unregister(nk_fs_handle handle) {
+    if (handle)
+        nooks::unregister_file_system(handle);
 }
 
 nk_status nk_request_irq(unsigned line, nk_irq_handler handler, void* context, nk_irq_handle* out) {
@@ -233,13 +342,50 @@ namespace {
 #define EXPORT(function)                                                                           \
     { #function, reinterpret_cast < nk::u64>(&function) }
 const KernelExport g_exports[] = {
-    EXPORT(nk_malloc),      EXPORT(nk_zalloc),       EXPORT(nk_free),         EXPORT(nk_log),
-    EXPORT(nk_uptime_ns),   EXPORT(nk_sleep_ms),     EXPORT(nk_request_irq),  EXPORT(nk_free_irq),
-    EXPORT(nk_timer_start), EXPORT(nk_timer_cancel), EXPORT(nk_bug),          EXPORT(nk_dma_alloc),
-    EXPORT(nk_dma_free),    EXPORT(nk_ioremap),      EXPORT(nk_iounmap),      EXPORT(nk_pci_claim),
-    EXPORT(nk_pci_release), EXPORT(nk_pci_get_bar),  EXPORT(nk_pci_irq_line), EXPORT(nk_pci_enable),
-    EXPORT(nk_inb),         EXPORT(nk_inw),          EXPORT(nk_inl),          EXPORT(nk_outb),
-    EXPORT(nk_outw),        EXPORT(nk_outl),
+    EXPORT(nk_malloc),
+    EXPORT(nk_zalloc),
+    EXPORT(nk_free),
+    EXPORT(nk_log),
+    EXPORT(nk_uptime_ns),
+    EXPORT(nk_sleep_ms),
+    EXPORT(nk_request_irq),
+    EXPORT(nk_free_irq),
+    EXPORT(nk_timer_start),
+    EXPORT(nk_timer_cancel),
+    EXPORT(nk_bug),
+    EXPORT(nk_dma_alloc),
+    EXPORT(nk_dma_free),
+    EXPORT(nk_ioremap),
+    EXPORT(nk_iounmap),
+    EXPORT(nk_pci_claim),
+    EXPORT(nk_pci_release),
+    EXPORT(nk_pci_get_bar),
+    EXPORT(nk_pci_irq_line),
+    EXPORT(nk_pci_enable),
+    EXPORT(nk_inb),
+    EXPORT(nk_inw),
+    EXPORT(nk_inl),
+    EXPORT(nk_outb),
+    EXPORT(nk_outw),
+    EXPORT(nk_outl),
+    EXPORT(nk_thread_create),
+    EXPORT(nk_thread_stop),
+    EXPORT(nk_thread_should_stop),
+    EXPORT(nk_mutex_create),
+    EXPORT(nk_mutex_lock),
+    EXPORT(nk_mutex_unlock),
+    EXPORT(nk_mutex_destroy),
+    EXPORT(nk_netdev_register),
+    EXPORT(nk_netdev_unregister),
+    EXPORT(nk_netif_rx),
+    EXPORT(nk_blkdev_register),
+    EXPORT(nk_blkdev_unregister),
+    EXPORT(nk_block_open),
+    EXPORT(nk_block_read),
+    EXPORT(nk_block_write),
+    EXPORT(nk_block_close),
+    EXPORT(nk_fs_register),
+    EXPORT(nk_fs_unregister),
 };
 #undef EXPORT
 

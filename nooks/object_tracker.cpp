@@ -15,6 +15,18 @@ const char* object_kind_name(ObjectKind kind) {
         return "mmio";
     case ObjectKind::PciDevice:
         return "pci";
+    case ObjectKind::Thread:
+        return "thread";
+    case ObjectKind::Mutex:
+        return "mutex";
+    case ObjectKind::NetDevice:
+        return "netdev";
+    case ObjectKind::BlockDevice:
+        return "blkdev";
+    case ObjectKind::BlockClient:
+        return "block-open";
+    case ObjectKind::FileSystem:
+        return "fs";
     case ObjectKind::Count:
         break;
     }

@@ -10,7 +10,20 @@
 
 namespace nooks {
 
-enum class ObjectKind : nk::u8 { Irq, Timer, Dma, Mmio, PciDevice, Count };
+enum class ObjectKind : nk::u8 {
+    Irq,
+    Timer,
+    Dma,
+    Mmio,
+    PciDevice,
+    Thread,
+    Mutex,
+    NetDevice,
+    BlockDevice,
+    BlockClient, // a block device a file system opened
+    FileSystem,  // a registered file-system type
+    Count
+};
 const char* object_kind_name(ObjectKind kind);
 
 struct TrackedObject {

@@ -4,6 +4,7 @@
 #include <kernel/sched/scheduler.h>
 #include <kernel/time/clock.h>
 #include <nooks/extension_manager.h>
+#include <nooks/extension_thread.h>
 #include <nooks/recovery.h>
 #include <nooks/xpc.h>
 
@@ -22,14 +23,12 @@ void recover(void* argument) {
     nk::u64 start = x86::rdtsc();
     // Every thread must be out of the extension before its memory goes: threads inside the
     // kernel on its behalf abort their crossings on the way back (KernelEntry).
-    for (unsigned waited = 0; extension.active_crossings != 0; ++waited) {
-        if (waited == 2000) {
-            kprintf("nooks: '%s': threads still inside after 2 s; left disabled, not freed\n",
-                    extension.name);
-            extension.state = ExtensionState::Disabled;
-            return;
-        }
-        kernel::sched::sleep_ms(1);
+    // Its own threads are asked to stop and woken, its mutexes broken open.
+    if (drain_extension(extension).is_error()) {
+        kprintf("nooks: '%s': threads still inside after 2 s; left disabled, not freed\n",
+                extension.name);
+        extension.state = ExtensionState::Disabled;
+        return;
     }
     RestartDecision decision =
         decide_restart(extension.restart_times_ns, kernel::clock::nanoseconds_since_boot());
@@ -67,6 +66,12 @@ void recover(void* argument) {
 void begin_recovery(Extension& extension) {
     ++extension.faults;
     extension.has_fault = true;
+    // Being unloaded: the unload frees it once its threads are out; nothing to restart.
+    if (extension.state == ExtensionState::Stopping)
+        return;
+    // Another of its threads faulted first: that recovery covers this one too.
+    if (extension.state == ExtensionState::Recovering)
+        return;
     extension.state = ExtensionState::Recovering;
     extension.recovery_work.set(recover, &extension);
     extension.recovery_work.schedule();
@@ -109,7 +114,7 @@ void record_failure(Extension& extension, const char* cause, nk::u64 rip) {
 nk::ErrorOr restart_extension(Extension& extension) {
     if (extension.mode != ExtensionMode::Isolated)
         return nk::Error::NotSupported;
-    if (extension.active_crossings)
+    if (extension.active_crossings > extension.tracker.count(ObjectKind::Thread))
         return nk::Error::Busy;
     // A manual restart starts a fresh policy window.
     for (auto& when : extension.restart_times_ns)

@@ -14,7 +14,7 @@ nk::Result<long> xpc_call_with_shadow(Extension& extension, x86::DomainFunction 
         return xpc_call(extension, function, long(shadow.object), a1, a2);
     if (extension.state != ExtensionState::Running)
         return nk::Error::Busy;
-    void* copy = TRY(extension.heap->allocate(shadow.size));
+    void* copy = TRY(extension_heap_allocate(extension, shadow.size));
     memcpy(copy, shadow.object, shadow.size);
     auto result = xpc_call(extension, function, long(copy), a1, a2);
     if (result.is_error()) {
@@ -30,7 +30,7 @@ nk::Result<long> xpc_call_with_shadow(Extension& extension, x86::DomainFunction 
         kprintf("nooks: extension '%s': its changes to a shadowed object were refused\n",
                 extension.name);
     }
-    (void)extension.heap->free(copy);
+    extension_heap_free(extension, copy);
     if (!accepted)
         return nk::Error::Invalid;
     return result;

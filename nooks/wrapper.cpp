@@ -31,6 +31,14 @@ void wrapper_check_failed(Extension& extension, const char* function, unsigned a
     abort_current_crossing();
 }
 
+bool check_buffer(Extension& extension, const char* function, unsigned argument, const void* buffer,
+                  nk::u64 length, bool write) {
+    if (domain_range_ok(extension, reinterpret_cast<nk::u64>(buffer), length, write))
+        return true;
+    wrapper_check_failed(extension, function, argument, reinterpret_cast<nk::u64>(buffer));
+    return false;
+}
+
 bool domain_range_ok(Extension& extension, nk::u64 address, nk::u64 length, bool write) {
     if (length == 0)
         return true;

@@ -64,6 +64,21 @@ struct WritableOut {
     }
 };
 
+// A pointer to `Size` bytes the extension may read (a structure it passes in).
+template <nk::usize Size>
+struct ReadableIn {
+    template <typename T>
+    static bool check(Extension& extension, T pointer) {
+        return domain_range_ok(extension, reinterpret_cast<nk::u64>(pointer), Size, false);
+    }
+};
+
+// For a buffer whose length is another argument (checked inside the implementation, where both
+// are known): reports a failed check like a policy does. False when the caller should return
+// an error value (checks set to report only).
+bool check_buffer(Extension& extension, const char* function, unsigned argument, const void* buffer,
+                  nk::u64 length, bool write);
+
 // A NUL-terminated string of at most Max bytes readable in the domain.
 template <nk::usize Max>
 struct DomainString {

@@ -37,16 +37,37 @@ Extension* current_extension() {
 
 nk::Result<long> xpc_call(Extension& extension, x86::DomainFunction function, long a0, long a1,
                           long a2) {
-    if (extension.state != ExtensionState::Running)
-        return nk::Error::Busy;
+    return xpc_call_incarnation(extension, 0, function, a0, a1, a2);
+}
+
+nk::Result<long> xpc_call_incarnation(Extension& extension, nk::u64 incarnation,
+                                      x86::DomainFunction function, long a0, long a1, long a2) {
+    {
+        // Checked and counted in one step: recovery waits for active_crossings to reach zero
+        // before it tears the image down, so once counted, the image stays.
+        x86::InterruptGuard guard;
+        if (extension.state != ExtensionState::Running)
+            return nk::Error::Busy;
+        if (incarnation && incarnation != extension.incarnation)
+            return nk::Error::NoDevice;
+        __atomic_add_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
+    }
     ++extension.crossings;
     ++g_stats.calls;
     // Keyed by offset in the image (plus one, 0 marks a free slot): a reload may put the module
     // at another address, and the counts span recoveries.
     count_function_call(extension.entry_calls,
                         reinterpret_cast<nk::u64>(function) - extension.module.base() + 1, nullptr);
-    if (extension.mode == ExtensionMode::Native)
-        return function(a0, a1, a2);
+    if (extension.mode == ExtensionMode::Native) {
+        // No domain to switch to; the kernel services it calls still learn who is calling.
+        kernel::Thread* self = kernel::sched::current();
+        void* outer = self->nooks_native_extension;
+        self->nooks_native_extension = &extension;
+        long result = function(a0, a1, a2);
+        self->nooks_native_extension = outer;
+        __atomic_sub_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
+        return result;
+    }
 
     // The domain stack: a thread already running inside this extension (it called the kernel,
     // which calls back in) continues below its current position; anyone else takes a stack from
@@ -62,11 +83,12 @@ nk::Result<long> xpc_call(Extension& extension, x86::DomainFunction function, lo
         stack_top = nk::align_down(current_rsp() - 512, 16);
     } else {
         stack_index = acquire_domain_stack(extension);
-        if (stack_index < 0)
+        if (stack_index < 0) {
+            __atomic_sub_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
             return nk::Error::Busy;
+        }
         stack_top = extension.stacks[stack_index].top;
     }
-    __atomic_add_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
     innermost() = &crossing;
     long result =
         x86::x86_domain_call(&crossing.point, extension.domain->root() | extension.domain->pcid(),
@@ -80,6 +102,15 @@ nk::Result<long> xpc_call(Extension& extension, x86::DomainFunction function, lo
         return nk::Error::Aborted;
     }
     return result;
+}
+
+Extension* native_caller() {
+    return static_cast<Extension*>(kernel::sched::current()->nooks_native_extension);
+}
+
+void restart_watchdog() {
+    if (Crossing* crossing = innermost())
+        crossing->start_tsc = x86::rdtsc();
 }
 
 void abort_current_crossing() {

@@ -33,12 +33,26 @@ Extension* current_extension();
 nk::Result<long> xpc_call(Extension& extension, x86::DomainFunction function, long a0 = 0,
                           long a1 = 0, long a2 = 0);
 
+// As xpc_call, for a call that belongs to one incarnation of the extension (a device it
+// registered before a restart): Error::NoDevice when the extension has been reloaded since.
+nk::Result<long> xpc_call_incarnation(Extension& extension, nk::u64 incarnation,
+                                      x86::DomainFunction function, long a0 = 0, long a1 = 0,
+                                      long a2 = 0);
+
+// The natively loaded extension the running thread is executing (xpc_call into it), or
+// nullptr: native kernel services use it to track what the extension registers.
+Extension* native_caller();
+
 template <typename Function>
 x86::DomainFunction as_domain_function(Function function) {
     // Through an integer: the callee takes fewer arguments than the three registers the
     // crossing passes, which the System V calling convention makes harmless.
     return reinterpret_cast<x86::DomainFunction>(reinterpret_cast<nk::uptr>(function));
 }
+
+// The running thread blocked on the extension's behalf (a sleep, a mutex): the watchdog's clock
+// for its crossing starts again — blocking is not hanging.
+void restart_watchdog();
 
 // Aborts the innermost crossing of the running thread: unwinds to its recovery point. The
 // caller has already recorded why. Never returns.

@@ -1,7 +1,10 @@
 // The test extension: a module with one entry point per crossing kind. It is written against the
 // extension API only (nooks/include); the build gives it no other include path.
+#include <nooks/block.h>
 #include <nooks/extension.h>
+#include <nooks/fs.h>
 #include <nooks/kernel_api.h>
+#include <nooks/net.h>
 #include <nooks/test_extension.h>
 
 namespace {
@@ -171,7 +174,133 @@ long device(long action, long argument) {
     return -NK_EINVAL;
 }
 
-const nooks_test_ops g_ops = {echo, fill, churn, crash, wait_for_timer, device};
+// ---- Threads and locks.
+
+nk_mutex_handle g_mutex = nullptr;
+nk_thread_handle g_worker = nullptr;
+volatile long g_worker_count = 0;
+
+void worker(void*) {
+    while (!nk_thread_should_stop()) {
+        nk_mutex_lock(g_mutex);
+        g_worker_count = g_worker_count + 1;
+        nk_mutex_unlock(g_mutex);
+        nk_sleep_ms(1);
+    }
+}
+
+// ---- Registered objects: a RAM block device, a loopback NIC, a file-system type.
+
+constexpr uint32_t BLOCK_SECTORS = 64;
+unsigned char* g_disk = nullptr;
+nk_blkdev_handle g_blkdev = nullptr;
+nk_netdev_handle g_netdev = nullptr;
+nk_fs_handle g_fs = nullptr;
+
+nk_status ram_transfer(void*, nooks_block_request* request) {
+    unsigned char* at = g_disk + request->sector * 512;
+    size_t bytes = size_t(request->count) * 512;
+    if (request->operation == NOOKS_BLOCK_FLUSH)
+        return 0;
+    unsigned char* from =
+        request->operation == NOOKS_BLOCK_READ ? at : static_cast<unsigned char*>(request->buffer);
+    unsigned char* to =
+        request->operation == NOOKS_BLOCK_READ ? static_cast<unsigned char*>(request->buffer) : at;
+    for (size_t i = 0; i < bytes; ++i)
+        to[i] = from[i];
+    return 0;
+}
+
+nk_status loop_open(void*) {
+    return 0;
+}
+void loop_stop(void*) {}
+nk_status loop_transmit(void*, const void* frame, size_t length) {
+    nk_netif_rx(g_netdev, frame, length);
+    return 0;
+}
+
+nk_status testfs_mount(const char*, void**, nooks_fs_node*) {
+    return -NK_ENOSYS;
+}
+nk_status testfs_request(void*, nooks_fs_request*) {
+    return -NK_ENOSYS;
+}
+
+const nooks_block_ops g_block_ops = {ram_transfer};
+const nooks_net_ops g_net_ops = {loop_open, loop_stop, loop_transmit};
+const nooks_fs_ops g_fs_ops = {testfs_mount, nullptr, testfs_request};
+
+long register_objects() {
+    g_disk = static_cast<unsigned char*>(nk_zalloc(BLOCK_SECTORS * 512));
+    if (!g_disk)
+        return -NK_ENOMEM;
+    nooks_block_device_info disk = {"tblk0", 512, 0, BLOCK_SECTORS};
+    nk_status status = nk_blkdev_register(&disk, &g_block_ops, nullptr, &g_blkdev);
+    if (status < 0)
+        return status;
+    nooks_net_device_info nic = {"tnet0", {0x02, 0, 0, 0, 0, 1}, 0, 1500};
+    status = nk_netdev_register(&nic, &g_net_ops, nullptr, &g_netdev);
+    if (status < 0)
+        return status;
+    return nk_fs_register("testfs", &g_fs_ops, &g_fs);
+}
+
+long read_block(long sector, void* buffer) {
+    nooks_block_device_info info;
+    nk_block_handle handle;
+    nk_status status = nk_block_open("tblk0", &info, &handle);
+    if (status < 0)
+        return status;
+    unsigned char own[512];
+    status = nk_block_read(handle, static_cast<uint64_t>(sector), 1, buffer ? buffer : own);
+    nk_block_close(handle);
+    if (status < 0)
+        return status;
+    long sum = 0;
+    for (unsigned char byte : own)
+        sum += byte;
+    return sum;
+}
+
+long objects(long action, long argument) {
+    switch (action) {
+    case NOOKS_TEST_START_WORKER: {
+        nk_status status = nk_mutex_create(&g_mutex);
+        if (status < 0)
+            return status;
+        g_worker_count = 0;
+        return nk_thread_create("worker", worker, nullptr, &g_worker);
+    }
+    case NOOKS_TEST_WORKER_COUNT:
+        return g_worker_count;
+    case NOOKS_TEST_STOP_WORKER:
+        nk_thread_stop(g_worker);
+        nk_mutex_destroy(g_mutex);
+        g_worker = nullptr;
+        g_mutex = nullptr;
+        return g_worker_count;
+    case NOOKS_TEST_REGISTER:
+        return register_objects();
+    case NOOKS_TEST_UNREGISTER:
+        nk_blkdev_unregister(g_blkdev);
+        nk_netdev_unregister(g_netdev);
+        nk_fs_unregister(g_fs);
+        nk_free(g_disk);
+        g_disk = nullptr;
+        return 0;
+    case NOOKS_TEST_CRASH_HOLDING_LOCK:
+        nk_mutex_lock(g_mutex);
+        return *g_null;
+    case NOOKS_TEST_READ_BLOCK:
+        return read_block(argument, nullptr);
+    case NOOKS_TEST_READ_BLOCK_INTO:
+        return read_block(0, reinterpret_cast<void*>(argument));
+    }
+    return -NK_EINVAL;
+}
+
+const nooks_test_ops g_ops = {echo, fill, churn, crash, wait_for_timer, device, objects};
 
 nk_status test_init() {
     nk_log("test extension: initialised\n");
@@ -180,6 +309,10 @@ nk_status test_init() {
 
 void test_exit() {
     nk_log("test extension: unloading\n");
+    // Natively its memory is the kernel heap's, and nobody tracks it: give the disk back. The
+    // registrations are left on purpose, for the unload to release (the tests check it does).
+    nk_free(g_disk);
+    g_disk = nullptr;
 }
 
 } // namespace

@@ -52,6 +52,10 @@ public:
     // The innermost crossing into an extension's protection domain this thread is making
     // (nooks/xpc.h), or nullptr.
     void* nooks_crossing = nullptr;
+    // The extension thread record (nooks/extension_thread.h) when an extension started it.
+    void* nooks_thread = nullptr;
+    // The natively loaded extension this thread is executing, or nullptr.
+    void* nooks_native_extension = nullptr;
     nk::u64 context_switches = 0;
     nk::u64 run_ticks = 0;
 

@@ -22,6 +22,8 @@
 #include <nooks/xpc.h>
 #include <stdio.h>
 
+#include "nooks_test_support.h"
+
 using namespace kernel;
 
 KTEST(nooks_module_pages_map_protect_free) {
@@ -159,37 +161,6 @@ KTEST(nooks_domain_sees_kernel_read_only_and_owns_its_pages) {
     KEXPECT(memory::frames().stats().free_frames == frames_before);
 }
 
-namespace {
-
-nooks::Extension* load_isolated_test_extension() {
-    nooks::LoadProblem problem = {};
-    auto loaded = nooks::load_extension_file("/", "/lib/modules/test.ko",
-                                             nooks::ExtensionMode::Isolated, &problem);
-    return loaded.is_error() ? nullptr : loaded.value();
-}
-
-// One load and unload first: size classes used for the first time keep a slab page, which is
-// not a leak; the figures after it must come back exactly.
-void settle_heap() {
-    if (nooks::Extension* warm = load_isolated_test_extension())
-        (void)nooks::unload_extension(warm->name);
-}
-
-const nooks_test_ops& test_ops(nooks::Extension& extension) {
-    return *static_cast<const nooks_test_ops*>(extension.info->ops);
-}
-
-// Waits (bounded) for a background recovery to finish.
-bool wait_until_settled(nooks::Extension& extension) {
-    for (int waited = 0; waited < 5000; ++waited) {
-        if (extension.state != nooks::ExtensionState::Recovering)
-            return true;
-        sched::sleep_ms(1);
-    }
-    return false;
-}
-
-} // namespace
 
 KTEST(nooks_isolated_crossings_both_ways) {
     settle_heap();

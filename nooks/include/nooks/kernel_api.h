@@ -57,9 +57,51 @@ void nk_log(const char* format, ...) __attribute__((format(printf, 1, 2)));
  * isolated mode the extension is failed and restarted instead. */
 void nk_bug(const char* message) __attribute__((noreturn));
 
-/* Time. */
+/* Time. In a thread started with nk_thread_create, nk_sleep_ms returns early when the thread is
+ * asked to stop (nk_thread_should_stop). */
 uint64_t nk_uptime_ns(void);
 void nk_sleep_ms(uint64_t milliseconds);
+
+/* Threads: fn(context) runs in a new kernel thread (inside the extension's domain when it is
+ * isolated) until it returns. A thread that loops checks nk_thread_should_stop(). */
+typedef void (*nk_thread_fn)(void* context);
+nk_status nk_thread_create(const char* name, nk_thread_fn fn, void* context, nk_thread_handle* out);
+/* Asks the thread to stop, wakes it from nk_sleep_ms, waits until fn has returned and releases
+ * the handle. A thread cannot stop itself. Threads still running when the extension is unloaded
+ * or crashes are stopped the same way. */
+void nk_thread_stop(nk_thread_handle handle);
+/* Nonzero once the running thread has been asked to stop. */
+int nk_thread_should_stop(void);
+
+/* Sleeping mutexes (not for interrupt context). Locking one the thread already holds, or
+ * unlocking one it does not hold, is a bug: a panic natively, a failed extension isolated. If an
+ * isolated extension crashes, its mutexes are broken open and the threads waiting on them leave
+ * the extension. */
+nk_status nk_mutex_create(nk_mutex_handle* out);
+void nk_mutex_lock(nk_mutex_handle mutex);
+void nk_mutex_unlock(nk_mutex_handle mutex);
+void nk_mutex_destroy(nk_mutex_handle mutex);
+
+/* Spinlocks that also keep interrupts off: for data shared with IRQ handlers and timers. They
+ * live in the extension's own memory and cost no crossing; a crash while one is held loses the
+ * lock with the extension's memory and the abort restores the interrupt flag. */
+typedef struct {
+    volatile int locked;
+} nk_spinlock;
+#define NK_SPINLOCK_INIT                                                                           \
+    { 0 }
+static inline unsigned long nk_spin_lock_irqsave(nk_spinlock* lock) {
+    unsigned long flags;
+    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags)::"memory");
+    while (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
+    return flags;
+}
+static inline void nk_spin_unlock_irqrestore(nk_spinlock* lock, unsigned long flags) {
+    __atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+    if (flags & 0x200) /* RFLAGS.IF */
+        __asm__ volatile("sti" ::: "memory");
+}
 
 /* Interrupts: handler returns nonzero when its device raised the interrupt. */
 typedef int (*nk_irq_handler)(void* context);

@@ -32,6 +32,31 @@ struct nooks_test_ops {
      * 32-bit register at offset 8 (an e1000's STATUS); 4 releases the claim; 5 claims the PCI
      * device `argument` (an IDE controller) and reads port 0x3f6; 6 reads port `argument`. */
     long (*device)(long action, long argument);
+    /* Threads, locks and registered objects (enum nooks_test_object_action). */
+    long (*objects)(long action, long argument);
+};
+
+enum nooks_test_object_action {
+    /* Creates a mutex and starts a worker thread that, until asked to stop, takes the mutex,
+     * bumps a counter and sleeps 1 ms. */
+    NOOKS_TEST_START_WORKER = 0,
+    /* The worker's counter. */
+    NOOKS_TEST_WORKER_COUNT = 1,
+    /* Stops the worker (nk_thread_stop) and destroys the mutex; returns the counter. */
+    NOOKS_TEST_STOP_WORKER = 2,
+    /* Registers block device "tblk0" (64 sectors of 512 bytes in its heap), network device
+     * "tnet0" (a loopback: a transmitted frame comes back through nk_netif_rx) and file-system
+     * type "testfs". */
+    NOOKS_TEST_REGISTER = 3,
+    /* Unregisters the three. */
+    NOOKS_TEST_UNREGISTER = 4,
+    /* Takes the worker's mutex and faults while holding it. */
+    NOOKS_TEST_CRASH_HOLDING_LOCK = 5,
+    /* As a file system would: opens block device "tblk0", reads sector `argument` and returns
+     * the sum of its bytes. */
+    NOOKS_TEST_READ_BLOCK = 6,
+    /* nk_block_read into `argument` (a kernel address: a wild buffer). */
+    NOOKS_TEST_READ_BLOCK_INTO = 7,
 };
 
 enum nooks_crash_kind {

@@ -19,10 +19,14 @@ typedef long nk_status;
 #define NK_ENOMEM 12
 #define NK_EFAULT 14
 #define NK_EBUSY 16
+#define NK_EEXIST 17
 #define NK_ENODEV 19
+#define NK_ENOTDIR 20
+#define NK_EISDIR 21
 #define NK_EINVAL 22
 #define NK_ENOSPC 28
 #define NK_ENOSYS 38
+#define NK_ENOTEMPTY 39
 #define NK_ETIMEDOUT 110
 #define NK_ECANCELED 125
 
@@ -32,6 +36,12 @@ typedef struct nk_timer_object* nk_timer_handle;
 typedef struct nk_pci_object* nk_pci_device;
 typedef struct nk_dma_object* nk_dma_handle;
 typedef struct nk_mmio_object* nk_mmio_handle;
+typedef struct nk_thread_object* nk_thread_handle;
+typedef struct nk_mutex_object* nk_mutex_handle;
+typedef struct nk_netdev_object* nk_netdev_handle;
+typedef struct nk_blkdev_object* nk_blkdev_handle;
+typedef struct nk_fs_object* nk_fs_handle;
+typedef struct nk_block_object* nk_block_handle;
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,79 @@
+// The block layer's view of a disk: fixed-size sectors read and written by number. Drivers (the
+// IDE extension, a RAM disk) register one BlockDevice per disk under a name ("hda", "ram0");
+// file systems find it by that name.
+//
+// Lifetime: reference counted. The registry holds one reference; find() hands the caller
+// another. A driver that goes away (unloaded, or crashed and being recovered) unregisters its
+// device: it disappears from the registry at once, its operations fail with Error::NoDevice
+// from then on, and the object is freed when the last user drops its reference.
+#pragma once
+
+#include <nk/intrusive_list.h>
+#include <nk/result.h>
+#include <nk/types.h>
+
+namespace kernel::block {
+
+constexpr nk::usize MAX_NAME = 16;
+
+class BlockDevice {
+public:
+    BlockDevice(const BlockDevice&) = delete;
+    BlockDevice& operator=(const BlockDevice&) = delete;
+
+    const char* name() const { return m_name; }
+    nk::u32 sector_size() const { return m_sector_size; }
+    nk::u64 sector_count() const { return m_sector_count; }
+
+    // Error::Invalid for a range past the end or a zero count, Error::NoDevice once the driver
+    // is gone, Error::IO (or the driver's error) when the transfer failed.
+    nk::ErrorOr read(nk::u64 sector, nk::u32 count, void* buffer);
+    nk::ErrorOr write(nk::u64 sector, nk::u32 count, const void* buffer);
+    nk::ErrorOr flush();
+
+    void ref();
+    void unref();
+    bool is_registered() const { return m_registered; }
+
+    // Statistics for `ext stats` and the benchmarks.
+    nk::u64 sectors_read() const { return m_sectors_read; }
+    nk::u64 sectors_written() const { return m_sectors_written; }
+
+    nk::IntrusiveListNode node; // the registry
+
+protected:
+    BlockDevice(const char* name, nk::u32 sector_size, nk::u64 sector_count);
+    virtual ~BlockDevice() = default;
+
+    // The driver's side, with the range already checked.
+    virtual nk::ErrorOr do_read(nk::u64 sector, nk::u32 count, void* buffer) = 0;
+    virtual nk::ErrorOr do_write(nk::u64 sector, nk::u32 count, const void* buffer) = 0;
+    virtual nk::ErrorOr do_flush() { return {}; }
+    // Frees the object (the last reference is gone).
+    virtual void destroy() = 0;
+
+private:
+    friend nk::ErrorOr register_device(BlockDevice& device);
+    friend void unregister_device(BlockDevice& device);
+    nk::ErrorOr check_range(nk::u64 sector, nk::u32 count) const;
+
+    char m_name[MAX_NAME] = {};
+    nk::u32 m_sector_size;
+    nk::u64 m_sector_count;
+    nk::u32 m_references = 1; // the creator's, handed to the registry by register_device()
+    bool m_registered = false;
+    nk::u64 m_sectors_read = 0;
+    nk::u64 m_sectors_written = 0;
+};
+
+// Takes over the creator's reference. Error::Exists when the name is taken, Error::Invalid for
+// an empty or overlong name or a sector size that is not a power of two in [512, 4096].
+nk::ErrorOr register_device(BlockDevice& device);
+// Removes it from the registry and drops the registry's reference.
+void unregister_device(BlockDevice& device);
+// A reference to the device of that name (unref() it), or nullptr.
+BlockDevice* find(const char* name);
+void for_each_device(void (*visit)(BlockDevice& device, void* context), void* context);
+nk::usize device_count();
+
+} // namespace kernel::block

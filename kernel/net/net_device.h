@@ -1,0 +1,92 @@
+// A network interface as the kernel sees it: Ethernet frames out (transmit) and in (the
+// receive hook the network stack installs). The NIC extension registers one per card ("eth0");
+// lwIP's netif glue binds to it by name.
+//
+// Lifetime: as kernel::block::BlockDevice — reference counted, the registry holds one
+// reference, a device whose driver went away fails with Error::NoDevice until the last user
+// lets go.
+#pragma once
+
+#include <nk/intrusive_list.h>
+#include <nk/result.h>
+#include <nk/types.h>
+
+namespace kernel::net {
+
+constexpr nk::usize MAX_NAME = 16;
+constexpr nk::usize MAC_LENGTH = 6;
+constexpr nk::usize MAX_FRAME = 1518; // Ethernet II with FCS stripped: 14 + 1500 (+4 VLAN)
+constexpr nk::usize MIN_FRAME = 14;
+
+class NetDevice;
+// Called for every received frame, in the driver's context (an interrupt or its thread): copy
+// what is needed and return.
+using ReceiveHook = void (*)(NetDevice& device, const nk::u8* frame, nk::usize length,
+                             void* context);
+
+struct NetStats {
+    nk::u64 tx_frames, tx_bytes, tx_errors;
+    nk::u64 rx_frames, rx_bytes, rx_dropped;
+};
+
+class NetDevice {
+public:
+    NetDevice(const NetDevice&) = delete;
+    NetDevice& operator=(const NetDevice&) = delete;
+
+    const char* name() const { return m_name; }
+    const nk::u8* mac() const { return m_mac; }
+    nk::u32 mtu() const { return m_mtu; }
+    bool is_up() const { return m_up; }
+
+    // Brings the link up / down (the driver enables its receiver and interrupts).
+    nk::ErrorOr open();
+    void stop();
+    // Error::Invalid for a frame shorter than a header or longer than MAX_FRAME, Error::NoDevice
+    // once the driver is gone, Error::Busy when its transmit ring is full.
+    nk::ErrorOr transmit(const nk::u8* frame, nk::usize length);
+
+    // The network stack's side.
+    void set_receive_hook(ReceiveHook hook, void* context);
+    // The driver's side: a frame arrived (dropped when no hook is set or the device is down).
+    void deliver(const nk::u8* frame, nk::usize length);
+
+    NetStats stats() const { return m_stats; }
+    void ref();
+    void unref();
+    bool is_registered() const { return m_registered; }
+
+    nk::IntrusiveListNode node; // the registry
+
+protected:
+    NetDevice(const char* name, const nk::u8 (&mac)[MAC_LENGTH], nk::u32 mtu);
+    virtual ~NetDevice() = default;
+
+    virtual nk::ErrorOr do_open() = 0;
+    virtual void do_stop() = 0;
+    virtual nk::ErrorOr do_transmit(const nk::u8* frame, nk::usize length) = 0;
+    virtual void destroy() = 0;
+
+private:
+    friend nk::ErrorOr register_device(NetDevice& device);
+    friend void unregister_device(NetDevice& device);
+
+    char m_name[MAX_NAME] = {};
+    nk::u8 m_mac[MAC_LENGTH];
+    nk::u32 m_mtu;
+    bool m_up = false;
+    bool m_registered = false;
+    nk::u32 m_references = 1;
+    ReceiveHook m_hook = nullptr;
+    void* m_hook_context = nullptr;
+    NetStats m_stats = {};
+};
+
+// As the block registry: takes over the creator's reference; Error::Exists, Error::Invalid.
+nk::ErrorOr register_device(NetDevice& device);
+void unregister_device(NetDevice& device);
+NetDevice* find(const char* name);
+void for_each_device(void (*visit)(NetDevice& device, void* context), void* context);
+nk::usize device_count();
+
+} // namespace kernel::net

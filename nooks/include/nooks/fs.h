@@ -1,0 +1,77 @@
+/* The file-system class: an extension registers a file-system type by name ("vfat"); mounting
+ * it on a block device gives the kernel a volume whose files and directories it reaches through
+ * the operations below, each naming a node by its number (stable for the life of the mount, so
+ * the kernel's inodes survive a restart of the extension). Data moves through buffers in the
+ * extension's memory. */
+#pragma once
+
+#include <nooks/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NOOKS_FS_NAME_MAX 255
+
+enum nooks_fs_node_type {
+    NOOKS_FS_FILE = 1,
+    NOOKS_FS_DIRECTORY = 2,
+};
+
+struct nooks_fs_node {
+    uint64_t number;
+    uint64_t size;
+    uint32_t type; /* enum nooks_fs_node_type */
+    uint32_t reserved;
+    uint64_t modified; /* seconds since 1970 */
+};
+
+enum nooks_fs_operation {
+    NOOKS_FS_LOOKUP = 0,   /* node/name -> result */
+    NOOKS_FS_READ = 1,     /* node, offset, length, buffer -> transferred */
+    NOOKS_FS_WRITE = 2,    /* node, offset, length, buffer -> transferred, result (new size) */
+    NOOKS_FS_READDIR = 3,  /* node, offset (entry index) -> result, name; -NK_ENOENT past the end */
+    NOOKS_FS_CREATE = 4,   /* node/name -> result */
+    NOOKS_FS_MKDIR = 5,    /* node/name -> result */
+    NOOKS_FS_UNLINK = 6,   /* node/name */
+    NOOKS_FS_RMDIR = 7,    /* node/name */
+    NOOKS_FS_RENAME = 8,   /* node/name -> other/other_name */
+    NOOKS_FS_TRUNCATE = 9, /* node, offset (new length) */
+    NOOKS_FS_STAT = 10,    /* node -> result */
+    NOOKS_FS_SYNC = 11,    /* write back everything cached */
+    NOOKS_FS_OPERATION_COUNT = 12,
+};
+
+struct nooks_fs_request {
+    uint32_t operation; /* enum nooks_fs_operation */
+    uint32_t reserved;
+    uint64_t node;
+    uint64_t offset;
+    uint64_t length;
+    void* buffer;
+    uint64_t other;
+    char name[NOOKS_FS_NAME_MAX + 1];
+    char other_name[NOOKS_FS_NAME_MAX + 1];
+    /* Filled in by the file system. */
+    uint64_t transferred;
+    struct nooks_fs_node result;
+};
+
+struct nooks_fs_ops {
+    /* Mounts the volume on the block device named `device` (open it with nk_block_open); fills
+     * `root` and returns 0, or -errno (-NK_EINVAL: not this file system). `volume` receives the
+     * extension's context for the mount, passed back to every other op. */
+    nk_status (*mount)(const char* device, void** volume, struct nooks_fs_node* root);
+    /* Writes back and releases the volume. */
+    void (*unmount)(void* volume);
+    /* One operation on the volume. 0 or -errno (-NK_ENOENT, -NK_EEXIST, -NK_ENOTDIR, -NK_EISDIR,
+     * -NK_ENOTEMPTY, -NK_ENOSPC, -NK_EIO...). */
+    nk_status (*request)(void* volume, struct nooks_fs_request* request);
+};
+
+nk_status nk_fs_register(const char* name, const struct nooks_fs_ops* ops, nk_fs_handle* out);
+void nk_fs_unregister(nk_fs_handle handle);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,40 @@
+/* The network-driver class: a driver registers one device per NIC with its operations; the
+ * kernel calls them (through a crossing when the driver is isolated) and the driver hands
+ * received frames to the kernel with nk_netif_rx. */
+#pragma once
+
+#include <nooks/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nooks_net_ops {
+    /* Link up: enable the receiver and interrupts. 0 or -errno. */
+    nk_status (*open)(void* device);
+    /* Link down. */
+    void (*stop)(void* device);
+    /* Queue one Ethernet frame (14..1518 bytes, no FCS) for transmission. The frame is the
+     * driver's to read only during the call. 0, -NK_EBUSY when the ring is full, or -errno. */
+    nk_status (*transmit)(void* device, const void* frame, size_t length);
+};
+
+struct nooks_net_device_info {
+    char name[16]; /* "eth0" */
+    uint8_t mac[6];
+    uint16_t reserved;
+    uint32_t mtu; /* 1500 */
+};
+
+/* The ops table and `device` (the driver's own context, passed back to every op) must stay valid
+ * until nk_netdev_unregister, which also happens on its own if the driver crashes or is
+ * unloaded. */
+nk_status nk_netdev_register(const struct nooks_net_device_info* info,
+                             const struct nooks_net_ops* ops, void* device, nk_netdev_handle* out);
+void nk_netdev_unregister(nk_netdev_handle handle);
+/* A received frame: the kernel copies it before returning. */
+void nk_netif_rx(nk_netdev_handle handle, const void* frame, size_t length);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,54 @@
+#include <nooks/extension_manager.h>
+#include <nooks/service.h>
+#include <nooks/service_class.h>
+#include <nooks/xpc.h>
+
+#include <string.h>
+
+namespace nooks {
+
+bool service_status(Extension& extension, char* buffer, nk::usize size) {
+    if (size == 0)
+        return false;
+    buffer[0] = 0;
+    if (extension.extension_class != NOOKS_CLASS_SERVICE || !extension.info ||
+        extension.state != ExtensionState::Running)
+        return false;
+    const auto* ops = static_cast<const nooks_service_ops*>(extension.info->ops);
+    // The ops table and the function must be the module's own (the loader checked neither).
+    auto in = [&](const ModuleRange& range, nk::u64 address, nk::u64 length) {
+        return address >= range.address && length <= range.size &&
+               address - range.address <= range.size - length;
+    };
+    auto table = reinterpret_cast<nk::u64>(ops);
+    if (!ops ||
+        !(in(extension.module.rodata, table, sizeof *ops) ||
+          in(extension.module.data, table, sizeof *ops)) ||
+        !ops->status || !in(extension.module.text, reinterpret_cast<nk::u64>(ops->status), 1))
+        return false;
+    auto function = as_domain_function(ops->status);
+    if (extension.mode == ExtensionMode::Native) {
+        auto done = xpc_call(extension, function, long(buffer), long(size));
+        buffer[size - 1] = 0;
+        return done.has_value() && done.value() == 0;
+    }
+    auto bounce = extension_heap_allocate(extension, size);
+    if (bounce.is_error())
+        return false;
+    auto* text = static_cast<char*>(bounce.value());
+    text[0] = 0;
+    auto done = xpc_call(extension, function, long(text), long(size));
+    if (done.is_error()) {
+        // Aborted: the heap goes with the extension's recovery; leave it alone.
+        if (done.error() != nk::Error::Aborted)
+            extension_heap_free(extension, text);
+        return false;
+    }
+    text[size - 1] = 0;
+    strncpy(buffer, text, size - 1);
+    buffer[size - 1] = 0;
+    extension_heap_free(extension, text);
+    return done.value() == 0;
+}
+
+} // namespace nooks
