@@ -215,6 +215,33 @@ def extensions_isolated(build_dir):
 
 
 @case
+def extensions_service(build_dir):
+    """A service extension (heartbeat) runs its own thread in its domain, past the watchdog's
+    limit, reports its status through the service class, and its unload stops the thread."""
+    with nkboot.ShellSession(build_dir) as shell:
+        before = memory_figures(shell)
+        out = shell.run("ext load /lib/modules/heartbeat.ko")
+        expect_match(r"loaded extension 'heartbeat' \(service, isolated\)", out, "load", shell)
+        beats = 0
+        for _ in range(100):
+            stats = shell.run("ext stats heartbeat")
+            found = expect_match(r"^  service: (\d+) beats in \d+ s$", stats, "status", shell)
+            beats = int(found.group(1))
+            if beats >= 8:
+                break
+        expect(beats >= 8, "the heartbeat thread kept beating (%d beats)" % beats, shell)
+        expect_match(r"objects held: .*thread 1 mutex 1", stats, "thread and mutex tracked", shell)
+        expect_match(r"^heartbeat\s+service\s+isolated\s+running\s+0\s+0\s+", shell.run("ext list"),
+                     "listed running, no faults", shell)
+        out = shell.run("ext unload heartbeat")
+        expect_match(r"heartbeat: stopped after \d+ beats", out, "exit stopped the thread", shell)
+        expect_match(r"unloaded extension 'heartbeat'", out, "unload", shell)
+        shell.run("echo settle")
+        expect_equal(memory_figures(shell), before, "memory after unload", shell)
+        expect("PANIC" not in shell.output, "kernel panic", shell)
+
+
+@case
 def extensions_restart_policy(build_dir):
     """Past 8 restarts in 10 s the extension stays disabled and says so; ext restart revives it."""
     with nkboot.ShellSession(build_dir) as shell:
