@@ -367,6 +367,10 @@ nk::ErrorOr unload_extension(const char* requested_name) {
     // The caller's string may live in the record about to be freed.
     char name[sizeof extension->name];
     strncpy(name, extension->name, sizeof name);
+    // A file system of it is still mounted: unmount first (a crash, not an unload, is what
+    // leaves a volume behind without its driver).
+    if (extension->tracker.count(ObjectKind::Volume))
+        return nk::Error::Busy;
     // Crossings other than the extension's own threads (which are stopped below) are calls in
     // progress: wait for them to finish instead.
     if (extension->active_crossings > extension->tracker.count(ObjectKind::Thread))

@@ -27,6 +27,8 @@ const char* object_kind_name(ObjectKind kind) {
         return "block-open";
     case ObjectKind::FileSystem:
         return "fs";
+    case ObjectKind::Volume:
+        return "volume";
     case ObjectKind::Count:
         break;
     }

@@ -22,6 +22,7 @@ enum class ObjectKind : nk::u8 {
     BlockDevice,
     BlockClient, // a block device a file system opened
     FileSystem,  // a registered file-system type
+    Volume,      // a mounted volume of that type
     Count
 };
 const char* object_kind_name(ObjectKind kind);

@@ -112,7 +112,18 @@ nk::ErrorOr Vfs::mount(const char* path_text, FileSystem& fs) {
     return {};
 }
 
-nk::ErrorOr Vfs::unmount(const char* path_text) {
+nk::Result<FileSystem*> Vfs::mounted_at(const char* path_text) {
+    Path path = TRY(Path::resolve("/", path_text));
+    MutexLocker locker(m_mutex);
+    RefPtr<Inode> inode = TRY(walk_locked(path));
+    for (Mount& mount : m_mounts) {
+        if (&mount.fs->root() == inode.get())
+            return mount.fs;
+    }
+    return Error::Invalid;
+}
+
+nk::Result<FileSystem*> Vfs::unmount(const char* path_text) {
     Path path = TRY(Path::resolve("/", path_text));
     MutexLocker locker(m_mutex);
     Mount* target = nullptr;
@@ -125,6 +136,7 @@ nk::ErrorOr Vfs::unmount(const char* path_text) {
     }
     if (!target)
         return Error::Invalid;
+    FileSystem* unmounted = target->fs;
     if (target->fs->open_file_count() != 0)
         return Error::Busy;
     for (Mount& mount : m_mounts) {
@@ -139,7 +151,7 @@ nk::ErrorOr Vfs::unmount(const char* path_text) {
     if (target == m_root_mount)
         m_root_mount = nullptr;
     delete target;
-    return {};
+    return unmounted;
 }
 
 nk::Result<File*> Vfs::open(const char* cwd, const char* path_text, nk::u32 flags) {

@@ -33,8 +33,11 @@ public:
     // mounted elsewhere.
     nk::ErrorOr mount(const char* path, FileSystem& fs);
     // Invalid unless `path` is where a file system is mounted; Busy while files are open on it or
-    // another file system is mounted inside it ("/" only once it is the last mount).
-    nk::ErrorOr unmount(const char* path);
+    // another file system is mounted inside it ("/" only once it is the last mount). Returns the
+    // file system that was mounted there (its owner destroys it).
+    nk::Result<FileSystem*> unmount(const char* path);
+    // The file system mounted on `path` (absolute), or Error::Invalid when none is mounted there.
+    nk::Result<FileSystem*> mounted_at(const char* path);
 
     // Opens with abi::O_* flags; the File comes with a reference for the caller. Errors:
     // NoEntry, NotDirectory (a path component, O_DIRECTORY or a trailing slash on a

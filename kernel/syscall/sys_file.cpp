@@ -6,6 +6,7 @@
 #include <kernel/process/processes.h>
 #include <kernel/syscall/syscall_table.h>
 #include <kernel/syscall/user_memory.h>
+#include <nooks/fs_proxy.h>
 
 #include <string.h>
 
@@ -170,6 +171,20 @@ Result<nk::i64> sys_truncate(const Frame& frame) {
     return 0;
 }
 
+Result<nk::i64> sys_mount(const Frame& frame) {
+    auto type = TRY(path_argument(frame.argument(0)));
+    auto device = TRY(path_argument(frame.argument(1)));
+    auto path = TRY(path_argument(frame.argument(2)));
+    TRY(nooks::mount_file_system(type.text, device.text, self().cwd, path.text));
+    return 0;
+}
+
+Result<nk::i64> sys_unmount(const Frame& frame) {
+    auto path = TRY(path_argument(frame.argument(0)));
+    TRY(nooks::unmount_file_system(self().cwd, path.text));
+    return 0;
+}
+
 Result<nk::i64> sys_chdir(const Frame& frame) {
     auto path = TRY(path_argument(frame.argument(0)));
     fs::Path resolved = TRY(fs::vfs().resolve_directory(self().cwd, path.text));
@@ -205,6 +220,8 @@ void register_file_calls(Handler* table) {
     table[nk::u64(abi::Syscall::Truncate)] = sys_truncate;
     table[nk::u64(abi::Syscall::Chdir)] = sys_chdir;
     table[nk::u64(abi::Syscall::Getcwd)] = sys_getcwd;
+    table[nk::u64(abi::Syscall::Mount)] = sys_mount;
+    table[nk::u64(abi::Syscall::Unmount)] = sys_unmount;
 }
 
 } // namespace kernel::syscalls

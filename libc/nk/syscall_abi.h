@@ -43,9 +43,12 @@ enum class Syscall : u64 {
     KTest = 25,      // (const char* prefix) -> number of failed self tests (output on console)
     Kill = 26,       // (int pid) -> 0
     ExtControl =
-        27,    // (ExtOperation op, const void* in, usize in_length, void* out, usize out_length)
-               //   -> bytes written to out (List, and Load's problem text), or -errno
-    Dup2 = 28, // (int from, int to) -> to
+        27,       // (ExtOperation op, const void* in, usize in_length, void* out, usize out_length)
+                  //   -> bytes written to out (List, and Load's problem text), or -errno
+    Dup2 = 28,    // (int from, int to) -> to
+    Mount = 29,   // (const char* type, const char* device, const char* path) -> 0: mounts a
+                  //   file system an extension registered (nooks/fs.h)
+    Unmount = 30, // (const char* path) -> 0: only volumes mounted with Mount
     Count
 };
 

@@ -242,6 +242,39 @@ def extensions_service(build_dir):
 
 
 @case
+def extensions_file_system(build_dir):
+    """memfs, an isolated fs-class extension, is mounted with `mount` and used by the ordinary
+    file commands; `umount` and `ext unload` give everything back."""
+    with nkboot.ShellSession(build_dir) as shell:
+        before = memory_figures(shell)
+        expect_match(r"^usage: mount TYPE DEVICE DIR", shell.run("mount memfs"), "usage", shell)
+        shell.run("mkdir /mnt")
+        expect_match(r"^mount: /mnt: No such device", shell.run("mount memfs none /mnt"),
+                     "no such type before the extension is loaded", shell)
+        expect_match(r"loaded extension 'memfs' \(fs, isolated\)",
+                     shell.run("ext load /lib/modules/memfs.ko"), "load", shell)
+        expect_equal(shell.run("mount memfs none /mnt"), "", "mount", shell)
+        shell.run("write /mnt/greeting hello from memfs")
+        shell.run("mkdir /mnt/docs")
+        shell.run("cp /mnt/greeting /mnt/docs/copy")
+        expect_equal(shell.run("cat /mnt/docs/copy"), "hello from memfs\n", "cat", shell)
+        listing = shell.run("ls -l /mnt")
+        expect_match(r"greeting", listing, "ls", shell)
+        expect_match(r"docs", listing, "ls", shell)
+        expect_match(r"objects held: .*fs 1 volume 1", shell.run("ext stats memfs"),
+                     "volume tracked", shell)
+        expect_match(r"^ext unload: memfs: Device or resource busy", shell.run("ext unload memfs"), "unload refused while mounted",
+                     shell)
+        expect_match(r"^umount: /dev: ", shell.run("umount /dev"), "kernel mounts refused", shell)
+        expect_equal(shell.run("umount /mnt"), "", "umount", shell)
+        expect_equal(shell.run("ls /mnt"), "", "the mount point is empty again", shell)
+        expect_match(r"unloaded extension 'memfs'", shell.run("ext unload memfs"), "unload", shell)
+        shell.run("rmdir /mnt")
+        expect_equal(memory_figures(shell), before, "memory after unload", shell)
+        expect("PANIC" not in shell.output, "kernel panic", shell)
+
+
+@case
 def extensions_restart_policy(build_dir):
     """Past 8 restarts in 10 s the extension stays disabled and says so; ext restart revives it."""
     with nkboot.ShellSession(build_dir) as shell:

@@ -79,6 +79,12 @@ inline ErrorOr mkdir(const char* path) {
 inline ErrorOr unlink(const char* path) {
     return detail::to_error_or(raw_syscall(Syscall::Unlink, arg(path)));
 }
+inline ErrorOr mount(const char* type, const char* device, const char* path) {
+    return detail::to_error_or(raw_syscall(Syscall::Mount, arg(type), arg(device), arg(path)));
+}
+inline ErrorOr unmount(const char* path) {
+    return detail::to_error_or(raw_syscall(Syscall::Unmount, arg(path)));
+}
 inline ErrorOr rmdir(const char* path) {
     return detail::to_error_or(raw_syscall(Syscall::Rmdir, arg(path)));
 }

@@ -13,6 +13,8 @@ int cp(Context&, int argc, const char* const* argv);
 int mv(Context&, int argc, const char* const* argv);
 int rm(Context&, int argc, const char* const* argv);
 int mkdir(Context&, int argc, const char* const* argv);
+int mount(Context&, int argc, const char* const* argv);
+int umount(Context&, int argc, const char* const* argv);
 int rmdir(Context&, int argc, const char* const* argv);
 int stat(Context&, int argc, const char* const* argv);
 int cd(Context&, int argc, const char* const* argv);

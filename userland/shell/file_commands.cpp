@@ -302,6 +302,22 @@ int mkdir(Context&, int argc, const char* const* argv) {
     return for_each_path(argc, argv, sys::mkdir);
 }
 
+int mount(Context&, int argc, const char* const* argv) {
+    if (argc != 4)
+        return usage("mount");
+    if (auto result = sys::mount(argv[1], argv[2], argv[3]); result.is_error())
+        return report("mount", argv[3], result.error());
+    return STATUS_OK;
+}
+
+int umount(Context&, int argc, const char* const* argv) {
+    if (argc != 2)
+        return usage("umount");
+    if (auto result = sys::unmount(argv[1]); result.is_error())
+        return report("umount", argv[1], result.error());
+    return STATUS_OK;
+}
+
 int rmdir(Context&, int argc, const char* const* argv) {
     return for_each_path(argc, argv, sys::rmdir);
 }
