@@ -96,7 +96,7 @@ private:
         } while (done < count);
         // After a crash the heap is gone with the rest of the extension.
         if (!aborted)
-            extension_heap_free(extension, bounce.value());
+            (void)extension_heap_free(extension, bounce.value());
         registration.leave();
         return result;
     }

@@ -1,5 +1,7 @@
+#include <kernel/sched/scheduler.h>
 #include <nooks/crash_test.h>
 #include <nooks/extension_manager.h>
+#include <nooks/fault_injection.h>
 #include <nooks/test_extension.h>
 #include <nooks/xpc.h>
 
@@ -13,8 +15,8 @@ constexpr nk::u64 VICTIM_VALUE = 0x600d600d600d600dull;
 volatile nk::u64 g_victim = VICTIM_VALUE;
 
 const char* const g_names[NOOKS_CRASH_KIND_COUNT] = {
-    "null", "wild-write", "kernel-write", "stack-overflow", "hang", "hang-cli",
-    "div0", "ud",         "bad-param",    "double-free",    "leak", "panic",
+    "null", "wild-write", "kernel-write", "stack-overflow", "hang",  "hang-cli",      "div0",
+    "ud",   "bad-param",  "double-free",  "leak",           "panic", "heap-scribble",
 };
 
 } // namespace
@@ -32,13 +34,29 @@ const char* crash_kind_name(int kind) {
 }
 
 nk::Result<long> crash_extension(Extension& extension, int kind) {
-    if (extension.extension_class != NOOKS_CLASS_TEST || !extension.info)
-        return nk::Error::NotSupported;
-    auto* ops = static_cast<const nooks_test_ops*>(extension.info->ops);
-    if (!ops || !ops->crash)
-        return nk::Error::NotSupported;
-    return xpc_call(extension, as_domain_function(ops->crash), kind,
-                    long(reinterpret_cast<nk::u64>(&g_victim)));
+    if (kind < 0 || kind >= NOOKS_CRASH_KIND_COUNT)
+        return nk::Error::Invalid;
+    if (extension.extension_class == NOOKS_CLASS_TEST && extension.info && extension.info->ops) {
+        auto* ops = static_cast<const nooks_test_ops*>(extension.info->ops);
+        return xpc_call(extension, as_domain_function(ops->crash), kind,
+                        long(crash_victim_address()));
+    }
+    if (extension.state != ExtensionState::Running)
+        return nk::Error::Busy;
+    nk::u64 faults = extension.faults;
+    arm_fault(extension, kind);
+    for (unsigned waited = 0; waited < 2000 && fault_armed(extension); ++waited)
+        kernel::sched::sleep_ms(1);
+    if (fault_armed(extension))
+        return nk::Error::Again;
+    // Fired: give the fault path a moment to record it (it does so before unwinding).
+    for (unsigned waited = 0; waited < 100 && extension.faults == faults; ++waited)
+        kernel::sched::sleep_ms(1);
+    return extension.faults != faults ? nk::Result<long>(nk::Error::Aborted) : nk::Result<long>(0);
+}
+
+nk::u64 crash_victim_address() {
+    return reinterpret_cast<nk::u64>(&g_victim);
 }
 
 bool crash_victim_intact() {

@@ -20,6 +20,19 @@ public:
 
     nk::Result<void*> allocate_pages(unsigned order) override;
     void free_pages(void* pages, unsigned order) override;
+    // True iff [address, address+length) lies inside one block this source holds. The extension
+    // can write these pages, so the heap asks before it trusts anything it finds in them, and
+    // the nk_free wrapper asks before the heap looks at a pointer at all. O(blocks).
+    bool owns(const void* address, nk::usize length) const override {
+        auto start = reinterpret_cast<nk::u64>(address);
+        for (const Block& block : m_blocks) {
+            nk::u64 offset = start - block.allocation.base; // wraps below the block
+            nk::u64 size = block.allocation.pages * kernel::HEAP_PAGE_SIZE;
+            if (offset < size && length <= size - offset)
+                return true;
+        }
+        return false;
+    }
     nk::u64 pages_held() const { return m_pages_held; }
 
 private:

@@ -1,4 +1,5 @@
 #include <arch/x86/interrupt_state.h>
+#include <kernel/debug/demangle.h>
 #include <kernel/debug/panic.h>
 #include <kernel/memory/kmalloc.h>
 #include <kernel/memory/memory_manager.h>
@@ -203,9 +204,9 @@ nk::Result<void*> extension_heap_allocate(Extension& extension, nk::usize size) 
     return extension.heap->allocate(size);
 }
 
-void extension_heap_free(Extension& extension, void* block) {
+nk::ErrorOr extension_heap_free(Extension& extension, void* block) {
     x86::InterruptGuard guard;
-    (void)extension.heap->free(block);
+    return extension.heap->free(block);
 }
 
 int acquire_domain_stack(Extension& extension) {
@@ -296,6 +297,7 @@ nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, Extens
     if (!extension)
         return nk::Error::NoMemory;
     new (extension) Extension{};
+    extension->armed_fault = -1;
     extension->mode = mode;
     extension->state = ExtensionState::Failed;
     auto fail = [&](nk::Error error) -> nk::Result<Extension*> {
@@ -422,6 +424,22 @@ nk::usize format_extension_list(char* buffer, nk::usize size) {
     return used;
 }
 
+// "(anonymous namespace)::crash(long, long)" -> "(anonymous namespace)::crash": cuts at the
+// parenthesis that opens the final parameter list.
+static void strip_parameter_list(char* name) {
+    nk::usize length = strlen(name);
+    if (length == 0 || name[length - 1] != ')')
+        return;
+    int depth = 0;
+    for (nk::usize i = length; i-- > 0;) {
+        depth += name[i] == ')' ? 1 : name[i] == '(' ? -1 : 0;
+        if (depth == 0) {
+            name[i] = 0;
+            return;
+        }
+    }
+}
+
 nk::usize format_extension_stats(Extension& extension, char* buffer, nk::usize size) {
     nk::usize used = 0;
     auto append = [&](int written) {
@@ -443,10 +461,14 @@ nk::usize format_extension_stats(Extension& extension, char* buffer, nk::usize s
         if (!entry.key)
             break;
         auto symbol = extension.module.lookup(extension.module.base() + entry.key - 1);
-        if (symbol.has_value() && symbol.value().offset == 0)
-            append(snprintf(buffer + used, size - used, " %s %llu", symbol.value().name,
+        char readable[96];
+        if (symbol.has_value() && symbol.value().offset == 0) {
+            // Without the parameter list: the name is enough to tell entry points apart here.
+            (void)kernel::debug::demangle(symbol.value().name, readable, sizeof readable);
+            strip_parameter_list(readable);
+            append(snprintf(buffer + used, size - used, " %s %llu", readable,
                             (unsigned long long)entry.calls));
-        else
+        } else
             append(snprintf(buffer + used, size - used, " +0x%llx %llu",
                             (unsigned long long)(entry.key - 1), (unsigned long long)entry.calls));
     }

@@ -63,6 +63,8 @@ struct Extension {
     volatile nk::u64 active_crossings;
     // Counts loads: what a device registered by one incarnation checks before calling in.
     nk::u64 incarnation;
+    // A fault `ext crash` armed for the next crossing (nooks/fault_injection.h), or -1.
+    volatile int armed_fault;
 
     // For reloads after a crash: the module file as it was loaded.
     nk::u8* pristine;
@@ -86,7 +88,8 @@ struct Extension {
 // heap is shared with the extension's other threads and interrupt crossings, so each call runs
 // with interrupts off.
 nk::Result<void*> extension_heap_allocate(Extension& extension, nk::usize size);
-void extension_heap_free(Extension& extension, void* block);
+// Error::Corrupt when the heap found its metadata (in pages the extension can write) damaged.
+nk::ErrorOr extension_heap_free(Extension& extension, void* block);
 
 // A stack from the extension's pool (-1 when all are taken) and its return.
 int acquire_domain_stack(Extension& extension);

@@ -215,7 +215,7 @@ nk::ErrorOr ExtensionFileSystem::perform(nooks_fs_request& request, nk::u8* data
             memcpy(data, window, request.transferred);
     }
     if (!called.is_error() || called.error() != nk::Error::Aborted)
-        extension_heap_free(extension, bounce.value());
+        (void)extension_heap_free(extension, bounce.value());
     registration.leave();
     return result;
 }
@@ -278,7 +278,7 @@ nk::ErrorOr mount_file_system(const char* type, const char* device, const char* 
     local.volume = arguments->volume;
     local.root = arguments->root;
     if (arguments != &local && (mounted.has_value() || mounted.error() != nk::Error::Aborted))
-        extension_heap_free(*owner.extension, arguments);
+        (void)extension_heap_free(*owner.extension, arguments);
     if (mounted.is_error()) {
         delete fs;
         owner.leave();

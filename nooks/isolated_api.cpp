@@ -19,6 +19,7 @@
 #include <nooks/kernel_exports.h>
 #include <nooks/module_region.h>
 #include <nooks/pci_access.h>
+#include <nooks/recovery.h>
 #include <nooks/wrapper.h>
 
 #include <stdarg.h>
@@ -33,8 +34,19 @@ constexpr nk::u64 MAX_ALLOCATION = 4ull << 20;
 constexpr nk::u64 MAX_SLEEP_MS = 60000;
 constexpr nk::u64 MAX_BLOCK_SECTORS = 256; // 128 KiB of 512-byte sectors per call
 
+// The heap keeps its metadata in pages the extension can write, and refuses to follow what it
+// finds damaged there (kernel/memory/heap.cpp): damage is the extension's fault.
+void heap_damaged(Extension& extension, const char* function) {
+    char cause[64];
+    snprintf(cause, sizeof cause, "%s: its heap's metadata was overwritten", function);
+    record_failure(extension, cause, 0);
+    abort_current_crossing();
+}
+
 void* isolated_malloc(Extension& extension, size_t size) {
     auto block = extension_heap_allocate(extension, size);
+    if (block.is_error() && block.error() == nk::Error::Corrupt)
+        heap_damaged(extension, "nk_malloc");
     return block.is_error() ? nullptr : block.value();
 }
 
@@ -46,8 +58,8 @@ void* isolated_zalloc(Extension& extension, size_t size) {
 }
 
 void isolated_free(Extension& extension, void* pointer) {
-    if (pointer)
-        extension_heap_free(extension, pointer);
+    if (pointer && extension_heap_free(extension, pointer).is_error())
+        heap_damaged(extension, "nk_free");
 }
 
 uint64_t isolated_uptime(Extension&) {

@@ -1,3 +1,4 @@
+#include <kernel/debug/demangle.h>
 #include <nooks/module_format.h>
 #include <nooks/module_loader.h>
 
@@ -774,7 +775,10 @@ bool LoadedModule::symbolize(nk::u64 address, char* buffer, nk::usize buffer_siz
         if (length + 1 < buffer_size)
             buffer[length++] = c;
     };
-    for (const char* c = found.value().name; *c; ++c)
+    // Readable C++ names ("(anonymous namespace)::crash(long, long)"); C names stay as they are.
+    char readable[160];
+    (void)kernel::debug::demangle(found.value().name, readable, sizeof readable);
+    for (const char* c = readable; *c; ++c)
         put(*c);
     put('+');
     put('0');

@@ -60,7 +60,7 @@ protected:
             registration.call(transmit, long(record.context), long(bounce.value()), long(length));
         // After a crash the heap is gone with the rest of the extension.
         if (!sent.is_error() || sent.error() != nk::Error::Aborted)
-            extension_heap_free(extension, bounce.value());
+            (void)extension_heap_free(extension, bounce.value());
         registration.leave();
         return status(sent);
     }

@@ -1,6 +1,7 @@
 #include <arch/x86/cpu.h>
 #include <arch/x86/idt.h>
 #include <arch/x86/interrupt_state.h>
+#include <kernel/debug/panic.h>
 #include <kernel/sched/scheduler.h>
 #include <kernel/time/clock.h>
 #include <nooks/extension_manager.h>
@@ -87,9 +88,12 @@ void record_fault(Extension& extension, const x86::InterruptFrame& frame) {
     fault.rip = frame.rip;
     if (frame.vector == x86::vector::PageFault)
         asm volatile("mov %%cr2, %0" : "=r"(fault.address));
-    if (!extension.module.symbolize(frame.rip, fault.where, sizeof fault.where))
-        snprintf(fault.where, sizeof fault.where, "0x%llx (outside the module)",
-                 (unsigned long long)frame.rip);
+    if (!extension.module.symbolize(frame.rip, fault.where, sizeof fault.where)) {
+        // Kernel code running for it: a wrapper, or a fault injected by `ext crash`.
+        char kernel_symbol[80];
+        snprintf(fault.where, sizeof fault.where, "%s (kernel code, for the extension)",
+                 kernel::symbolize(frame.rip, kernel_symbol, sizeof kernel_symbol));
+    }
     snprintf(fault.cause, sizeof fault.cause, "%s", x86::exception_name(frame.vector));
     kprintf("nooks: extension '%s' faulted: %s at %s", extension.name, fault.cause, fault.where);
     if (frame.vector == x86::vector::PageFault)

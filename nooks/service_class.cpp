@@ -41,13 +41,13 @@ bool service_status(Extension& extension, char* buffer, nk::usize size) {
     if (done.is_error()) {
         // Aborted: the heap goes with the extension's recovery; leave it alone.
         if (done.error() != nk::Error::Aborted)
-            extension_heap_free(extension, text);
+            (void)extension_heap_free(extension, text);
         return false;
     }
     text[size - 1] = 0;
     strncpy(buffer, text, size - 1);
     buffer[size - 1] = 0;
-    extension_heap_free(extension, text);
+    (void)extension_heap_free(extension, text);
     return done.value() == 0;
 }
 

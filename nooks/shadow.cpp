@@ -30,7 +30,7 @@ nk::Result<long> xpc_call_with_shadow(Extension& extension, x86::DomainFunction 
         kprintf("nooks: extension '%s': its changes to a shadowed object were refused\n",
                 extension.name);
     }
-    extension_heap_free(extension, copy);
+    (void)extension_heap_free(extension, copy);
     if (!accepted)
         return nk::Error::Invalid;
     return result;

@@ -98,10 +98,12 @@ struct ModuleCode {
 // Null, or a block the extension's own heap handed out.
 struct HeapPointerOrNull {
     static bool check(Extension& extension, void* pointer) {
-        // In the extension's own writable memory first: the heap's own check reads the block's
-        // page header, which must not be a wild read.
+        // In the extension's heap pages first, not just its writable memory (which includes
+        // device registers from nk_ioremap): the heap's own check reads the block's page
+        // header, which must be neither a wild read nor a read of a device register.
         return !pointer ||
-               (domain_range_ok(extension, reinterpret_cast<nk::u64>(pointer), 1, true) &&
+               (extension.heap_pages->owns(pointer, 1) &&
+                domain_range_ok(extension, reinterpret_cast<nk::u64>(pointer), 1, true) &&
                 extension.heap->usable_size(pointer) != 0);
     }
 };

@@ -2,7 +2,9 @@
 #include <arch/x86/interrupt_state.h>
 #include <arch/x86/mmu.h>
 #include <kernel/sched/scheduler.h>
+#include <nooks/crash_test.h>
 #include <nooks/extension_manager.h>
+#include <nooks/fault_injection.h>
 #include <nooks/recovery.h>
 #include <nooks/xpc.h>
 
@@ -42,15 +44,14 @@ nk::Result<long> xpc_call(Extension& extension, x86::DomainFunction function, lo
 
 nk::Result<long> xpc_call_incarnation(Extension& extension, nk::u64 incarnation,
                                       x86::DomainFunction function, long a0, long a1, long a2) {
-    {
-        // Checked and counted in one step: recovery waits for active_crossings to reach zero
-        // before it tears the image down, so once counted, the image stays.
-        x86::InterruptGuard guard;
-        if (extension.state != ExtensionState::Running)
-            return nk::Error::Busy;
-        if (incarnation && incarnation != extension.incarnation)
-            return nk::Error::NoDevice;
-        __atomic_add_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
+    // Counted first, checked second: recovery and unload change the state first and then wait
+    // for active_crossings to reach zero, so a call either sees the change and backs out, or was
+    // counted before it and is waited for — the image cannot go while a call is inside.
+    __atomic_add_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
+    if (extension.state != ExtensionState::Running ||
+        (incarnation && incarnation != extension.incarnation)) {
+        __atomic_sub_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
+        return extension.state != ExtensionState::Running ? nk::Error::Busy : nk::Error::NoDevice;
     }
     ++extension.crossings;
     ++g_stats.calls;
@@ -58,6 +59,14 @@ nk::Result<long> xpc_call_incarnation(Extension& extension, nk::u64 incarnation,
     // at another address, and the counts span recoveries.
     count_function_call(extension.entry_calls,
                         reinterpret_cast<nk::u64>(function) - extension.module.base() + 1, nullptr);
+    // `ext crash` armed a fault: this crossing runs it instead of the entry point.
+    if (extension.armed_fault >= 0) {
+        if (int kind = take_armed_fault(extension); kind >= 0) {
+            function = as_domain_function(injected_fault);
+            a0 = kind;
+            a1 = long(crash_victim_address());
+        }
+    }
     if (extension.mode == ExtensionMode::Native) {
         // No domain to switch to; the kernel services it calls still learn who is calling.
         kernel::Thread* self = kernel::sched::current();
@@ -135,7 +144,14 @@ KernelEntry::~KernelEntry() {
     Crossing* crossing = innermost();
     if (crossing && crossing->extension->state != ExtensionState::Running)
         abort_current_crossing();
+    // `ext crash` armed a fault: it strikes back in the domain, as the extension resumes (taken
+    // here: the extension's record is read-only under the domain's table).
+    int armed = crossing && crossing->extension->armed_fault >= 0
+                    ? take_armed_fault(*crossing->extension)
+                    : -1;
     x86::enter_address_space(m_domain_cr3);
+    if (armed >= 0)
+        (void)injected_fault(armed, long(crash_victim_address()));
 }
 
 bool handle_extension_fault(const x86::InterruptFrame& frame) {

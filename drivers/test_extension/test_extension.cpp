@@ -88,6 +88,16 @@ long crash(long kind, long target) {
         return *g_null;
     case NOOKS_CRASH_PANIC:
         nk_bug("test extension: deliberate assertion failure");
+    case NOOKS_CRASH_HEAP_SCRIBBLE: {
+        // The heap's bookkeeping sits at the start of the block's page, in memory the extension
+        // may write: trample it, then ask the heap for more.
+        auto* block = static_cast<unsigned char*>(nk_malloc(32));
+        auto* page = reinterpret_cast<volatile unsigned long*>(
+            reinterpret_cast<unsigned long>(block) & ~4095ul);
+        for (int i = 0; i < 8; ++i)
+            page[i] = 0xffffffff80100000ul + unsigned(i) * 8;
+        return nk_malloc(32) != nullptr;
+    }
     }
     return -NK_EINVAL;
 }

@@ -16,6 +16,33 @@
 //
 // Free objects hold nothing but poison (there is no free list threaded through them), so a
 // single byte written after free() is visible when the object is handed out again.
+//
+// Untrusted pages. An isolated extension's heap runs this code (in the kernel's address space,
+// called through a wrapper) over pages the extension can write at any time, so everything in a
+// page - magic, owner, geometry, bitmaps, counts, the prev/next links, a large header's order -
+// may be forged. The invariant, for every PageSource:
+//
+//   The heap reads and writes only (a) the Heap object itself, (b) pages handed to it by
+//   allocate_pages() (fresh, before anything is stored in them), and (c) memory the page source
+//   owns() - asked before the first read of a page header reached through a caller's pointer
+//   or through a pointer/index found in page metadata. A header is then trusted only with this
+//   heap's magic and owner and exactly the geometry this heap gives its size class (so every
+//   object index, bitmap bit and requested-size slot derived from it stays inside its page), a
+//   large header only when the whole block its order claims is owned, and a list neighbour
+//   only when it is such a slab of the same class that points back. A caller's pointer that
+//   leads to no trusted header is refused as before (Error::Invalid); anything else that fails
+//   is damage: the pointer is not followed, the operation fails with Error::Corrupt and counts
+//   it in errors_detected, and the list involved is dropped (its head, in the Heap object,
+//   reset; its pages stay with the source and go back when it is destroyed). List walks are
+//   bounded by the number of slab pages, since a forged list may be a cycle.
+//
+// So the worst an extension achieves by scribbling over its own heap is a broken heap of its
+// own. The checks assume nothing writes the pages while a heap call runs (the kernel calls an
+// extension's heap with interrupts off on its single CPU); with other CPUs running the
+// extension, each header would have to be copied before it is checked.
+//
+// The kernel heap's source owns() everything: the same checks then only restate invariants an
+// intact heap keeps, so its behaviour is the one it always had.
 #include <kernel/memory/heap.h>
 
 namespace kernel {
@@ -102,17 +129,28 @@ bool is_poisoned(const u8* bytes, usize size) {
     return true;
 }
 
-const LargeHeader* large_header_of(const void* owner, const void* pointer) {
-    auto* header = reinterpret_cast<const LargeHeader*>(page_of(pointer));
-    if (header->magic != LARGE_MAGIC || header->owner != owner || header->order > MAX_LARGE_ORDER)
-        return nullptr;
-    if (reinterpret_cast<uptr>(pointer) != reinterpret_cast<uptr>(header) + LARGE_HEADER_BYTES)
-        return nullptr;
-    return header;
-}
-
 usize large_block_bytes(unsigned order) {
     return HEAP_PAGE_SIZE << order;
+}
+
+// The header of the large block handed out as `pointer`, or nullptr. The page is asked about
+// before its header is read; a header of `owner` whose order claims more than the source owns
+// there sets `damaged` (it cannot be the heap's: it would free or expose memory it never had).
+LargeHeader* large_header_of(const PageSource& pages, const void* owner, const void* pointer,
+                             bool& damaged) {
+    uptr page = page_of(pointer);
+    if (reinterpret_cast<uptr>(pointer) != page + LARGE_HEADER_BYTES)
+        return nullptr;
+    auto* header = reinterpret_cast<LargeHeader*>(page);
+    if (!pages.owns(header, HEAP_PAGE_SIZE))
+        return nullptr;
+    if (header->magic != LARGE_MAGIC || header->owner != owner || header->order > MAX_LARGE_ORDER)
+        return nullptr;
+    if (!pages.owns(header, large_block_bytes(header->order))) {
+        damaged = true;
+        return nullptr;
+    }
+    return header;
 }
 
 } // namespace
@@ -161,31 +199,24 @@ struct Heap::Slab {
         return object_count;
     }
 
-    void push_onto(Slab*& head) {
-        prev = nullptr;
-        next = head;
-        if (head)
-            head->prev = this;
-        head = this;
-    }
-    void unlink_from(Slab*& head) {
-        if (prev)
-            prev->next = next;
-        else
-            head = next;
-        if (next)
-            next->prev = prev;
-        prev = next = nullptr;
+    // The geometry this heap gives a slab of `size_class`: the only one it accepts in a header.
+    static SlabLayout layout(unsigned size_class);
+
+    // Whether this header is one of owner's slabs with exactly the geometry of its class. The
+    // page must be known to be owned by the page source before this is called.
+    bool is_intact(const Heap* owner) const {
+        if (magic != SLAB_MAGIC || this->owner != owner || size_class >= CLASS_COUNT)
+            return false;
+        SlabLayout expected = layout(size_class);
+        return object_size == MIN_OBJECT_SIZE << size_class &&
+               object_offset == expected.object_offset && object_count == expected.object_count;
     }
 
     // The slab of `owner` whose object starts at `pointer` (allocated or not), or nullptr.
     static Slab* find(const Heap* owner, const void* pointer, unsigned& index) {
         auto* slab = reinterpret_cast<Slab*>(page_of(pointer));
-        if (slab->magic != SLAB_MAGIC || slab->owner != owner)
-            return nullptr;
-        // A slab header that claims to be ours but is inconsistent must not steer the divisions.
-        if (slab->size_class >= CLASS_COUNT || slab->object_size != MIN_OBJECT_SIZE
-                                                                        << slab->size_class)
+        // Nothing in the page is read before the page source says the page is the heap's.
+        if (!owner->m_pages.owns(slab, HEAP_PAGE_SIZE) || !slab->is_intact(owner))
             return nullptr;
         usize offset = reinterpret_cast<uptr>(pointer) - reinterpret_cast<uptr>(slab);
         if (offset < slab->object_offset)
@@ -197,6 +228,80 @@ struct Heap::Slab {
         return slab;
     }
 };
+
+SlabLayout Heap::Slab::layout(unsigned size_class) {
+    struct Table {
+        SlabLayout of[CLASS_COUNT];
+    };
+    static constexpr Table table = [] {
+        Table result{};
+        for (unsigned i = 0; i < CLASS_COUNT; ++i)
+            result.of[i] = slab_layout(sizeof(Slab), MIN_OBJECT_SIZE << i);
+        return result;
+    }();
+    return table.of[size_class];
+}
+
+Heap::Slab* Heap::trusted_slab(const void* candidate, unsigned size_class) const {
+    auto address = reinterpret_cast<uptr>(candidate);
+    if (address == 0 || !nk::is_aligned(address, HEAP_PAGE_SIZE) ||
+        !m_pages.owns(candidate, HEAP_PAGE_SIZE))
+        return nullptr;
+    auto* slab = reinterpret_cast<Slab*>(address);
+    if (!slab->is_intact(this) || slab->size_class != size_class)
+        return nullptr;
+    return slab;
+}
+
+bool Heap::unlink(Slab* slab, Slab*& head) {
+    Slab* prev = slab->prev;
+    Slab* next = slab->next;
+    if (prev ? (!trusted_slab(prev, slab->size_class) || prev->next != slab) : head != slab)
+        return false;
+    if (next && (!trusted_slab(next, slab->size_class) || next->prev != slab))
+        return false;
+    if (prev)
+        prev->next = next;
+    else
+        head = next;
+    if (next)
+        next->prev = prev;
+    slab->prev = slab->next = nullptr;
+    return true;
+}
+
+bool Heap::push(Slab* slab, Slab*& head) {
+    if (head && (head == slab || !trusted_slab(head, slab->size_class) || head->prev))
+        return false;
+    slab->prev = nullptr;
+    slab->next = head;
+    if (head)
+        head->prev = slab;
+    head = slab;
+    return true;
+}
+
+// Always leaves `slab` alone on top of `to` with links of its own; false when a list had to be
+// dropped to get there.
+bool Heap::move(Slab* slab, Slab*& from, Slab*& to) {
+    bool intact = true;
+    if (!unlink(slab, from)) {
+        (void)drop_list(from);
+        intact = false;
+    }
+    if (!push(slab, to)) {
+        (void)drop_list(to);
+        (void)push(slab, to); // onto the now empty list: cannot fail
+        intact = false;
+    }
+    return intact;
+}
+
+nk::Error Heap::drop_list(Slab*& head) {
+    head = nullptr;
+    ++m_stats.errors_detected;
+    return nk::Error::Corrupt;
+}
 
 nk::Result<void*> Heap::allocate(usize size) {
     if (!m_classes_ready) {
@@ -217,9 +322,13 @@ nk::Result<void*> Heap::allocate(usize size) {
 nk::Result<void*> Heap::allocate_small(unsigned size_class, usize size) {
     SizeClass& sc = m_classes[size_class];
     Slab* slab = sc.partial;
+    // The head pointer is the heap's own, but the page behind it may have been rewritten (even
+    // freed, through a forged large header) since it was stored.
+    if (slab && (!trusted_slab(slab, size_class) || slab->prev))
+        return drop_list(sc.partial);
     if (!slab) {
         void* page = TRY(m_pages.allocate_pages(0));
-        SlabLayout layout = slab_layout(sizeof(Slab), sc.object_size);
+        SlabLayout layout = Slab::layout(size_class);
         slab = new (page) Slab{};
         slab->magic = SLAB_MAGIC;
         slab->object_size = static_cast<u16>(sc.object_size);
@@ -231,17 +340,18 @@ nk::Result<void*> Heap::allocate_small(unsigned size_class, usize size) {
         __builtin_memset(slab->requested_sizes(), 0, layout.object_count * sizeof(u16));
         // Fresh objects are poisoned too, so that the check on hand-out needs no special case.
         poison(slab->object(0), usize(layout.object_count) * sc.object_size);
-        slab->push_onto(sc.partial);
+        (void)push(slab, sc.partial); // the list is empty
+        ++m_slab_pages;
         m_stats.bytes_reserved += HEAP_PAGE_SIZE;
     }
 
     unsigned index = slab->first_free();
+    if (index >= slab->object_count) // its count says there is room, its bitmaps say not
+        return drop_list(sc.partial);
     u8* object = slab->object(index);
     --slab->free_count;
-    if (slab->is_full()) {
-        slab->unlink_from(sc.partial);
-        slab->push_onto(sc.full);
-    }
+    if (slab->is_full() && !move(slab, sc.partial, sc.full))
+        return nk::Error::Corrupt;
     if (!is_poisoned(object, sc.object_size)) {
         Slab::set_bit(slab->quarantined, index);
         ++slab->quarantined_count;
@@ -291,17 +401,19 @@ nk::ErrorOr Heap::free(void* pointer) {
         requested = 0;
         poison(slab->object(index), slab->object_size);
         SizeClass& sc = m_classes[slab->size_class];
-        if (slab->is_full()) {
-            slab->unlink_from(sc.full);
-            slab->push_onto(sc.partial);
-        }
+        // A slab with damaged neighbours still frees the block: it is itself intact, and move()
+        // leaves it alone on the partial list.
+        bool intact = !slab->is_full() || move(slab, sc.full, sc.partial);
         ++slab->free_count;
         --m_stats.live_allocations;
         ++m_stats.total_frees;
+        if (!intact)
+            return nk::Error::Corrupt;
         return {};
     }
 
-    if (auto* header = const_cast<LargeHeader*>(large_header_of(this, pointer))) {
+    bool damaged = false;
+    if (auto* header = large_header_of(m_pages, this, pointer, damaged)) {
         unsigned order = header->order;
         m_stats.bytes_requested -= header->requested;
         m_stats.bytes_reserved -= large_block_bytes(order);
@@ -314,7 +426,7 @@ nk::ErrorOr Heap::free(void* pointer) {
     }
 
     ++m_stats.errors_detected;
-    return nk::Error::Invalid;
+    return damaged ? nk::Error::Corrupt : nk::Error::Invalid;
 }
 
 usize Heap::usable_size(const void* pointer) const {
@@ -323,21 +435,33 @@ usize Heap::usable_size(const void* pointer) const {
     unsigned index = 0;
     if (Slab* slab = Slab::find(this, pointer, index))
         return Slab::test_bit(slab->allocated, index) ? slab->object_size : 0;
-    if (const LargeHeader* header = large_header_of(this, pointer))
+    bool damaged = false;
+    if (const LargeHeader* header = large_header_of(m_pages, this, pointer, damaged))
         return large_block_bytes(header->order) - LARGE_HEADER_BYTES;
     return 0;
 }
 
 void Heap::trim() {
-    for (SizeClass& sc : m_classes) {
+    for (unsigned size_class = 0; size_class < CLASS_COUNT; ++size_class) {
+        SizeClass& sc = m_classes[size_class];
+        usize budget = m_slab_pages; // an intact list holds at most every slab page
         Slab* slab = sc.partial;
         while (slab) {
-            Slab* next = slab->next;
+            if (budget-- == 0 || !trusted_slab(slab, size_class)) {
+                (void)drop_list(sc.partial);
+                break;
+            }
+            Slab* next = slab->next; // checked by unlink(), or at the top of the next round
             // A quarantined object keeps free_count below object_count, so such slabs stay.
             if (slab->is_empty()) {
-                slab->unlink_from(sc.partial);
+                if (!unlink(slab, sc.partial)) {
+                    (void)drop_list(sc.partial);
+                    break;
+                }
                 slab->magic = RETIRED_MAGIC;
                 m_pages.free_pages(slab, 0);
+                if (m_slab_pages > 0) // a forged slab page may have been linked in
+                    --m_slab_pages;
                 m_stats.bytes_reserved -= HEAP_PAGE_SIZE;
             }
             slab = next;

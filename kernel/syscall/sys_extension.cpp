@@ -118,6 +118,11 @@ Result<nk::i64> crash(const Frame& frame) {
                                                        : " BUT THE KERNEL OBJECT WAS CHANGED",
                           request.name, outcome, (unsigned long long)extension->restarts,
                           (unsigned long long)extension->last_fault.recovery_us);
+    } else if (result.error() == Error::Again) {
+        length = snprintf(text, sizeof text,
+                          "%s: %s: armed; the next call into '%s' (or return into it) will "
+                          "fault\n",
+                          request.name, request.kind, request.name);
     } else
         return result.error();
     return copy_text_out(text, nk::usize(length), frame);

@@ -4,6 +4,8 @@ the emulator's exit status.
 
 usage: boot_tests.py BUILD_DIR CASE      (boot_tests.py --list prints the cases)
 """
+import glob
+import os
 import re
 import sys
 
@@ -31,7 +33,9 @@ def banner(build_dir):
     expect(not result.timed_out, "timed out", result)
     expect_line(r"^Nooks research kernel \(x86_64\) booting$", result)
     expect_line(r"^boot: loader \"GRUB [^\"]*\", command line \"poweroff\"$", result)
-    expect_line(r"^boot: 1 extension module in /lib/modules$", result)
+    shipped = len(glob.glob(os.path.join(build_dir, "drivers", "*.ko")))
+    match = expect_line(r"^boot: (\d+) extension modules? in /lib/modules$", result)
+    expect(int(match.group(1)) == shipped, "expected %d modules published" % shipped, result)
     match = expect_line(r"^memory: (\d+) KiB available in (\d+) of (\d+) regions", result)
     # QEMU -m 512M: between 500 and 512 MiB available.
     available_kib = int(match.group(1))

@@ -176,7 +176,7 @@ def extensions_native(build_dir):
 
 
 ISOLATED_KINDS = ["null", "wild-write", "kernel-write", "stack-overflow", "hang", "hang-cli", "div0",
-                  "ud", "bad-param", "double-free", "leak", "panic"]
+                  "ud", "bad-param", "double-free", "leak", "heap-scribble", "panic"]
 
 
 @case
@@ -233,6 +233,16 @@ def extensions_service(build_dir):
         expect_match(r"objects held: .*thread 1 mutex 1", stats, "thread and mutex tracked", shell)
         expect_match(r"^heartbeat\s+service\s+isolated\s+running\s+0\s+0\s+", shell.run("ext list"),
                      "listed running, no faults", shell)
+        # Crashed as it returns from its sleep into the extension: recovered, beating again.
+        expect_match(r"^heartbeat: wild-write: the crossing was aborted, the kernel kept running "
+                     r"\(the kernel object is unchanged\); 'heartbeat' recovered",
+                     shell.run("ext crash heartbeat wild-write", timeout=60), "crash", shell)
+        for _ in range(100):
+            found = expect_match(r"^  service: (\d+) beats", shell.run("ext stats heartbeat"),
+                                 "status after the restart", shell)
+            if int(found.group(1)) >= 3:
+                break
+        expect(int(found.group(1)) >= 3, "beating again after the restart", shell)
         out = shell.run("ext unload heartbeat")
         expect_match(r"heartbeat: stopped after \d+ beats", out, "exit stopped the thread", shell)
         expect_match(r"unloaded extension 'heartbeat'", out, "unload", shell)
@@ -266,6 +276,23 @@ def extensions_file_system(build_dir):
         expect_match(r"^ext unload: memfs: Device or resource busy", shell.run("ext unload memfs"), "unload refused while mounted",
                      shell)
         expect_match(r"^umount: /dev: ", shell.run("umount /dev"), "kernel mounts refused", shell)
+        # A crash of the file system under the mount: armed now, fired by the next file
+        # operation; the kernel and the shell carry on, the volume answers ENODEV until it is
+        # mounted again on the restarted extension.
+        expect_match(r"^memfs: null: armed; the next call into 'memfs'",
+                     shell.run("ext crash memfs null"), "armed", shell)
+        out = shell.run("cat /mnt/greeting")
+        expect_match(r"^cat: /mnt/greeting: ", out, "the crashed read fails", shell)
+        expect_match(r"^nooks: extension 'memfs' faulted: Page fault at "
+                     r"nooks::injected_fault", out, "fault report", shell)
+        expect_match(r"^memfs\s+fs\s+isolated\s+running\s+1\s+1\s+", shell.run("ext list"),
+                     "restarted once", shell)
+        expect_match(r"^cat: /mnt/greeting: No such device", shell.run("cat /mnt/greeting"),
+                     "the old volume is gone", shell)
+        expect_equal(shell.run("umount /mnt"), "", "umount after the crash", shell)
+        expect_equal(shell.run("mount memfs none /mnt"), "", "mount on the new incarnation", shell)
+        shell.run("write /mnt/again it works again")
+        expect_equal(shell.run("cat /mnt/again"), "it works again\n", "after recovery", shell)
         expect_equal(shell.run("umount /mnt"), "", "umount", shell)
         expect_equal(shell.run("ls /mnt"), "", "the mount point is empty again", shell)
         expect_match(r"unloaded extension 'memfs'", shell.run("ext unload memfs"), "unload", shell)
@@ -321,6 +348,9 @@ def extensions_bench(build_dir):
             xpc.group(1), cr3.group(1), ratio.group(1)))
         print(out.strip())
         expect(int(xpc.group(1)) > 0 and int(cr3.group(1)) > 0, "zero figures", shell)
+        for what in ("4 KiB block read", "60-byte frame"):
+            pair = expect_match(r"%s .*native/isolated:\s+(\d+) / (\d+)" % what, out, what, shell)
+            expect(int(pair.group(1)) > 0 and int(pair.group(2)) > 0, what + ": no figure", shell)
 
 
 @case

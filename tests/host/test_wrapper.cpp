@@ -7,7 +7,10 @@
 // domain_range_ok() walks page by page (like the kernel's) over a per-extension list of pages the
 // test maps readable or writable. wrapper_check_failed() records its calls and returns, which is
 // the kernel's report-only mode (set_fail_extension_on_check(false)). The heap, the object
-// tracker and their checks are the kernel's own code.
+// tracker and their checks are the kernel's own code, and so is DomainHeapPages::owns(); the
+// rest of DomainHeapPages (getting pages and mapping them into the domain) is a stand-in that
+// takes host memory, maps it writable in the fake domain and really frees it when the heap gives
+// it back, so that a stale read is one the sanitizers see.
 #include <catch2/catch.hpp>
 
 #include <kernel/memory/heap.h>
@@ -71,6 +74,8 @@ struct FakeRuntime {
     Extension* current = nullptr;
     // Per extension (its "domain"): page address -> writable.
     std::map<const Extension*, std::map<u64, bool>> domains;
+    // Whose domain each (fake) ProtectionDomain is, for the DomainHeapPages stand-ins.
+    std::map<const nooks::ProtectionDomain*, const Extension*> domain_owners;
     std::vector<CheckFailureCall> failures;
     std::vector<CountCall> counted;
     std::vector<RangeQuery> queries;
@@ -148,54 +153,66 @@ bool domain_range_ok(Extension& extension, nk::u64 address, nk::u64 length, bool
     }
 }
 
+// ---- DomainHeapPages on the host: host memory instead of module-region pages, the fake
+// domain instead of the page table. The block list (and so owns()) is the kernel's.
+
+DomainHeapPages::~DomainHeapPages() {
+    auto owner = g_runtime.domain_owners.find(&m_domain);
+    while (Block* block = m_blocks.pop_front()) {
+        auto* memory = reinterpret_cast<void*>(block->allocation.base);
+        if (owner != g_runtime.domain_owners.end())
+            unmap_pages(*owner->second, memory, block->allocation.pages * PAGE);
+        std::free(memory);
+        delete block;
+    }
+}
+
+nk::Result<void*> DomainHeapPages::allocate_pages(unsigned order) {
+    usize bytes = PAGE << order;
+    void* memory = std::aligned_alloc(bytes, bytes);
+    REQUIRE(memory != nullptr);
+    std::memset(memory, 0xcc, bytes);
+    auto* block = new Block{{}, {reinterpret_cast<u64>(memory), u64(1) << order}};
+    m_blocks.push_back(*block);
+    m_pages_held += block->allocation.pages;
+    map_pages(*g_runtime.domain_owners.at(&m_domain), memory, bytes, true);
+    return memory;
+}
+
+// Unmapped from the domain and given back to the host, like the kernel gives the pages back.
+void DomainHeapPages::free_pages(void* pages, unsigned) {
+    auto base = reinterpret_cast<u64>(pages);
+    for (auto& block : m_blocks) {
+        if (block.allocation.base != base)
+            continue;
+        m_blocks.remove(block);
+        unmap_pages(*g_runtime.domain_owners.at(&m_domain), pages, block.allocation.pages * PAGE);
+        m_pages_held -= block.allocation.pages;
+        std::free(pages);
+        delete &block;
+        return;
+    }
+}
+
 } // namespace nooks
 
 namespace {
 
-// ---- A test extension: a real ObjectTracker and a real kernel::Heap whose pages are mapped
-// writable in the extension's domain, like DomainHeapPages does.
-
-class DomainPages final : public kernel::PageSource {
-public:
-    explicit DomainPages(const Extension& extension) : m_extension(extension) {}
-    DomainPages(const DomainPages&) = delete;
-    DomainPages& operator=(const DomainPages&) = delete;
-    ~DomainPages() {
-        for (auto& [memory, order] : m_blocks)
-            std::free(memory);
-    }
-
-    nk::Result<void*> allocate_pages(unsigned order) override {
-        usize bytes = PAGE << order;
-        void* memory = std::aligned_alloc(bytes, bytes);
-        REQUIRE(memory != nullptr);
-        std::memset(memory, 0xcc, bytes);
-        m_blocks[memory] = order;
-        map_pages(m_extension, memory, bytes, true);
-        return memory;
-    }
-
-    // Unmapped from the domain like the kernel does, but kept on the host so that a stale
-    // pointer stays memory the sanitizers accept.
-    void free_pages(void* pages, unsigned order) override {
-        unmap_pages(m_extension, pages, PAGE << order);
-        std::memset(pages, 0xdd, PAGE << order);
-    }
-
-private:
-    const Extension& m_extension;
-    std::map<void*, unsigned> m_blocks;
-};
+// ---- A test extension: a real ObjectTracker and a real kernel::Heap over DomainHeapPages whose
+// pages are mapped writable in the extension's (fake) domain.
 
 class TestExtension {
 public:
     TestExtension(const char* name, u64 text_address)
-        : m_extension(new Extension()), m_pages(*m_extension), m_heap(m_pages) {
+        : m_extension(new Extension()), m_pages(domain()), m_heap(m_pages) {
+        g_runtime.domain_owners[&domain()] = m_extension.get();
         std::snprintf(m_extension->name, sizeof m_extension->name, "%s", name);
         m_extension->mode = nooks::ExtensionMode::Isolated;
         m_extension->state = nooks::ExtensionState::Running;
         m_extension->module.text = {text_address, 3 * PAGE};
         m_extension->module.data = {text_address + 4 * PAGE, PAGE};
+        m_extension->domain = &domain();
+        m_extension->heap_pages = &m_pages;
         m_extension->heap = &m_heap;
     }
     TestExtension(const TestExtension&) = delete;
@@ -205,10 +222,19 @@ public:
     Extension* operator->() { return m_extension.get(); }
     Extension* get() { return m_extension.get(); }
     kernel::Heap& heap() { return m_heap; }
+    nooks::DomainHeapPages& heap_pages() { return m_pages; }
 
 private:
+    // Stands for the extension's ProtectionDomain, which cannot be built on the host: only its
+    // address is used (as the key of domain_owners), it is never read.
+    nooks::ProtectionDomain& domain() {
+        return *reinterpret_cast<nooks::ProtectionDomain*>(m_domain_storage);
+    }
+
     std::unique_ptr<Extension> m_extension;
-    DomainPages m_pages;
+    alignas(
+        nooks::ProtectionDomain) unsigned char m_domain_storage[sizeof(nooks::ProtectionDomain)];
+    nooks::DomainHeapPages m_pages;
     kernel::Heap m_heap;
 };
 
@@ -493,6 +519,29 @@ TEST_CASE("wrapper policy HeapPointerOrNull: null, or a live block of the extens
         int on_the_stack = 0;
         CHECK_FALSE(HeapPointerOrNull::check(*a, &on_the_stack));
     }
+    SECTION("writable domain memory that is not the heap: nk_ioremap registers") {
+        Arena arena;
+        // Device registers are mapped writable in the domain. The host cannot read this page at
+        // all, so the heap reading it in search of a header would crash the test.
+        map_pages(*a, arena.page(5), PAGE, true);
+        CHECK_FALSE(HeapPointerOrNull::check(*a, arena.page(5) + 32));
+        CHECK_FALSE(HeapPointerOrNull::check(*a, arena.page(5) + 64));
+        CHECK_FALSE(HeapPointerOrNull::check(*a, arena.page(5) + PAGE - 16));
+        // Refused on the heap pages' word alone, before the domain is even asked.
+        CHECK(g_runtime.queries.empty());
+        CHECK(a.heap().stats().errors_detected == 0);
+    }
+    SECTION("an exact copy of a live block's page, in writable memory outside the heap") {
+        Arena arena;
+        arena.map_into(*a);
+        auto* page = reinterpret_cast<u8*>(reinterpret_cast<u64>(small_block) & ~(PAGE - 1));
+        std::memcpy(arena.page(0), page, PAGE);
+        u8* copy = arena.page(0) + (small_block - page);
+        CHECK_FALSE(HeapPointerOrNull::check(*a, copy));
+        // The heap, asked directly, refuses it as well: it asks its page source first too.
+        CHECK(a.heap().usable_size(copy) == 0);
+        CHECK(HeapPointerOrNull::check(*a, small_block));
+    }
     SECTION("a live heap block the domain does not map writable") {
         map_pages(*a, reinterpret_cast<void*>(reinterpret_cast<u64>(small_block) & ~(PAGE - 1)),
                   PAGE, false);
@@ -512,6 +561,48 @@ TEST_CASE("wrapper policy HeapPointerOrNull: null, or a live block of the extens
         CHECK_FALSE(HeapPointerOrNull::check(*a, other.value()));
         CHECK_FALSE(HeapPointerOrNull::check(*b, small_block));
     }
+}
+
+TEST_CASE("DomainHeapPages::owns: ranges inside one block it holds", "[wrapper]") {
+    RuntimeScope scope;
+    TestExtension a("a", TEXT_A);
+    TestExtension b("b", TEXT_B);
+    auto& pages = a.heap_pages();
+    CHECK_FALSE(pages.owns(nullptr, 1));      // no blocks yet
+    auto large = a.heap().allocate(3 * PAGE); // with its header: a block of 4 pages
+    auto small = a.heap().allocate(64);
+    REQUIRE(large.has_value());
+    REQUIRE(small.has_value());
+    CHECK(pages.pages_held() == 5);
+    auto* base = reinterpret_cast<u8*>(reinterpret_cast<u64>(large.value()) & ~(PAGE - 1));
+
+    CHECK(pages.owns(base, 1));
+    CHECK(pages.owns(base, 4 * PAGE));
+    CHECK(pages.owns(base + 4 * PAGE - 1, 1));
+    CHECK(pages.owns(base + PAGE, 0));
+    CHECK(pages.owns(small.value(), 64));
+    CHECK_FALSE(pages.owns(base, 4 * PAGE + 1));
+    CHECK_FALSE(pages.owns(base - 1, 2));
+    // Inside one block: a range running from one block into whatever follows is not owned,
+    // even if that happens to be another block.
+    CHECK_FALSE(pages.owns(base + 4 * PAGE - 8, 16));
+    CHECK_FALSE(pages.owns(base + 8, ~u64(0))); // length wrapping around
+    CHECK_FALSE(pages.owns(from_address<void*>(~u64(0) - 3), 8));
+    int on_the_stack = 0;
+    CHECK_FALSE(pages.owns(&on_the_stack, 1));
+
+    // Another extension's heap pages are not a's.
+    auto other = b.heap().allocate(64);
+    REQUIRE(other.has_value());
+    CHECK(b.heap_pages().owns(other.value(), 1));
+    CHECK_FALSE(pages.owns(other.value(), 1));
+    CHECK_FALSE(b.heap_pages().owns(small.value(), 1));
+
+    // Blocks given back are no longer owned.
+    REQUIRE(a.heap().free(large.value()).has_value());
+    CHECK_FALSE(pages.owns(large.value(), 1));
+    CHECK(pages.owns(small.value(), 1));
+    CHECK(pages.pages_held() == 1);
 }
 
 TEST_CASE("wrapper policy OwnedHandle: a live handle of that kind the extension holds",
@@ -917,4 +1008,29 @@ TEST_CASE("Wrapper: nk_free keeps double, foreign and interior frees away from t
     CHECK(b.heap().stats().live_allocations == 1);
     CHECK(b.heap().usable_size(other.value()) != 0);
     CHECK(a->wrapper_calls == 5);
+}
+
+TEST_CASE("Wrapper: nk_free of device registers the extension can write is refused unread",
+          "[wrapper]") {
+    WrapperScope scope;
+    TestExtension a("a", TEXT_A);
+    Arena arena;
+    g_runtime.current = a.get();
+    auto block = a.heap().allocate(100);
+    REQUIRE(block.has_value());
+    // An nk_ioremap mapping: writable in the domain, unreadable on the host.
+    map_pages(*a, arena.page(5), PAGE, true);
+    auto* registers = arena.page(5) + 32;
+
+    HeapFree::entry(registers);
+    CHECK(g_implementation.calls == 0);
+    REQUIRE(g_runtime.failures.size() == 1);
+    CHECK(g_runtime.failures[0].function == "nk_free");
+    CHECK(g_runtime.failures[0].value == reinterpret_cast<u64>(registers));
+    CHECK(a.heap().stats().errors_detected == 0);
+    CHECK(a.heap().stats().live_allocations == 1);
+    // The extension's real blocks still go through.
+    HeapFree::entry(block.value());
+    CHECK(g_implementation.calls == 1);
+    CHECK(a.heap().stats().live_allocations == 0);
 }

@@ -161,7 +161,6 @@ KTEST(nooks_domain_sees_kernel_read_only_and_owns_its_pages) {
     KEXPECT(memory::frames().stats().free_frames == frames_before);
 }
 
-
 KTEST(nooks_isolated_crossings_both_ways) {
     settle_heap();
     auto frames_before = memory::frames().stats().free_frames;

@@ -6,8 +6,10 @@
 #include <kernel/net/net_device.h>
 #include <kernel/sched/scheduler.h>
 #include <kernel/test/ktest.h>
+#include <nooks/crash_test.h>
 #include <nooks/device_classes.h>
 #include <nooks/extension_manager.h>
+#include <nooks/nooks.h>
 #include <nooks/test_extension.h>
 #include <nooks/xpc.h>
 
@@ -221,5 +223,51 @@ KTEST(nooks_recovery_unregisters_devices) {
     exercise_registered_objects(ktest_context);
     KEXPECT(nooks::unload_extension("test").has_value());
     KEXPECT(nothing_registered());
+    KEXPECT(memory::frames().stats().free_frames == frames_before);
+}
+
+// `ext crash` on an extension without a crash entry point: the fault is injected into its next
+// crossing. heartbeat's thread returns into it from nk_sleep_ms every 100 ms, so every kind
+// fires within the wait, inside the domain, and the extension comes back each time.
+KTEST(nooks_injected_faults_of_every_kind) {
+    nooks::LoadProblem problem = {};
+    // Warm-up: one load, crash and unload, so that slab size classes used for the first time
+    // keep their pages before the baseline is taken.
+    if (auto warm = nooks::load_extension_file("/", "/lib/modules/heartbeat.ko",
+                                               nooks::ExtensionMode::Isolated, &problem);
+        warm.has_value()) {
+        (void)nooks::crash_extension(*warm.value(), NOOKS_CRASH_NULL);
+        (void)wait_until_settled(*warm.value());
+        (void)nooks::unload_extension("heartbeat");
+        sched::sleep_ms(5);
+    }
+    auto frames_before = memory::frames().stats().free_frames;
+    auto threads_before = sched::stats().live_threads;
+    auto loaded = nooks::load_extension_file("/", "/lib/modules/heartbeat.ko",
+                                             nooks::ExtensionMode::Isolated, &problem);
+    KREQUIRE(loaded.has_value());
+    nooks::Extension& heartbeat = *loaded.value();
+    unsigned fired = 0;
+    for (int kind = 0; kind < NOOKS_CRASH_KIND_COUNT; ++kind) {
+        if (kind == NOOKS_CRASH_HANG_CLI && !nooks::nmi_watchdog_running())
+            continue;
+        auto result = nooks::crash_extension(heartbeat, kind);
+        KEXPECT(result.is_error() && result.error() == nk::Error::Aborted);
+        KEXPECT(wait_until_settled(heartbeat));
+        KEXPECT(heartbeat.state == nooks::ExtensionState::Running);
+        KEXPECT(nooks::crash_victim_intact());
+        // The new incarnation holds exactly its own thread and mutex.
+        KEXPECT(heartbeat.tracker.count(nooks::ObjectKind::Thread) == 1);
+        KEXPECT(heartbeat.tracker.count(nooks::ObjectKind::Mutex) == 1);
+        KEXPECT(heartbeat.tracker.total() == 2);
+        for (auto& when : heartbeat.restart_times_ns)
+            when = 0;
+        ++fired;
+    }
+    KEXPECT(heartbeat.faults == fired);
+    KEXPECT(heartbeat.restarts == fired);
+    KEXPECT(nooks::unload_extension("heartbeat").has_value());
+    sched::sleep_ms(5);
+    KEXPECT(sched::stats().live_threads == threads_before);
     KEXPECT(memory::frames().stats().free_frames == frames_before);
 }

@@ -119,8 +119,8 @@ KTEST(sync_semaphore_timeout) {
     nk::u64 start = clock::nanoseconds_since_boot();
     KEXPECT(!empty.down_for(30));
     nk::u64 waited = clock::nanoseconds_since_boot() - start;
-    KEXPECT(waited >= 25000000ull);   // about 30 ms (tick granularity)
-    KEXPECT(waited < 1000000000ull);  // and not forever
+    KEXPECT(waited >= 25000000ull);  // about 30 ms (tick granularity)
+    KEXPECT(waited < 1000000000ull); // and not forever
     empty.up();
     KEXPECT(empty.down_for(30));
     KEXPECT(!empty.try_down());
@@ -196,7 +196,9 @@ void deferred(void* context) {
     state->interrupts_were_on = x86::interrupts_enabled();
     state->done.up();
 }
-void queue_from_timer(void* context) { static_cast<DeferredWork*>(context)->schedule(); }
+void queue_from_timer(void* context) {
+    static_cast<DeferredWork*>(context)->schedule();
+}
 } // namespace
 
 KTEST(deferred_work_runs_from_interrupt_context) {

@@ -85,7 +85,7 @@ int crash(Context& context, const char* name, const char* kind) {
             dprintf(2,
                     "ext crash: unknown kind '%s' (null, wild-write, kernel-write, "
                     "stack-overflow, hang, hang-cli, div0, ud, bad-param, double-free, leak, "
-                    "panic)\n",
+                    "panic, heap-scribble)\n",
                     kind);
         else
             return report("ext crash", name, result.error());

@@ -72,7 +72,8 @@ enum nooks_crash_kind {
     NOOKS_CRASH_DOUBLE_FREE = 9,    /* the same block freed twice */
     NOOKS_CRASH_LEAK = 10,          /* allocate without freeing, then fault */
     NOOKS_CRASH_PANIC = 11,         /* a kernel assertion reached through the API */
-    NOOKS_CRASH_KIND_COUNT = 12,
+    NOOKS_CRASH_HEAP_SCRIBBLE = 12, /* overwrite its heap's metadata, then allocate */
+    NOOKS_CRASH_KIND_COUNT = 13,
 };
 
 #ifdef __cplusplus
