@@ -65,38 +65,32 @@ private:
         }
         if (!registration.enter())
             return nk::Error::NoDevice;
-        Extension& extension = *registration.extension;
         nk::u64 per_crossing = nk::max<nk::u64>(1, BOUNCE_BYTES / sector_size());
         nk::u64 bounce_bytes = nk::min<nk::u64>(count, per_crossing) * sector_size();
-        auto bounce =
-            extension_heap_allocate(extension, sizeof(nooks_block_request) + bounce_bytes);
-        if (bounce.is_error()) {
-            registration.leave();
-            return nk::Error::NoMemory;
+        nk::ErrorOr result = nk::Error::NoMemory;
+        {
+            BounceBuffer bounce(*registration.extension,
+                                sizeof(nooks_block_request) + bounce_bytes);
+            auto* request = bounce.as<nooks_block_request>();
+            auto* window = reinterpret_cast<nk::u8*>(request + 1);
+            nk::u32 done = 0;
+            while (bounce.ok()) {
+                nk::u32 chunk = nk::u32(nk::min<nk::u64>(count - done, per_crossing));
+                nk::u64 bytes = nk::u64(chunk) * sector_size();
+                *request = {sector + done, chunk, operation, chunk ? window : nullptr};
+                if (operation == NOOKS_BLOCK_WRITE)
+                    memcpy(window, data + nk::u64(done) * sector_size(), bytes);
+                result = status_of(
+                    bounce.after(registration.call(function, long(record.context), long(request))));
+                if (result.is_error())
+                    break;
+                if (operation == NOOKS_BLOCK_READ)
+                    memcpy(data + nk::u64(done) * sector_size(), window, bytes);
+                done += chunk;
+                if (done >= count)
+                    break;
+            }
         }
-        auto* request = static_cast<nooks_block_request*>(bounce.value());
-        auto* window = reinterpret_cast<nk::u8*>(request + 1);
-        nk::ErrorOr result;
-        bool aborted = false;
-        nk::u32 done = 0;
-        do {
-            nk::u32 chunk = nk::u32(nk::min<nk::u64>(count - done, per_crossing));
-            nk::u64 bytes = nk::u64(chunk) * sector_size();
-            *request = {sector + done, chunk, operation, chunk ? window : nullptr};
-            if (operation == NOOKS_BLOCK_WRITE)
-                memcpy(window, data + nk::u64(done) * sector_size(), bytes);
-            auto called = registration.call(function, long(record.context), long(request));
-            aborted = called.is_error() && called.error() == nk::Error::Aborted;
-            result = status_of(called);
-            if (result.is_error())
-                break;
-            if (operation == NOOKS_BLOCK_READ)
-                memcpy(data + nk::u64(done) * sector_size(), window, bytes);
-            done += chunk;
-        } while (done < count);
-        // After a crash the heap is gone with the rest of the extension.
-        if (!aborted)
-            (void)extension_heap_free(extension, bounce.value());
         registration.leave();
         return result;
     }

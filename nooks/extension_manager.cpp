@@ -209,6 +209,16 @@ nk::ErrorOr extension_heap_free(Extension& extension, void* block) {
     return extension.heap->free(block);
 }
 
+BounceBuffer::BounceBuffer(Extension& extension, nk::usize size)
+    : m_extension(extension),
+      m_block(extension.heap ? extension_heap_allocate(extension, size).value_or(nullptr)
+                             : nullptr) {}
+
+BounceBuffer::~BounceBuffer() {
+    if (m_block && !m_abandoned)
+        (void)extension_heap_free(m_extension, m_block);
+}
+
 int acquire_domain_stack(Extension& extension) {
     x86::InterruptGuard guard;
     for (unsigned i = 0; i < DOMAIN_STACKS; ++i) {

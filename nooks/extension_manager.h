@@ -91,6 +91,35 @@ nk::Result<void*> extension_heap_allocate(Extension& extension, nk::usize size);
 // Error::Corrupt when the heap found its metadata (in pages the extension can write) damaged.
 nk::ErrorOr extension_heap_free(Extension& extension, void* block);
 
+// A block in an isolated extension's heap carrying one crossing's arguments or data (kernel
+// memory is read-only in its domain). Freed at the end of its scope — unless the crossing was
+// aborted: the heap then goes with the extension, and its recovery may already be under way.
+class BounceBuffer {
+public:
+    // No block (ok() false) for a native extension, which has no heap of its own.
+    BounceBuffer(Extension& extension, nk::usize size);
+    ~BounceBuffer();
+    BounceBuffer(const BounceBuffer&) = delete;
+    BounceBuffer& operator=(const BounceBuffer&) = delete;
+
+    bool ok() const { return m_block != nullptr; }
+    template <typename T>
+    T* as() const {
+        return static_cast<T*>(m_block);
+    }
+    // Passes the crossing's result through, noting whether it was aborted.
+    const nk::Result<long>& after(const nk::Result<long>& result) {
+        if (result.is_error() && result.error() == nk::Error::Aborted)
+            m_abandoned = true;
+        return result;
+    }
+
+private:
+    Extension& m_extension;
+    void* m_block;
+    bool m_abandoned = false;
+};
+
 // A stack from the extension's pool (-1 when all are taken) and its return.
 int acquire_domain_stack(Extension& extension);
 void release_domain_stack(Extension& extension, int index);

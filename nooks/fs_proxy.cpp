@@ -191,31 +191,29 @@ nk::ErrorOr ExtensionFileSystem::perform(nooks_fs_request& request, nk::u8* data
     }
     if (!registration.enter())
         return nk::Error::NoDevice;
-    Extension& extension = *registration.extension;
-    auto bounce = extension_heap_allocate(extension, sizeof(nooks_fs_request) + length);
-    if (bounce.is_error()) {
-        registration.leave();
-        return nk::Error::NoMemory;
+    nk::ErrorOr result = nk::Error::NoMemory;
+    {
+        BounceBuffer bounce(*registration.extension, sizeof(nooks_fs_request) + length);
+        if (bounce.ok()) {
+            auto* shared = bounce.as<nooks_fs_request>();
+            auto* window = reinterpret_cast<nk::u8*>(shared + 1);
+            *shared = request;
+            shared->buffer = length ? window : nullptr;
+            if (length && !data_out)
+                memcpy(window, data, length);
+            result =
+                status_of(bounce.after(registration.call(function, long(volume), long(shared))));
+            if (result.has_value()) {
+                // Only what the extension may answer comes back, bounded.
+                request.transferred = nk::min<nk::u64>(shared->transferred, request.length);
+                request.result = shared->result;
+                memcpy(request.name, shared->name, sizeof request.name);
+                request.name[NOOKS_FS_NAME_MAX] = 0;
+                if (data_out && length)
+                    memcpy(data, window, request.transferred);
+            }
+        }
     }
-    auto* shared = static_cast<nooks_fs_request*>(bounce.value());
-    auto* window = reinterpret_cast<nk::u8*>(shared + 1);
-    *shared = request;
-    shared->buffer = length ? window : nullptr;
-    if (length && !data_out)
-        memcpy(window, data, length);
-    auto called = registration.call(function, long(volume), long(shared));
-    auto result = status_of(called);
-    if (result.has_value()) {
-        // Only what the extension may answer comes back, bounded.
-        request.transferred = nk::min<nk::u64>(shared->transferred, request.length);
-        request.result = shared->result;
-        memcpy(request.name, shared->name, sizeof request.name);
-        request.name[NOOKS_FS_NAME_MAX] = 0;
-        if (data_out && length)
-            memcpy(data, window, request.transferred);
-    }
-    if (!called.is_error() || called.error() != nk::Error::Aborted)
-        (void)extension_heap_free(extension, bounce.value());
     registration.leave();
     return result;
 }
@@ -261,24 +259,21 @@ nk::ErrorOr mount_file_system(const char* type, const char* device, const char* 
     };
     MountArguments local = {};
     strncpy(local.device, device, sizeof local.device - 1);
-    MountArguments* arguments = &local;
-    if (owner.isolated()) {
-        auto bounce = extension_heap_allocate(*owner.extension, sizeof(MountArguments));
-        if (bounce.is_error()) {
-            delete fs;
-            owner.leave();
-            return nk::Error::NoMemory;
-        }
-        arguments = static_cast<MountArguments*>(bounce.value());
-        *arguments = local;
+    auto call_mount = [&](MountArguments& arguments) {
+        return owner.call(reinterpret_cast<const void*>(registered->ops.mount),
+                          long(arguments.device), long(&arguments.volume), long(&arguments.root));
+    };
+    nk::ErrorOr mounted = nk::Error::NoMemory;
+    if (!owner.isolated()) {
+        mounted = status_of(call_mount(local));
+    } else if (BounceBuffer bounce(*owner.extension, sizeof(MountArguments)); bounce.ok()) {
+        // Isolated, the arguments live in its heap.
+        MountArguments& shared = *bounce.as<MountArguments>();
+        shared = local;
+        mounted = status_of(bounce.after(call_mount(shared)));
+        local.volume = shared.volume;
+        local.root = shared.root;
     }
-    auto mounted = status_of(owner.call(reinterpret_cast<const void*>(registered->ops.mount),
-                                        long(arguments->device), long(&arguments->volume),
-                                        long(&arguments->root)));
-    local.volume = arguments->volume;
-    local.root = arguments->root;
-    if (arguments != &local && (mounted.has_value() || mounted.error() != nk::Error::Aborted))
-        (void)extension_heap_free(*owner.extension, arguments);
     if (mounted.is_error()) {
         delete fs;
         owner.leave();

@@ -49,20 +49,17 @@ protected:
                 registration.call(transmit, long(record.context), long(frame), long(length)));
         if (!registration.enter())
             return nk::Error::NoDevice;
-        Extension& extension = *registration.extension;
-        auto bounce = extension_heap_allocate(extension, length);
-        if (bounce.is_error()) {
-            registration.leave();
-            return nk::Error::NoMemory;
+        nk::ErrorOr sent = nk::Error::NoMemory;
+        {
+            BounceBuffer bounce(*registration.extension, length);
+            if (bounce.ok()) {
+                memcpy(bounce.as<nk::u8>(), frame, length);
+                sent = status(bounce.after(registration.call(
+                    transmit, long(record.context), long(bounce.as<nk::u8>()), long(length))));
+            }
         }
-        memcpy(bounce.value(), frame, length);
-        auto sent =
-            registration.call(transmit, long(record.context), long(bounce.value()), long(length));
-        // After a crash the heap is gone with the rest of the extension.
-        if (!sent.is_error() || sent.error() != nk::Error::Aborted)
-            (void)extension_heap_free(extension, bounce.value());
         registration.leave();
-        return status(sent);
+        return sent;
     }
 
     void destroy() override {

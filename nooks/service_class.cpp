@@ -32,22 +32,17 @@ bool service_status(Extension& extension, char* buffer, nk::usize size) {
         buffer[size - 1] = 0;
         return done.has_value() && done.value() == 0;
     }
-    auto bounce = extension_heap_allocate(extension, size);
-    if (bounce.is_error())
+    BounceBuffer bounce(extension, size);
+    if (!bounce.ok())
         return false;
-    auto* text = static_cast<char*>(bounce.value());
+    auto* text = bounce.as<char>();
     text[0] = 0;
-    auto done = xpc_call(extension, function, long(text), long(size));
-    if (done.is_error()) {
-        // Aborted: the heap goes with the extension's recovery; leave it alone.
-        if (done.error() != nk::Error::Aborted)
-            (void)extension_heap_free(extension, text);
+    auto done = bounce.after(xpc_call(extension, function, long(text), long(size)));
+    if (done.is_error())
         return false;
-    }
     text[size - 1] = 0;
     strncpy(buffer, text, size - 1);
     buffer[size - 1] = 0;
-    (void)extension_heap_free(extension, text);
     return done.value() == 0;
 }
 
