@@ -2,26 +2,23 @@
 // IDE extension, a RAM disk) register one BlockDevice per disk under a name ("hda", "ram0");
 // file systems find it by that name.
 //
-// Lifetime: reference counted. The registry holds one reference; find() hands the caller
-// another. A driver that goes away (unloaded, or crashed and being recovered) unregisters its
-// device: it disappears from the registry at once, its operations fail with Error::NoDevice
-// from then on, and the object is freed when the last user drops its reference.
+// Lifetime (kernel/device/device_registry.h): reference counted. The registry holds one
+// reference; find() hands the caller another. A driver that goes away (unloaded, or crashed and
+// being recovered) unregisters its device: it disappears from the registry at once, its
+// operations fail with Error::NoDevice from then on, and the object is freed when the last user
+// drops its reference.
 #pragma once
 
-#include <nk/intrusive_list.h>
+#include <kernel/device/device_registry.h>
 #include <nk/result.h>
 #include <nk/types.h>
 
 namespace kernel::block {
 
-constexpr nk::usize MAX_NAME = 16;
+constexpr nk::usize MAX_NAME = RegisteredDevice::MAX_NAME;
 
-class BlockDevice {
+class BlockDevice : public RegisteredDevice {
 public:
-    BlockDevice(const BlockDevice&) = delete;
-    BlockDevice& operator=(const BlockDevice&) = delete;
-
-    const char* name() const { return m_name; }
     nk::u32 sector_size() const { return m_sector_size; }
     nk::u64 sector_count() const { return m_sector_count; }
 
@@ -31,37 +28,23 @@ public:
     nk::ErrorOr write(nk::u64 sector, nk::u32 count, const void* buffer);
     nk::ErrorOr flush();
 
-    void ref();
-    void unref();
-    bool is_registered() const { return m_registered; }
-
     // Statistics for `ext stats` and the benchmarks.
     nk::u64 sectors_read() const { return m_sectors_read; }
     nk::u64 sectors_written() const { return m_sectors_written; }
 
-    nk::IntrusiveListNode node; // the registry
-
 protected:
     BlockDevice(const char* name, nk::u32 sector_size, nk::u64 sector_count);
-    virtual ~BlockDevice() = default;
 
     // The driver's side, with the range already checked.
     virtual nk::ErrorOr do_read(nk::u64 sector, nk::u32 count, void* buffer) = 0;
     virtual nk::ErrorOr do_write(nk::u64 sector, nk::u32 count, const void* buffer) = 0;
     virtual nk::ErrorOr do_flush() { return {}; }
-    // Frees the object (the last reference is gone).
-    virtual void destroy() = 0;
 
 private:
-    friend nk::ErrorOr register_device(BlockDevice& device);
-    friend void unregister_device(BlockDevice& device);
     nk::ErrorOr check_range(nk::u64 sector, nk::u32 count) const;
 
-    char m_name[MAX_NAME] = {};
     nk::u32 m_sector_size;
     nk::u64 m_sector_count;
-    nk::u32 m_references = 1; // the creator's, handed to the registry by register_device()
-    bool m_registered = false;
     nk::u64 m_sectors_read = 0;
     nk::u64 m_sectors_written = 0;
 };

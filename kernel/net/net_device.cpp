@@ -6,26 +6,16 @@
 namespace kernel::net {
 
 namespace {
-
-nk::IntrusiveList<NetDevice, &NetDevice::node> g_devices;
-
-NetDevice* find_locked(const char* name) {
-    for (auto& device : g_devices) {
-        if (strcmp(device.name(), name) == 0)
-            return &device;
-    }
-    return nullptr;
-}
-
+DeviceRegistry<NetDevice> g_devices;
 } // namespace
 
-NetDevice::NetDevice(const char* name, const nk::u8 (&mac)[MAC_LENGTH], nk::u32 mtu) : m_mtu(mtu) {
-    strncpy(m_name, name, sizeof m_name - 1);
+NetDevice::NetDevice(const char* name, const nk::u8 (&mac)[MAC_LENGTH], nk::u32 mtu)
+    : RegisteredDevice(name), m_mtu(mtu) {
     memcpy(m_mac, mac, MAC_LENGTH);
 }
 
 nk::ErrorOr NetDevice::open() {
-    if (!m_registered)
+    if (!is_registered())
         return nk::Error::NoDevice;
     if (m_up)
         return {};
@@ -38,12 +28,12 @@ void NetDevice::stop() {
     if (!m_up)
         return;
     m_up = false;
-    if (m_registered)
+    if (is_registered())
         do_stop();
 }
 
 nk::ErrorOr NetDevice::transmit(const nk::u8* frame, nk::usize length) {
-    if (!m_registered)
+    if (!is_registered())
         return nk::Error::NoDevice;
     if (length < MIN_FRAME || length > MAX_FRAME)
         return nk::Error::Invalid;
@@ -80,56 +70,28 @@ void NetDevice::deliver(const nk::u8* frame, nk::usize length) {
     hook(*this, frame, length, context);
 }
 
-void NetDevice::ref() {
-    __atomic_add_fetch(&m_references, 1, __ATOMIC_SEQ_CST);
-}
-
-void NetDevice::unref() {
-    if (__atomic_sub_fetch(&m_references, 1, __ATOMIC_SEQ_CST) == 0)
-        destroy();
-}
-
 nk::ErrorOr register_device(NetDevice& device) {
-    nk::usize length = strnlen(device.m_name, MAX_NAME);
-    if (length == 0 || length >= MAX_NAME - 1 || device.m_mtu < 68 || device.m_mtu > 9000)
+    if (device.mtu() < 68 || device.mtu() > 9000)
         return nk::Error::Invalid;
-    x86::InterruptGuard guard;
-    if (find_locked(device.m_name))
-        return nk::Error::Exists;
-    device.m_registered = true;
-    g_devices.push_back(device);
-    return {};
+    return g_devices.add(device);
 }
 
 void unregister_device(NetDevice& device) {
-    {
-        x86::InterruptGuard guard;
-        if (!device.m_registered)
-            return;
-        device.m_registered = false;
-        device.m_up = false;
-        g_devices.remove(device);
-    }
-    device.unref();
+    // Down first: a frame arriving meanwhile is dropped rather than delivered.
+    device.m_up = false;
+    g_devices.remove(device);
 }
 
 NetDevice* find(const char* name) {
-    x86::InterruptGuard guard;
-    NetDevice* device = find_locked(name);
-    if (device)
-        device->ref();
-    return device;
+    return g_devices.find(name);
 }
 
 void for_each_device(void (*visit)(NetDevice&, void*), void* context) {
-    x86::InterruptGuard guard;
-    for (auto& device : g_devices)
-        visit(device, context);
+    g_devices.for_each(visit, context);
 }
 
 nk::usize device_count() {
-    x86::InterruptGuard guard;
-    return g_devices.size();
+    return g_devices.count();
 }
 
 } // namespace kernel::net

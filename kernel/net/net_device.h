@@ -7,13 +7,13 @@
 // lets go.
 #pragma once
 
-#include <nk/intrusive_list.h>
+#include <kernel/device/device_registry.h>
 #include <nk/result.h>
 #include <nk/types.h>
 
 namespace kernel::net {
 
-constexpr nk::usize MAX_NAME = 16;
+constexpr nk::usize MAX_NAME = RegisteredDevice::MAX_NAME;
 constexpr nk::usize MAC_LENGTH = 6;
 constexpr nk::usize MAX_FRAME = 1518; // Ethernet II with FCS stripped: 14 + 1500 (+4 VLAN)
 constexpr nk::usize MIN_FRAME = 14;
@@ -29,12 +29,8 @@ struct NetStats {
     nk::u64 rx_frames, rx_bytes, rx_dropped;
 };
 
-class NetDevice {
+class NetDevice : public RegisteredDevice {
 public:
-    NetDevice(const NetDevice&) = delete;
-    NetDevice& operator=(const NetDevice&) = delete;
-
-    const char* name() const { return m_name; }
     const nk::u8* mac() const { return m_mac; }
     nk::u32 mtu() const { return m_mtu; }
     bool is_up() const { return m_up; }
@@ -52,31 +48,20 @@ public:
     void deliver(const nk::u8* frame, nk::usize length);
 
     NetStats stats() const { return m_stats; }
-    void ref();
-    void unref();
-    bool is_registered() const { return m_registered; }
-
-    nk::IntrusiveListNode node; // the registry
 
 protected:
     NetDevice(const char* name, const nk::u8 (&mac)[MAC_LENGTH], nk::u32 mtu);
-    virtual ~NetDevice() = default;
 
     virtual nk::ErrorOr do_open() = 0;
     virtual void do_stop() = 0;
     virtual nk::ErrorOr do_transmit(const nk::u8* frame, nk::usize length) = 0;
-    virtual void destroy() = 0;
 
 private:
-    friend nk::ErrorOr register_device(NetDevice& device);
     friend void unregister_device(NetDevice& device);
 
-    char m_name[MAX_NAME] = {};
     nk::u8 m_mac[MAC_LENGTH];
     nk::u32 m_mtu;
     bool m_up = false;
-    bool m_registered = false;
-    nk::u32 m_references = 1;
     ReceiveHook m_hook = nullptr;
     void* m_hook_context = nullptr;
     NetStats m_stats = {};
