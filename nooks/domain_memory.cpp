@@ -1,6 +1,8 @@
 #include <kernel/memory/kmalloc.h>
+#include <kernel/memory/memory_manager.h>
 #include <nooks/domain_memory.h>
 #include <nooks/protection_domain.h>
+#include <nooks/resource_limits.h>
 
 namespace nooks {
 
@@ -13,6 +15,12 @@ DomainHeapPages::~DomainHeapPages() {
 }
 
 nk::Result<void*> DomainHeapPages::allocate_pages(unsigned order) {
+    nk::u64 pages = 1ull << order;
+    if (m_pages_held + pages > m_page_limit)
+        return nk::Error::Quota;
+    nk::u64 free = kernel::memory::frames().stats().free_frames;
+    if (free < pages || free - pages < reserved_frames())
+        return nk::Error::NoMemory;
     auto* block = static_cast<Block*>(kmalloc(sizeof(Block)));
     if (!block)
         return nk::Error::NoMemory;

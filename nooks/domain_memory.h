@@ -18,6 +18,8 @@ public:
     explicit DomainHeapPages(ProtectionDomain& domain) : m_domain(domain) {}
     ~DomainHeapPages();
 
+    // Error::Quota past the page limit (set_page_limit), Error::NoMemory into the kernel's
+    // reserve of free frames.
     nk::Result<void*> allocate_pages(unsigned order) override;
     void free_pages(void* pages, unsigned order) override;
     // True iff [address, address+length) lies inside one block this source holds. The extension
@@ -34,6 +36,7 @@ public:
         return false;
     }
     nk::u64 pages_held() const { return m_pages_held; }
+    void set_page_limit(nk::u64 pages) { m_page_limit = pages; }
 
 private:
     struct Block {
@@ -43,6 +46,7 @@ private:
     ProtectionDomain& m_domain;
     nk::IntrusiveList<Block, &Block::node> m_blocks;
     nk::u64 m_pages_held = 0;
+    nk::u64 m_page_limit = ~0ull;
 };
 
 struct DomainStack {

@@ -1,4 +1,5 @@
 #include <arch/x86/interrupt_state.h>
+#include <kernel/console/console.h>
 #include <kernel/debug/demangle.h>
 #include <kernel/debug/panic.h>
 #include <kernel/memory/kmalloc.h>
@@ -100,6 +101,7 @@ nk::ErrorOr create_domain_memory(Extension& extension) {
     extension.heap_pages = new DomainHeapPages(*extension.domain);
     if (!extension.heap_pages)
         return nk::Error::NoMemory;
+    extension.heap_pages->set_page_limit(extension.limits.limit[unsigned(Resource::HeapPages)]);
     extension.heap = new kernel::Heap(*extension.heap_pages);
     if (!extension.heap)
         return nk::Error::NoMemory;
@@ -139,6 +141,9 @@ void tear_down(Extension& extension) {
         kfree(extension.domain);
         extension.domain = nullptr;
     }
+    // The image is gone: nothing may look up its symbols or metadata any more.
+    extension.module = {};
+    extension.info = nullptr;
 }
 
 } // namespace
@@ -159,6 +164,10 @@ const char* state_name(ExtensionState state) {
         return "disabled";
     case ExtensionState::Stopping:
         return "stopping";
+    case ExtensionState::Starting:
+        return "starting";
+    case ExtensionState::Exiting:
+        return "exiting";
     }
     return "?";
 }
@@ -276,14 +285,34 @@ nk::ErrorOr build_extension(Extension& extension, const nk::u8* file, nk::usize 
     return {};
 }
 
-nk::ErrorOr start_extension(Extension& extension) {
+// Runs init() within INIT_LIMIT_MS. On failure the state is Failed and the problem says why;
+// the caller releases what the half-started extension holds.
+nk::ErrorOr start_extension(Extension& extension, LoadProblem* problem) {
     ++extension.incarnation;
-    extension.state = ExtensionState::Running;
-    auto status = xpc_call(extension, as_domain_function(extension.info->init));
-    if (status.is_error())
-        return status.error();
-    if (status.value() < 0)
+    extension.state = ExtensionState::Starting;
+    nk::u64 faults = extension.faults;
+    auto status =
+        xpc_call_bounded(extension, as_domain_function(extension.info->init), INIT_LIMIT_MS);
+    // A fault of init() or of a thread it started turned the state to Failed (recovery.cpp).
+    if (extension.state != ExtensionState::Starting || extension.faults != faults ||
+        status.is_error()) {
+        extension.state = ExtensionState::Failed;
+        if (extension.faults != faults)
+            snprintf(problem->message, sizeof problem->message, "init() of '%s' failed: %s%s%s",
+                     extension.name, extension.last_fault.cause,
+                     extension.last_fault.where[0] ? " at " : "", extension.last_fault.where);
+        else
+            snprintf(problem->message, sizeof problem->message, "init() of '%s' did not return",
+                     extension.name);
+        return status.is_error() ? status.error() : nk::Error::Aborted;
+    }
+    if (status.value() < 0) {
+        extension.state = ExtensionState::Failed;
+        snprintf(problem->message, sizeof problem->message, "init() of '%s' returned %s",
+                 extension.name, nk::error_string(nk::Error(int(-status.value()))));
         return nk::Error(int(-status.value()));
+    }
+    extension.state = ExtensionState::Running;
     return {};
 }
 
@@ -291,6 +320,11 @@ nk::ErrorOr start_extension(Extension& extension) {
 void trim_kernel_heap() {
     x86::InterruptGuard guard;
     kernel::memory::kernel_heap().trim();
+}
+
+void release_extension_resources(Extension& extension) {
+    tear_down(extension);
+    trim_kernel_heap();
 }
 
 void release_extension_record(Extension* extension) {
@@ -302,12 +336,19 @@ void release_extension_record(Extension* extension) {
 }
 
 nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, ExtensionMode mode,
-                                      LoadProblem* problem) {
+                                      LoadProblem* problem, const char* parameters) {
+    if (parameters && strlen(parameters) >= MAX_PARAMETERS) {
+        set_problem(problem, "%s", "parameters too long");
+        return nk::Error::Invalid;
+    }
     auto* extension = static_cast<Extension*>(kmalloc(sizeof(Extension)));
     if (!extension)
         return nk::Error::NoMemory;
     new (extension) Extension{};
     extension->armed_fault = -1;
+    extension->limits = default_resource_limits();
+    if (parameters)
+        strncpy(extension->parameters, parameters, sizeof extension->parameters - 1);
     extension->mode = mode;
     extension->state = ExtensionState::Failed;
     auto fail = [&](nk::Error error) -> nk::Result<Extension*> {
@@ -333,8 +374,18 @@ nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, Extens
     }
 
     g_extensions.push_back(*extension);
-    if (auto started = start_extension(*extension); started.is_error()) {
-        set_problem(problem, "init() of '%s' failed", extension->name);
+    LoadProblem own_problem = {};
+    if (auto started = start_extension(*extension, problem ? problem : &own_problem);
+        started.is_error()) {
+        kprintf("nooks: loading '%s' failed: %s\n", extension->name,
+                (problem ? problem : &own_problem)->message);
+        // Its threads and anything still inside must be out before the memory goes.
+        if (drain_extension(*extension).is_error()) {
+            extension->state = ExtensionState::Disabled;
+            kprintf("nooks: '%s': threads still inside after 2 s; left disabled, not freed\n",
+                    extension->name);
+            return started.error();
+        }
         g_extensions.remove(*extension);
         return fail(started.error());
     }
@@ -346,20 +397,19 @@ nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, Extens
 }
 
 nk::Result<Extension*> load_extension_file(const char* cwd, const char* path, ExtensionMode mode,
-                                           LoadProblem* problem) {
+                                           LoadProblem* problem, const char* parameters) {
     auto file = kernel::read_executable(cwd, path);
     if (file.is_error()) {
         set_problem(problem, "cannot read %s", path);
         return file.error();
     }
-    return load_extension(file.value().data(), file.value().size(), mode, problem);
+    return load_extension(file.value().data(), file.value().size(), mode, problem, parameters);
 }
 
 nk::ErrorOr reload_extension(Extension& extension, LoadProblem* problem) {
     tear_down(extension);
-    extension.info = nullptr;
     TRY(build_extension(extension, extension.pristine, extension.pristine_size, problem));
-    return start_extension(extension);
+    return start_extension(extension, problem);
 }
 
 nk::ErrorOr drain_extension(Extension& extension) {
@@ -379,16 +429,32 @@ nk::ErrorOr unload_extension(const char* requested_name) {
     // The caller's string may live in the record about to be freed.
     char name[sizeof extension->name];
     strncpy(name, extension->name, sizeof name);
+    // A recovery under way (queued, backing off, re-initialising) finishes first: it owns the
+    // record until then. Its re-init is bounded, so this wait is too.
+    for (nk::u64 waited = 0; extension->recovery_pending && waited < UNLOAD_RECOVERY_WAIT_MS;
+         ++waited)
+        kernel::sched::sleep_ms(1);
+    if (extension->recovery_pending) {
+        kprintf("nooks: '%s': its recovery is still running; unload refused\n", name);
+        return nk::Error::Busy;
+    }
     // A file system of it is still mounted: unmount first (a crash, not an unload, is what
     // leaves a volume behind without its driver).
     if (extension->tracker.count(ObjectKind::Volume))
         return nk::Error::Busy;
     // Crossings other than the extension's own threads (which are stopped below) are calls in
     // progress: wait for them to finish instead.
-    if (extension->active_crossings > extension->tracker.count(ObjectKind::Thread))
+    if (extension->active_crossings > extension->tracker.count(ObjectKind::Thread)) {
+        kprintf("nooks: '%s': %llu calls in progress; unload refused\n", name,
+                (unsigned long long)extension->active_crossings);
         return nk::Error::Busy;
-    if (extension->state == ExtensionState::Running && extension->info->exit)
-        (void)xpc_call(*extension, as_domain_function(extension->info->exit));
+    }
+    if (extension->state == ExtensionState::Running && extension->info->exit) {
+        // A fault in exit() lets the unload go on (recovery.cpp); exit() is bounded like init().
+        extension->state = ExtensionState::Exiting;
+        (void)xpc_call_bounded(*extension, as_domain_function(extension->info->exit),
+                               INIT_LIMIT_MS);
+    }
     // From here no call enters it, and a thread of it that calls the kernel is turned back.
     extension->state = ExtensionState::Stopping;
     if (auto drained = drain_extension(*extension); drained.is_error()) {
@@ -400,6 +466,32 @@ nk::ErrorOr unload_extension(const char* requested_name) {
     trim_kernel_heap();
     kprintf("nooks: unloaded extension '%s'\n", name);
     return {};
+}
+
+nk::Result<nk::usize> extension_parameter(const Extension& extension, const char* key, char* out,
+                                          nk::usize size) {
+    nk::usize key_length = strlen(key);
+    const char* at = extension.parameters;
+    while (*at) {
+        while (*at == ' ')
+            ++at;
+        const char* end = at;
+        while (*end && *end != ' ')
+            ++end;
+        if (nk::usize(end - at) > key_length && strncmp(at, key, key_length) == 0 &&
+            at[key_length] == '=') {
+            const char* value = at + key_length + 1;
+            nk::usize length = nk::usize(end - value);
+            if (size) {
+                nk::usize copied = nk::min(length, size - 1);
+                memcpy(out, value, copied);
+                out[copied] = 0;
+            }
+            return length;
+        }
+        at = end;
+    }
+    return nk::Error::NoEntry;
 }
 
 void for_each_extension(void (*visit)(Extension&, void*), void* context) {
@@ -450,6 +542,77 @@ static void strip_parameter_list(char* name) {
     }
 }
 
+// The entry point at `key` (its offset in the image plus one) by name, without the parameter
+// list (the name is enough to tell entry points apart); "+0xOFFSET" when the image has no
+// symbol there (or is gone).
+static void entry_point_name(Extension& extension, nk::u64 key, char* buffer, nk::usize size) {
+    auto symbol = extension.module.size ? extension.module.lookup(extension.module.base() + key - 1)
+                                        : nk::Result<ModuleSymbolLookup>(nk::Error::NoEntry);
+    if (symbol.has_value() && symbol.value().offset == 0) {
+        (void)kernel::debug::demangle(symbol.value().name, buffer, size);
+        strip_parameter_list(buffer);
+    } else
+        snprintf(buffer, size, "+0x%llx", (unsigned long long)(key - 1));
+}
+
+static void format_trace_line(Extension& extension, const TraceEntry& entry, char* line,
+                              nk::usize size) {
+    char function[96];
+    if (entry.direction == TraceDirection::In && entry.offset)
+        entry_point_name(extension, entry.offset, function, sizeof function);
+    else
+        snprintf(function, sizeof function, "%s", entry.name ? entry.name : "?");
+    nk::u64 ns = kernel::clock::cycles_to_nanoseconds(entry.tsc - kernel::clock::boot_entry_tsc());
+    char result[40];
+    switch (entry.outcome) {
+    case TraceOutcome::Pending:
+        snprintf(result, sizeof result, "(no return)");
+        break;
+    case TraceOutcome::Aborted:
+        snprintf(result, sizeof result, "aborted");
+        break;
+    case TraceOutcome::Refused:
+        snprintf(result, sizeof result, "refused (failed check)");
+        break;
+    case TraceOutcome::Returned:
+        snprintf(result, sizeof result, "0x%llx", (unsigned long long)entry.result);
+        break;
+    }
+    snprintf(line, size, "  %6llu.%06llu %s %s(0x%llx, 0x%llx, 0x%llx) -> %s\n",
+             (unsigned long long)(ns / 1000000000), (unsigned long long)(ns / 1000 % 1000000),
+             entry.direction == TraceDirection::In ? "in " : "out", function,
+             (unsigned long long)entry.arguments[0], (unsigned long long)entry.arguments[1],
+             (unsigned long long)entry.arguments[2], result);
+}
+
+nk::usize format_extension_trace(Extension& extension, char* buffer, nk::usize size) {
+    nk::usize used = 0;
+    auto append = [&](int written) {
+        if (written > 0)
+            used = nk::min(used + nk::usize(written), size);
+    };
+    append(snprintf(buffer, size,
+                    "last crossings of '%s', oldest first (in: kernel -> extension, out: "
+                    "extension -> kernel):\n",
+                    extension.name));
+    trace_for_each(extension.trace, [&](const TraceEntry& entry) {
+        if (used >= size)
+            return;
+        format_trace_line(extension, entry, buffer + used, size - used);
+        used += strlen(buffer + used);
+    });
+    return used;
+}
+
+void print_extension_trace(Extension& extension) {
+    kernel::console::log_detail("nooks: last crossings of '%s' (oldest first):\n", extension.name);
+    trace_for_each(extension.trace, [&](const TraceEntry& entry) {
+        char line[200];
+        format_trace_line(extension, entry, line, sizeof line);
+        kernel::console::log_detail("%s", line);
+    });
+}
+
 nk::usize format_extension_stats(Extension& extension, char* buffer, nk::usize size) {
     nk::usize used = 0;
     auto append = [&](int written) {
@@ -470,17 +633,10 @@ nk::usize format_extension_stats(Extension& extension, char* buffer, nk::usize s
     for (const auto& entry : extension.entry_calls) {
         if (!entry.key)
             break;
-        auto symbol = extension.module.lookup(extension.module.base() + entry.key - 1);
         char readable[96];
-        if (symbol.has_value() && symbol.value().offset == 0) {
-            // Without the parameter list: the name is enough to tell entry points apart here.
-            (void)kernel::debug::demangle(symbol.value().name, readable, sizeof readable);
-            strip_parameter_list(readable);
-            append(snprintf(buffer + used, size - used, " %s %llu", readable,
-                            (unsigned long long)entry.calls));
-        } else
-            append(snprintf(buffer + used, size - used, " +0x%llx %llu",
-                            (unsigned long long)(entry.key - 1), (unsigned long long)entry.calls));
+        entry_point_name(extension, entry.key, readable, sizeof readable);
+        append(snprintf(buffer + used, size - used, " %s %llu", readable,
+                        (unsigned long long)entry.calls));
     }
     append(snprintf(buffer + used, size - used, "\n  calls into the kernel:"));
     for (const auto& entry : extension.import_calls) {
@@ -500,6 +656,25 @@ nk::usize format_extension_stats(Extension& extension, char* buffer, nk::usize s
             (unsigned long long)heap.live_allocations, (unsigned long long)heap.bytes_requested,
             (unsigned long long)(heap.bytes_reserved / 1024)));
     }
+    if (extension.mode == ExtensionMode::Isolated) {
+        append(snprintf(buffer + used, size - used, "\n  limits:"));
+        nk::u64 refusals = 0;
+        for (unsigned i = 0; i < unsigned(Resource::Count); ++i) {
+            append(snprintf(buffer + used, size - used, "%s %s %llu/%llu", i ? "," : "",
+                            resource_name(Resource(i)),
+                            (unsigned long long)resource_in_use(extension, Resource(i)),
+                            (unsigned long long)extension.limits.limit[i]));
+            refusals += extension.refused[i];
+        }
+        if (refusals) {
+            append(snprintf(buffer + used, size - used, "; refused:"));
+            for (unsigned i = 0; i < unsigned(Resource::Count); ++i)
+                if (extension.refused[i])
+                    append(snprintf(buffer + used, size - used, " %s %llu",
+                                    resource_name(Resource(i)),
+                                    (unsigned long long)extension.refused[i]));
+        }
+    }
     append(snprintf(buffer + used, size - used, "\n  image %llu KiB at 0x%llx",
                     (unsigned long long)(extension.module.size / 1024),
                     (unsigned long long)extension.module.base()));
@@ -513,8 +688,8 @@ nk::usize format_extension_stats(Extension& extension, char* buffer, nk::usize s
         append(snprintf(buffer + used, size - used, "  service: %s\n", status));
     if (extension.has_fault) {
         const FaultRecord& fault = extension.last_fault;
-        append(snprintf(buffer + used, size - used, "  last fault: %s at %s", fault.cause,
-                        fault.where));
+        append(snprintf(buffer + used, size - used, "  last fault: %s%s%s", fault.cause,
+                        fault.where[0] ? " at " : "", fault.where));
         if (fault.address)
             append(snprintf(buffer + used, size - used, ", address 0x%llx",
                             (unsigned long long)fault.address));

@@ -8,18 +8,38 @@
 #include <nk/intrusive_list.h>
 #include <nk/result.h>
 #include <nk/types.h>
+#include <nooks/crossing_trace.h>
 #include <nooks/domain_memory.h>
 #include <nooks/extension.h>
 #include <nooks/module_loader.h>
 #include <nooks/module_region.h>
 #include <nooks/object_tracker.h>
 #include <nooks/protection_domain.h>
+#include <nooks/resource_limits.h>
 #include <nooks/restart_policy.h>
 
 namespace nooks {
 
 enum class ExtensionMode : nk::u8 { Native, Isolated };
-enum class ExtensionState : nk::u8 { Running, Recovering, Failed, Disabled, Stopping };
+// Starting: init() is running (first load or a reload); Exiting: exit() is running during an
+// unload. Calls enter the extension in those two states and in Running only. A fault while
+// Starting fails that start (no recovery: the load or reload reports it, once); a fault while
+// Exiting lets the unload go on. Stopping: being unloaded, nothing enters any more.
+enum class ExtensionState : nk::u8 {
+    Running,
+    Recovering,
+    Failed,
+    Disabled,
+    Stopping,
+    Starting,
+    Exiting
+};
+
+// Whether calls may enter an extension in this state.
+inline bool accepts_calls(ExtensionState state) {
+    return state == ExtensionState::Running || state == ExtensionState::Starting ||
+           state == ExtensionState::Exiting;
+}
 
 const char* mode_name(ExtensionMode mode);
 const char* state_name(ExtensionState state);
@@ -31,7 +51,7 @@ struct FaultRecord {
     nk::u64 rip;
     nk::u64 address;     // CR2 for page faults
     char where[96];      // the faulting address symbolized against the module
-    char cause[64];      // "page fault", "watchdog: ran 512 ms", "wrapper check: nk_free"...
+    char cause[112];     // "page fault", "watchdog: ran 512 ms", "wrapper check: nk_free"...
     nk::u64 recovery_us; // how long the recovery took
 };
 
@@ -45,8 +65,11 @@ struct FunctionCount {
 constexpr unsigned COUNTED_FUNCTIONS = 32;
 void count_function_call(FunctionCount* table, nk::u64 key, const char* name);
 
+constexpr nk::usize MAX_PARAMETERS = 128;
+
 struct Extension {
     char name[32];
+    char parameters[MAX_PARAMETERS]; // as given to `ext load`, for nk_param
     nk::u32 extension_class;
     ExtensionMode mode;
     ExtensionState state;
@@ -76,10 +99,17 @@ struct Extension {
     nk::u64 wrapper_calls;
     FunctionCount entry_calls[COUNTED_FUNCTIONS];
     FunctionCount import_calls[COUNTED_FUNCTIONS];
+    ResourceLimits limits;                      // isolated only (resource_limits.h)
+    nk::u64 dma_pages;                          // DMA buffers held, in pages
+    nk::u64 refused[unsigned(Resource::Count)]; // requests refused at a limit
+    CrossingTrace trace;                        // the last crossings, both directions
     nk::u64 check_failures;
     bool has_fault;
     FaultRecord last_fault;
     nk::u64 restart_times_ns[MAX_RESTARTS]; // ring of recent restarts (restart_policy.h)
+    // From the fault until the recovery thread has finished (queued, sleeping its backoff,
+    // reloading): an unload waits for it, a second fault is folded into it.
+    volatile bool recovery_pending;
     kernel::DeferredWork recovery_work;
     nk::IntrusiveListNode node;
 };
@@ -129,14 +159,24 @@ void release_domain_stack(Extension& extension, int index);
 // Errors: the loader's (Error::Corrupt, BadExec, NoEntry for an unknown import...), Error::Exists
 // when an extension of that name is loaded, Error::NotSupported for an unknown ABI version;
 // `problem` says what was wrong in words.
+// `parameters`: "key=value key=value..." (nk_param), kept for every restart; null for none.
+// Error::Invalid when they do not fit MAX_PARAMETERS.
 nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, ExtensionMode mode,
-                                      LoadProblem* problem);
+                                      LoadProblem* problem, const char* parameters = nullptr);
 // Reads the module from a file first.
 nk::Result<Extension*> load_extension_file(const char* cwd, const char* path, ExtensionMode mode,
-                                           LoadProblem* problem);
+                                           LoadProblem* problem, const char* parameters = nullptr);
 // Tears the extension down and builds it again from its pristine copy, then runs init()
 // (recovery and `ext restart`).
 nk::ErrorOr reload_extension(Extension& extension, LoadProblem* problem);
+// nk_param: the value of `key` in the extension's load parameters, copied into `out`
+// (NUL-terminated, truncated to `size`); its full length, or Error::NoEntry.
+nk::Result<nk::usize> extension_parameter(const Extension& extension, const char* key, char* out,
+                                          nk::usize size);
+
+// Releases everything a stopped (failed, disabled) extension still holds: tracked objects, heap,
+// stacks, image, domain. The record stays, for `ext stats`, `ext restart` and `ext unload`.
+void release_extension_resources(Extension& extension);
 void for_each_extension(void (*visit)(Extension& extension, void* context), void* context);
 // Stops the extension's threads, breaks its mutexes, and waits (at most 2 s) until no thread is
 // inside it any more; Error::Busy when some still are. The state must already keep new calls
@@ -150,5 +190,9 @@ nk::usize format_extension_list(char* buffer, nk::usize size);
 // `ext stats NAME`: crossings, wrapper calls, failed checks, objects held by kind, memory, the
 // last fault and how long its recovery took.
 nk::usize format_extension_stats(Extension& extension, char* buffer, nk::usize size);
+// `ext trace NAME`: the last TRACE_ENTRIES crossings, oldest first, a line each.
+nk::usize format_extension_trace(Extension& extension, char* buffer, nk::usize size);
+// The same lines on the kernel log (the end of every fault report).
+void print_extension_trace(Extension& extension);
 
 } // namespace nooks

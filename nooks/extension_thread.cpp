@@ -2,8 +2,10 @@
 #include <kernel/debug/panic.h>
 #include <kernel/memory/kmalloc.h>
 #include <kernel/sched/scheduler.h>
+#include <kernel/time/clock.h>
 #include <nooks/extension_manager.h>
 #include <nooks/extension_thread.h>
+#include <nooks/recovery.h>
 #include <nooks/xpc.h>
 
 #include <stdio.h>
@@ -27,23 +29,53 @@ void thread_main(void* argument) {
     kernel::sched::current()->nooks_thread = nullptr;
     record->finished = true;
     record->finished_waiters.wake_all();
+    if (record->orphaned) {
+        record->~ExtensionThread();
+        kfree(record);
+    }
 }
 
-// Requests the stop and waits; the record is already out of the tracker.
-void finish_thread(ExtensionThread& record) {
-    {
-        x86::InterruptGuard guard;
-        record.stop_requested = true;
-        record.wakeup.wake_all();
-        while (!record.finished)
-            record.finished_waiters.wait();
+// Waits (interrupts off) until the thread has finished or `milliseconds` have passed.
+bool wait_finished(ExtensionThread& record, nk::u64 milliseconds) {
+    nk::u64 deadline = kernel::clock::nanoseconds_since_boot() + milliseconds * 1000000;
+    while (!record.finished) {
+        nk::u64 now = kernel::clock::nanoseconds_since_boot();
+        if (now >= deadline)
+            return false;
+        (void)record.finished_waiters.wait_for((deadline - now + 999999) / 1000000);
+    }
+    return true;
+}
+
+// Requests the stop and waits, bounded; the record is already out of the tracker.
+nk::ErrorOr finish_thread(ExtensionThread& record) {
+    x86::InterruptGuard guard;
+    record.stop_requested = true;
+    record.wakeup.wake_all();
+    if (!wait_finished(record, STOP_LIMIT_MS)) {
+        // It does not look at its stop request. An isolated extension is failed: the thread
+        // ends at its next return into the extension from the kernel (it sleeps or calls a
+        // service) or at the watchdog (it spins). Natively nothing can end it.
+        char cause[112];
+        snprintf(cause, sizeof cause, "thread %s ignored its stop request for %llu ms",
+                 record.thread->name, (unsigned long long)STOP_LIMIT_MS);
+        if (record.extension && record.extension->mode == ExtensionMode::Isolated)
+            record_failure(*record.extension, cause, 0);
+        else
+            kprintf("nooks: %s\n", cause);
+        if (!wait_finished(record, STOP_LIMIT_MS)) {
+            kprintf("nooks: thread %s still runs; left to end on its own\n", record.thread->name);
+            record.orphaned = true;
+            return nk::Error::TimedOut;
+        }
     }
     record.~ExtensionThread();
     kfree(&record);
+    return {};
 }
 
 void release_thread(TrackedObject& tracked) {
-    finish_thread(*reinterpret_cast<ExtensionThread*>(&tracked));
+    (void)finish_thread(*reinterpret_cast<ExtensionThread*>(&tracked));
 }
 
 void release_mutex(TrackedObject& tracked) {
@@ -83,12 +115,13 @@ nk::Result<ExtensionThread*> start_extension_thread(Extension* extension, const 
 }
 
 nk::ErrorOr stop_extension_thread(ExtensionThread& record) {
+    // It waits: refused from interrupt context before the record leaves the tracker.
+    kernel::sched::check_may_block();
     if (kernel::sched::current() == record.thread && !record.finished)
         return nk::Error::Invalid;
     if (record.extension)
         record.extension->tracker.remove(record.tracked);
-    finish_thread(record);
-    return {};
+    return finish_thread(record);
 }
 
 ExtensionThread* current_extension_thread() {
@@ -125,6 +158,8 @@ nk::Result<ExtensionMutex*> create_extension_mutex(Extension* extension) {
 }
 
 void lock_extension_mutex(ExtensionMutex& mutex) {
+    // A lock that may sleep is a bug in interrupt context even when it happens to be free.
+    kernel::sched::check_may_block();
     kernel::Thread* self = kernel::sched::current();
     {
         x86::InterruptGuard guard;
@@ -133,8 +168,18 @@ void lock_extension_mutex(ExtensionMutex& mutex) {
                           static_cast<void*>(&mutex), (unsigned long long)self->id);
         if (mutex.owner && !mutex.broken)
             ++mutex.contentions;
-        while (mutex.owner && !mutex.broken)
-            mutex.waiters.wait();
+        nk::u64 deadline = kernel::clock::nanoseconds_since_boot() + LOCK_LIMIT_MS * 1000000;
+        while (mutex.owner && !mutex.broken) {
+            nk::u64 now = kernel::clock::nanoseconds_since_boot();
+            if (now >= deadline) {
+                char cause[112];
+                snprintf(cause, sizeof cause,
+                         "deadlock: waited %llu ms for a mutex held by thread %s",
+                         (unsigned long long)LOCK_LIMIT_MS, mutex.owner->name);
+                fail_current_extension(cause);
+            }
+            (void)mutex.waiters.wait_for((deadline - now + 999999) / 1000000);
+        }
         if (!mutex.broken)
             mutex.owner = self;
     }

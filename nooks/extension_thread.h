@@ -28,6 +28,9 @@ struct ExtensionThread {
     kernel::Thread* thread;
     volatile bool stop_requested;
     volatile bool finished;
+    // The stopper gave up waiting (the thread ignored the stop and its extension could not end
+    // it): the thread frees the record itself when it finally ends.
+    bool orphaned;
     kernel::WaitQueue wakeup; // nk_sleep_ms sleeps here; a stop request wakes it
     kernel::WaitQueue finished_waiters;
 };
@@ -38,7 +41,9 @@ struct ExtensionThread {
 nk::Result<ExtensionThread*> start_extension_thread(Extension* extension, const char* name,
                                                     nk_thread_fn function, void* context);
 // nk_thread_stop: requests a stop, wakes the thread, waits until its function has returned,
-// frees the record. Error::Invalid when called from the thread itself (nothing changes).
+// frees the record. Error::Invalid when called from the thread itself (nothing changes). The
+// wait is bounded (STOP_LIMIT_MS, twice): a thread that ignores the request fails its
+// extension, and Error::TimedOut says the record was left to the thread.
 nk::ErrorOr stop_extension_thread(ExtensionThread& thread);
 // The record of the running thread, or nullptr for other threads.
 ExtensionThread* current_extension_thread();
@@ -57,7 +62,8 @@ struct ExtensionMutex {
 
 nk::Result<ExtensionMutex*> create_extension_mutex(Extension* extension);
 // Locking twice from one thread, unlocking a mutex the thread does not hold, destroying a held
-// one: kernel::panic (which fails an isolated extension, and is a panic natively).
+// one: kernel::panic (which fails an isolated extension, and is a panic natively). Waiting
+// longer than LOCK_LIMIT_MS is a deadlock, and fails the extension the same way.
 void lock_extension_mutex(ExtensionMutex& mutex);
 void unlock_extension_mutex(ExtensionMutex& mutex);
 void destroy_extension_mutex(ExtensionMutex& mutex);

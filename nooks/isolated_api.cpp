@@ -37,7 +37,7 @@ constexpr nk::u64 MAX_BLOCK_SECTORS = 256; // 128 KiB of 512-byte sectors per ca
 // The heap keeps its metadata in pages the extension can write, and refuses to follow what it
 // finds damaged there (kernel/memory/heap.cpp): damage is the extension's fault.
 void heap_damaged(Extension& extension, const char* function) {
-    char cause[64];
+    char cause[112];
     snprintf(cause, sizeof cause, "%s: its heap's metadata was overwritten", function);
     record_failure(extension, cause, 0);
     abort_current_crossing();
@@ -47,6 +47,11 @@ void* isolated_malloc(Extension& extension, size_t size) {
     auto block = extension_heap_allocate(extension, size);
     if (block.is_error() && block.error() == nk::Error::Corrupt)
         heap_damaged(extension, "nk_malloc");
+    if (block.is_error() &&
+        (block.error() == nk::Error::Quota || block.error() == nk::Error::NoMemory)) {
+        // The heap's page source refused more pages: say so (once) and count it.
+        note_refusal(extension, Resource::HeapPages, block.error());
+    }
     return block.is_error() ? nullptr : block.value();
 }
 
@@ -62,6 +67,17 @@ void isolated_free(Extension& extension, void* pointer) {
         heap_damaged(extension, "nk_free");
 }
 
+long isolated_param(Extension& extension, const char* key, char* out, size_t size) {
+    if (!check_buffer(extension, "nk_param", 1, out, size, true))
+        return -NK_EFAULT;
+    auto found = extension_parameter(extension, key, out, size);
+    return found.is_error() ? -long(found.error()) : long(found.value());
+}
+
+uint64_t isolated_incarnation(Extension& extension) {
+    return extension.incarnation;
+}
+
 uint64_t isolated_uptime(Extension&) {
     return kernel::clock::nanoseconds_since_boot();
 }
@@ -74,6 +90,8 @@ void isolated_sleep(Extension&, uint64_t milliseconds) {
 
 long isolated_thread_create(Extension& extension, const char* name, nk_thread_fn fn, void* context,
                             nk_thread_handle* out) {
+    if (auto charged = charge_resource(extension, Resource::Threads, 1); charged.is_error())
+        return -long(charged.error());
     auto thread = start_extension_thread(&extension, name, fn, context);
     if (thread.is_error())
         return -long(thread.error());
@@ -115,6 +133,8 @@ void isolated_mutex_destroy(Extension&, nk_mutex_handle handle) {
 
 long isolated_netdev_register(Extension& extension, const nooks_net_device_info* info,
                               const nooks_net_ops* ops, void* device, nk_netdev_handle* out) {
+    if (auto charged = charge_resource(extension, Resource::Devices, 1); charged.is_error())
+        return -long(charged.error());
     return register_net_device(&extension, *info, *ops, device, out);
 }
 void isolated_netdev_unregister(Extension&, nk_netdev_handle handle) {
@@ -128,6 +148,8 @@ void isolated_netif_rx(Extension& extension, nk_netdev_handle handle, const void
 
 long isolated_blkdev_register(Extension& extension, const nooks_block_device_info* info,
                               const nooks_block_ops* ops, void* device, nk_blkdev_handle* out) {
+    if (auto charged = charge_resource(extension, Resource::Devices, 1); charged.is_error())
+        return -long(charged.error());
     return register_block_device(&extension, *info, *ops, device, out);
 }
 void isolated_blkdev_unregister(Extension&, nk_blkdev_handle handle) {
@@ -162,6 +184,8 @@ void isolated_block_close(Extension&, nk_block_handle handle) {
 
 long isolated_fs_register(Extension& extension, const char* name, const nooks_fs_ops* ops,
                           nk_fs_handle* out) {
+    if (auto charged = charge_resource(extension, Resource::Devices, 1); charged.is_error())
+        return -long(charged.error());
     return register_file_system(&extension, name, *ops, out);
 }
 void isolated_fs_unregister(Extension&, nk_fs_handle handle) {
@@ -198,8 +222,40 @@ void release_irq(TrackedObject& tracked) {
     kfree(record);
 }
 
+} // namespace
+
+unsigned charge_interrupt_storm(unsigned line) {
+    struct Search {
+        unsigned line;
+        Extension* owners[8];
+        unsigned count;
+    } search = {line, {}, 0};
+    for_each_extension(
+        [](Extension& extension, void* context) {
+            auto& search = *static_cast<Search*>(context);
+            bool owns = false;
+            extension.tracker.for_each(ObjectKind::Irq, [&](TrackedObject& tracked) {
+                owns = owns || reinterpret_cast<IrqRecord*>(&tracked)->line == search.line;
+            });
+            if (owns && extension.mode == ExtensionMode::Isolated && search.count < 8)
+                search.owners[search.count++] = &extension;
+        },
+        &search);
+    for (unsigned i = 0; i < search.count; ++i) {
+        char cause[112];
+        snprintf(cause, sizeof cause,
+                 "interrupt storm on IRQ %u: its handler did not quiet the device", line);
+        record_failure(*search.owners[i], cause, 0);
+    }
+    return search.count;
+}
+
+namespace {
+
 long isolated_request_irq(Extension& extension, unsigned line, nk_irq_handler handler,
                           void* context, nk_irq_handle* out) {
+    if (auto charged = charge_resource(extension, Resource::Irqs, 1); charged.is_error())
+        return -long(charged.error());
     auto* record = static_cast<IrqRecord*>(kmalloc(sizeof(IrqRecord)));
     if (!record)
         return -NK_ENOMEM;
@@ -237,6 +293,8 @@ void release_timer(TrackedObject& tracked) {
 
 long isolated_timer_start(Extension& extension, uint64_t milliseconds, int periodic,
                           nk_timer_callback callback, void* context, nk_timer_handle* out) {
+    if (auto charged = charge_resource(extension, Resource::Timers, 1); charged.is_error())
+        return -long(charged.error());
     auto* record = static_cast<TimerRecord*>(kmalloc(sizeof(TimerRecord)));
     if (!record)
         return -NK_ENOMEM;
@@ -264,6 +322,7 @@ struct DmaRecord {
 
 void release_dma(TrackedObject& tracked) {
     auto* record = reinterpret_cast<DmaRecord*>(&tracked);
+    record->extension->dma_pages -= 1ull << record->order;
     if (record->extension->domain)
         (void)record->extension->domain->unmap_pages(record->region.base, record->region.pages);
     unmap_module_physical(record->region);
@@ -273,10 +332,12 @@ void release_dma(TrackedObject& tracked) {
 
 void* isolated_dma_alloc(Extension& extension, size_t size, uint64_t* bus_address,
                          nk_dma_handle* out) {
+    unsigned order = kernel::FrameAllocator::order_for_bytes(size);
+    if (charge_resource(extension, Resource::DmaPages, 1ull << order).is_error())
+        return nullptr;
     auto* record = static_cast<DmaRecord*>(kmalloc(sizeof(DmaRecord)));
     if (!record)
         return nullptr;
-    unsigned order = kernel::FrameAllocator::order_for_bytes(size);
     auto block = kernel::memory::frames().allocate(order);
     if (block.is_error()) {
         kfree(record);
@@ -290,6 +351,7 @@ void* isolated_dma_alloc(Extension& extension, size_t size, uint64_t* bus_addres
     }
     *record = {
         {{}, ObjectKind::Dma, release_dma}, &extension, block.value(), order, region.value()};
+    extension.dma_pages += 1ull << order;
     if (extension.domain
             ->map_shared_pages(region.value().base, region.value().pages, x86::PageFlags::Write)
             .is_error()) {
@@ -452,18 +514,23 @@ void isolated_log(const char* format, ...) {
         wrapper_check_failed(extension, "nk_log", 0, reinterpret_cast<nk::u64>(format));
         return;
     }
+    nk::u64 traced =
+        trace_begin(extension.trace, TraceDirection::Out, 0, "nk_log", trace_value(format), 0, 0);
     char line[256];
     va_list args;
     va_start(args, format);
     vsnprintf(line, sizeof line, format, args);
     va_end(args);
     kprintf("[%s] %s", extension.name, line);
+    trace_end(extension.trace, traced, TraceOutcome::Returned, 0);
 }
 
 // nk_bug goes through the kernel's own panic: the interceptor fails the extension.
 [[noreturn]] void isolated_bug(const char* message) {
     KernelEntry entry;
     Extension& extension = *current_extension();
+    (void)trace_begin(extension.trace, TraceDirection::Out, 0, "nk_bug", trace_value(message), 0,
+                      0);
     if (!DomainString<256>::check(extension, message))
         message = "(message not readable)";
     kernel::panic("extension bug: %s", message);
@@ -483,6 +550,9 @@ const KernelExport g_exports[] = {
     {"nk_free", address_of(&Wrapper<"nk_free", isolated_free, HeapPointerOrNull>::entry)},
     {"nk_log", address_of(&isolated_log)},
     {"nk_bug", address_of(&isolated_bug)},
+    {"nk_param", address_of(&Wrapper<"nk_param", isolated_param, DomainString<32>, Unchecked,
+                                     AtMost<MAX_PARAMETERS>>::entry)},
+    {"nk_incarnation", address_of(&Wrapper<"nk_incarnation", isolated_incarnation>::entry)},
     {"nk_uptime_ns", address_of(&Wrapper<"nk_uptime_ns", isolated_uptime>::entry)},
     {"nk_sleep_ms",
      address_of(&Wrapper<"nk_sleep_ms", isolated_sleep, AtMost<MAX_SLEEP_MS>>::entry)},

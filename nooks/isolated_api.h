@@ -13,4 +13,9 @@ nk::Result<nk::u64> find_isolated_export(const char* name);
 // The whole table (the same names as the native one: one binary loads in either mode).
 nk::Span<const KernelExport> isolated_exports();
 
+// An interrupt storm on `line` (kernel/interrupts/irq.h), in thread context: every isolated
+// extension with a handler on the line is failed and recovered (its recovery disables the
+// device's interrupts until the new copy enables them). Returns how many were charged.
+unsigned charge_interrupt_storm(unsigned line);
+
 } // namespace nooks

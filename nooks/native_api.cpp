@@ -12,6 +12,7 @@
 #include <kernel/time/timer.h>
 #include <nooks/block.h>
 #include <nooks/device_classes.h>
+#include <nooks/extension_manager.h>
 #include <nooks/extension_thread.h>
 #include <nooks/fs.h>
 #include <nooks/kernel_api.h>
@@ -161,6 +162,19 @@ void nk_outw(uint16_t port, uint16_t value) {
 }
 void nk_outl(uint16_t port, uint32_t value) {
     x86::outl(port, value);
+}
+
+nk_status nk_param(const char* key, char* out, size_t size) {
+    nooks::Extension* self = nooks::native_caller();
+    if (!self || !key || (!out && size))
+        return -NK_EINVAL;
+    auto found = nooks::extension_parameter(*self, key, out, size);
+    return found.is_error() ? -long(found.error()) : long(found.value());
+}
+
+uint64_t nk_incarnation(void) {
+    nooks::Extension* self = nooks::native_caller();
+    return self ? self->incarnation : 0;
 }
 
 void nk_log(const char* format, ...) {
@@ -346,6 +360,8 @@ const KernelExport g_exports[] = {
     EXPORT(nk_zalloc),
     EXPORT(nk_free),
     EXPORT(nk_log),
+    EXPORT(nk_param),
+    EXPORT(nk_incarnation),
     EXPORT(nk_uptime_ns),
     EXPORT(nk_sleep_ms),
     EXPORT(nk_request_irq),

@@ -6,7 +6,9 @@
 #include <kernel/debug/panic.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/memory_manager.h>
+#include <kernel/sched/deferred_work.h>
 #include <nooks/extension_manager.h>
+#include <nooks/isolated_api.h>
 #include <nooks/module_region.h>
 #include <nooks/nooks.h>
 #include <nooks/protection_domain.h>
@@ -25,7 +27,7 @@ void intercept_panic(const char* message) {
     Crossing* crossing = current_crossing();
     if (!crossing || crossing->extension->mode != ExtensionMode::Isolated)
         return;
-    char cause[64];
+    char cause[112];
     snprintf(cause, sizeof cause, "kernel panic: %s", message);
     record_failure(*crossing->extension, cause, 0);
     abort_current_crossing();
@@ -67,6 +69,23 @@ void on_nmi(x86::InterruptFrame& frame) {
 
 bool g_nmi_watchdog = false;
 
+// Interrupt storms: the IRQ layer has masked the line already (in interrupt context); the owner
+// is found and failed in thread context, where the extension list may be walked.
+volatile nk::u32 g_storm_lines = 0;
+void charge_storms(void*) {
+    nk::u32 lines = __atomic_exchange_n(&g_storm_lines, 0, __ATOMIC_SEQ_CST);
+    for (unsigned line = 0; line < 32; ++line) {
+        if ((lines & (1u << line)) && charge_interrupt_storm(line) == 0)
+            kprintf("nooks: IRQ %u stormed with no isolated extension on it; left masked\n", line);
+    }
+}
+kernel::DeferredWork g_storm_work(charge_storms, nullptr);
+
+void on_interrupt_storm(unsigned line) {
+    __atomic_or_fetch(&g_storm_lines, 1u << line, __ATOMIC_SEQ_CST);
+    g_storm_work.schedule();
+}
+
 void start_nmi_watchdog() {
     auto registers = kernel::memory::map_mmio(x86::ioapic::DEFAULT_PHYS, 1);
     if (registers.is_error())
@@ -95,6 +114,7 @@ void init() {
     start_nmi_watchdog();
     kernel::set_panic_interceptor(intercept_panic);
     kernel::irq::set_exit_hook(on_interrupt_exit);
+    kernel::irq::set_storm_hook(on_interrupt_storm);
 }
 
 } // namespace nooks

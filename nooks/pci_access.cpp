@@ -26,7 +26,10 @@ nk::Result<kernel::pci::PciDevice*> claim_pci_device(nk::u16 vendor, nk::u16 dev
 }
 
 void release_pci_device(kernel::pci::PciDevice& device) {
+    // No DMA and no interrupts from a device whose driver is gone (or failed): a device left
+    // asserting its line would storm until the next driver enables it again.
     device.disable_bus_mastering();
+    device.disable_interrupts();
     x86::InterruptGuard guard;
     if (device.driver() == &g_extension_claim)
         device.set_driver(nullptr);
@@ -50,6 +53,7 @@ void pci_enable(kernel::pci::PciDevice& device) {
     device.enable_memory_space();
     device.enable_io_space();
     device.enable_bus_mastering();
+    device.enable_interrupts();
 }
 
 bool device_owns_ports(const kernel::pci::PciDevice& device, nk::u16 port, unsigned width) {

@@ -18,9 +18,9 @@ namespace {
 
 RecoveryStats g_stats;
 
-// Recovery proper, in the deferred-work thread (it may sleep).
-void recover(void* argument) {
-    auto& extension = *static_cast<Extension*>(argument);
+// Recovery proper, in a thread of its own (it may sleep, and a re-init that hangs must not hold
+// up the recovery of any other extension).
+void recover(Extension& extension) {
     nk::u64 start = x86::rdtsc();
     // Every thread must be out of the extension before its memory goes: threads inside the
     // kernel on its behalf abort their crossings on the way back (KernelEntry).
@@ -33,9 +33,9 @@ void recover(void* argument) {
     }
     RestartDecision decision =
         decide_restart(extension.restart_times_ns, kernel::clock::nanoseconds_since_boot());
-    nk::u64 backoff_ms = decision.backoff_ms;
     if (!decision.allowed) {
         extension.state = ExtensionState::Disabled;
+        release_extension_resources(extension);
         ++g_stats.disabled;
         kprintf("nooks: '%s' failed %u times within %llu s: disabled (ext restart %s to try "
                 "again)\n",
@@ -43,8 +43,13 @@ void recover(void* argument) {
                 extension.name);
         return;
     }
-    if (backoff_ms)
-        kernel::sched::sleep_ms(backoff_ms);
+    if (decision.backoff_ms)
+        kernel::sched::sleep_ms(decision.backoff_ms);
+    // Every attempt counts, successful or not: a module whose init always faults reaches the
+    // policy's limit like one that faults right after starting.
+    remember_restart(extension.restart_times_ns, extension.restarts,
+                     kernel::clock::nanoseconds_since_boot());
+    ++extension.restarts;
     LoadProblem problem = {};
     auto reloaded = reload_extension(extension, &problem);
     nk::u64 micros = kernel::clock::cycles_to_nanoseconds(x86::rdtsc() - start) / 1000;
@@ -52,30 +57,69 @@ void recover(void* argument) {
     g_stats.last_recovery_us = micros;
     if (reloaded.is_error()) {
         extension.state = ExtensionState::Failed;
-        kprintf("nooks: '%s' could not be restarted: %s (%s)\n", extension.name,
-                nk::error_string(reloaded.error()), problem.message);
+        (void)drain_extension(extension);
+        release_extension_resources(extension);
+        kprintf("nooks: '%s' could not be restarted (attempt %llu): %s; left failed (ext "
+                "restart %s to try again)\n",
+                extension.name, (unsigned long long)extension.restarts, problem.message,
+                extension.name);
         return;
     }
-    remember_restart(extension.restart_times_ns, extension.restarts,
-                     kernel::clock::nanoseconds_since_boot());
-    ++extension.restarts;
     ++g_stats.recoveries;
     kprintf("nooks: '%s' recovered in %llu us (restart %llu)\n", extension.name,
             (unsigned long long)micros, (unsigned long long)extension.restarts);
 }
 
-void begin_recovery(Extension& extension) {
+void recovery_thread(void* argument) {
+    auto& extension = *static_cast<Extension*>(argument);
+    recover(extension);
+    // The last touch: an unload waiting for this recovery may free the record right after.
+    __atomic_store_n(&extension.recovery_pending, false, __ATOMIC_SEQ_CST);
+}
+
+// Deferred work (the fault may have come in any context): a thread per recovery.
+void spawn_recovery(void* argument) {
+    auto* extension = static_cast<Extension*>(argument);
+    char name[32];
+    snprintf(name, sizeof name, "recover:%s", extension->name);
+    auto thread = kernel::sched::create_thread(name, recovery_thread, extension);
+    if (thread.is_error()) {
+        // No memory for a thread: recover here, holding up other deferred work meanwhile.
+        recovery_thread(extension);
+        return;
+    }
+    kernel::sched::start(thread.value());
+}
+
+// What a fault means for the extension, given what it was doing; said in the report.
+const char* begin_recovery(Extension& extension) {
     ++extension.faults;
     extension.has_fault = true;
-    // Being unloaded: the unload frees it once its threads are out; nothing to restart.
-    if (extension.state == ExtensionState::Stopping)
-        return;
-    // Another of its threads faulted first: that recovery covers this one too.
-    if (extension.state == ExtensionState::Recovering)
-        return;
+    switch (extension.state) {
+    case ExtensionState::Starting:
+        // init() (or a thread it started) faulted: that start fails, and the load or the
+        // reload that ran it says so. No recovery of a start: it would only fault again.
+        extension.state = ExtensionState::Failed;
+        return "its start fails";
+    case ExtensionState::Exiting:
+        extension.state = ExtensionState::Stopping;
+        return "the unload goes on";
+    case ExtensionState::Stopping:
+        return "it is being unloaded";
+    case ExtensionState::Recovering:
+        // Another of its threads faulted first: that recovery covers this one too.
+        return "recovery already under way";
+    case ExtensionState::Failed:
+    case ExtensionState::Disabled:
+        return "it is stopped already";
+    case ExtensionState::Running:
+        break;
+    }
     extension.state = ExtensionState::Recovering;
-    extension.recovery_work.set(recover, &extension);
+    extension.recovery_pending = true;
+    extension.recovery_work.set(spawn_recovery, &extension);
     extension.recovery_work.schedule();
+    return "recovering";
 }
 
 } // namespace
@@ -99,8 +143,8 @@ void record_fault(Extension& extension, const x86::InterruptFrame& frame) {
     if (frame.vector == x86::vector::PageFault)
         kprintf(", address 0x%llx (%s)", (unsigned long long)fault.address,
                 frame.error_code & 2 ? "write" : "read");
-    kprintf("; recovering\n");
-    begin_recovery(extension);
+    kprintf("; %s\n", begin_recovery(extension));
+    print_extension_trace(extension);
 }
 
 void record_failure(Extension& extension, const char* cause, nk::u64 rip) {
@@ -109,22 +153,35 @@ void record_failure(Extension& extension, const char* cause, nk::u64 rip) {
     fault.vector = 0x100;
     fault.rip = rip;
     snprintf(fault.cause, sizeof fault.cause, "%s", cause);
-    if (!extension.module.symbolize(rip, fault.where, sizeof fault.where))
+    if (rip && !extension.module.symbolize(rip, fault.where, sizeof fault.where))
         snprintf(fault.where, sizeof fault.where, "0x%llx", (unsigned long long)rip);
-    kprintf("nooks: extension '%s' failed: %s; recovering\n", extension.name, cause);
-    begin_recovery(extension);
+    // The outcome first: begin_recovery changes the state the message describes.
+    const char* outcome = begin_recovery(extension);
+    kprintf("nooks: extension '%s' failed: %s; %s\n", extension.name, cause, outcome);
+    print_extension_trace(extension);
+}
+
+void fail_current_extension(const char* cause) {
+    Crossing* crossing = current_crossing();
+    if (!crossing || crossing->extension->mode != ExtensionMode::Isolated)
+        kernel::panic("%s", cause);
+    record_failure(*crossing->extension, cause, 0);
+    abort_current_crossing();
 }
 
 nk::ErrorOr restart_extension(Extension& extension) {
     if (extension.mode != ExtensionMode::Isolated)
         return nk::Error::NotSupported;
-    if (extension.active_crossings > extension.tracker.count(ObjectKind::Thread))
+    if (extension.recovery_pending ||
+        extension.active_crossings > extension.tracker.count(ObjectKind::Thread))
         return nk::Error::Busy;
     // A manual restart starts a fresh policy window.
     for (auto& when : extension.restart_times_ns)
         when = 0;
     extension.state = ExtensionState::Recovering;
-    recover(&extension);
+    extension.recovery_pending = true;
+    recover(extension);
+    extension.recovery_pending = false;
     return extension.state == ExtensionState::Running ? nk::ErrorOr() : nk::Error::IO;
 }
 
@@ -133,11 +190,15 @@ void watchdog_tick() {
     if (!crossing || crossing->aborted)
         return;
     nk::u64 elapsed_ns = kernel::clock::cycles_to_nanoseconds(x86::rdtsc() - crossing->start_tsc);
-    if (elapsed_ns < WATCHDOG_LIMIT_MS * 1000000)
+    bool late = crossing_past_deadline(*crossing);
+    if (elapsed_ns < WATCHDOG_LIMIT_MS * 1000000 && !late)
         return;
-    char cause[64];
-    snprintf(cause, sizeof cause, "watchdog: ran %llu ms without returning",
-             (unsigned long long)(elapsed_ns / 1000000));
+    char cause[112];
+    if (late)
+        snprintf(cause, sizeof cause, "ran past its time limit (sleeping included)");
+    else
+        snprintf(cause, sizeof cause, "watchdog: ran %llu ms without returning",
+                 (unsigned long long)(elapsed_ns / 1000000));
     record_failure(*crossing->extension, cause, 0);
     abort_current_crossing();
 }

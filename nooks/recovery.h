@@ -17,11 +17,27 @@ struct Extension;
 
 // A crossing running longer than this is a hang: the watchdog aborts it.
 constexpr nk::u64 WATCHDOG_LIMIT_MS = 500;
+// init() and exit() must return within this much wall time, sleeping included: a re-init that
+// polls a device bit forever (with or without sleeping) fails its start instead of hanging.
+constexpr nk::u64 INIT_LIMIT_MS = 3000;
+// A thread asked to stop has this long to finish; past it, its extension is failed (which ends
+// the thread at its next return into the extension) and the stopper waits as long again before
+// leaving the thread to end on its own.
+constexpr nk::u64 STOP_LIMIT_MS = 2000;
+// A thread waiting longer than this for an extension mutex is deadlocked: its extension is
+// failed and recovered (Nooks left deadlocks undetected).
+constexpr nk::u64 LOCK_LIMIT_MS = 5000;
+// How long an unload waits for a recovery under way (queued, backing off, re-initialising).
+constexpr nk::u64 UNLOAD_RECOVERY_WAIT_MS = INIT_LIMIT_MS + 3000;
 
 // An exception from the extension's crossing.
 void record_fault(Extension& extension, const x86::InterruptFrame& frame);
 // Any other reason to fail the extension ("wrapper check failed: nk_free arg 0", "watchdog").
 void record_failure(Extension& extension, const char* cause, nk::u64 rip);
+// A bug found in kernel code called by the running thread (a deadlock, say): fails the
+// isolated extension the thread is executing and aborts its crossing; natively (or outside
+// any extension) there is nothing to recover, and the kernel panics with `cause`.
+[[noreturn]] void fail_current_extension(const char* cause);
 // Recovery as `ext restart` does it: synchronous, for a running or failed extension.
 nk::ErrorOr restart_extension(Extension& extension);
 

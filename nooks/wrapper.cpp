@@ -20,7 +20,7 @@ void set_fail_extension_on_check(bool fail) {
 void wrapper_check_failed(Extension& extension, const char* function, unsigned argument,
                           nk::u64 value) {
     ++extension.check_failures;
-    char cause[64];
+    char cause[112];
     snprintf(cause, sizeof cause, "wrapper check: %s argument %u = 0x%llx", function, argument,
              (unsigned long long)value);
     if (!g_fail_on_check) {

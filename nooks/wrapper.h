@@ -156,13 +156,25 @@ struct Wrapper<Name, Implementation, Checks...> {
         ++extension.wrapper_calls;
         count_function_call(extension.import_calls, reinterpret_cast<nk::u64>(Name.text),
                             Name.text);
+        const nk::u64 traced_arguments[] = {trace_value(arguments)..., 0, 0, 0};
+        nk::u64 traced = trace_begin(extension.trace, TraceDirection::Out, 0, Name.text,
+                                     traced_arguments[0], traced_arguments[1], traced_arguments[2]);
         unsigned index = 0;
         bool ok = true;
         // Check the arguments left to right; stop at the first failure.
         ((ok = ok && check_one<Checks>(extension, arguments, index++)), ...);
-        if (!ok)
+        if (!ok) {
+            trace_end(extension.trace, traced, TraceOutcome::Refused, 0);
             return check_failure_value<Result>();
-        return Implementation(extension, arguments...);
+        }
+        if constexpr (__is_same(Result, void)) {
+            Implementation(extension, arguments...);
+            trace_end(extension.trace, traced, TraceOutcome::Returned, 0);
+        } else {
+            Result result = Implementation(extension, arguments...);
+            trace_end(extension.trace, traced, TraceOutcome::Returned, trace_value(result));
+            return result;
+        }
     }
 
 private:

@@ -18,7 +18,8 @@ struct Crossing {
     x86::DomainRecoveryPoint point;
     Extension* extension;
     Crossing* outer;
-    nk::u64 start_tsc;
+    nk::u64 start_tsc;    // the watchdog's clock: restarted whenever the thread blocks
+    nk::u64 deadline_tsc; // a limit on the whole crossing, blocking included (0: none)
     bool aborted;
 };
 
@@ -38,6 +39,14 @@ nk::Result<long> xpc_call(Extension& extension, x86::DomainFunction function, lo
 nk::Result<long> xpc_call_incarnation(Extension& extension, nk::u64 incarnation,
                                       x86::DomainFunction function, long a0 = 0, long a1 = 0,
                                       long a2 = 0);
+
+// As xpc_call, for a call that must finish within `limit_ms` of wall time even if it sleeps
+// (init and exit: a re-init that polls a device forever must not hold its recovery).
+nk::Result<long> xpc_call_bounded(Extension& extension, x86::DomainFunction function,
+                                  nk::u64 limit_ms);
+
+// Whether the crossing has run past its deadline (the watchdog and KernelEntry ask).
+bool crossing_past_deadline(const Crossing& crossing);
 
 // The natively loaded extension the running thread is executing (xpc_call into it), or
 // nullptr: native kernel services use it to track what the extension registers.

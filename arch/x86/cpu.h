@@ -126,6 +126,16 @@ inline nk::u64 rdtsc() {
     return (nk::u64(high) << 32) | low;
 }
 
+// Clears the direction flag (string instructions count up, as the ABI promises every function)
+// and the alignment-check flag (with SMAP, AC set would open user pages to the kernel), keeping
+// the interrupt flag: for kernel code entered from code that may have left either set.
+inline void sanitize_flags() {
+    asm volatile("pushfq\n"
+                 "andq $~0x40400, (%%rsp)\n" // DF (bit 10), AC (bit 18)
+                 "popfq" ::
+                     : "memory", "cc");
+}
+
 inline void pause() {
     asm volatile("pause");
 }

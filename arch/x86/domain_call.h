@@ -15,7 +15,8 @@ struct DomainRecoveryPoint {
     nk::u64 rbx, rbp, r12, r13, r14, r15;
     nk::u64 rsp; // at the return address of x86_domain_call
     nk::u64 rflags;
-    nk::u64 cr3; // the caller's, restored on the way out
+    nk::u64 cr3;  // the caller's, restored on the way out
+    nk::u64 rsp0; // TSS.RSP0 before the call, restored on the way out
 };
 
 using DomainFunction = long (*)(long, long, long);

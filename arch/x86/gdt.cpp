@@ -6,8 +6,6 @@ extern "C" char boot_stack_guard[];
 extern "C" char boot_stack_bottom[];
 extern "C" char boot_stack_top[];
 
-namespace {
-
 struct [[gnu::packed]] TaskStateSegment {
     nk::u32 reserved0;
     nk::u64 rsp[3];
@@ -18,6 +16,17 @@ struct [[gnu::packed]] TaskStateSegment {
     nk::u16 io_map_base;
 };
 static_assert(sizeof(TaskStateSegment) == 104);
+
+} // namespace x86
+
+// The TSS has C linkage: x86_domain_call reads and writes RSP0 (offset 4) directly.
+extern "C" {
+alignas(16) x86::TaskStateSegment x86_tss;
+}
+
+namespace x86 {
+
+namespace {
 
 struct [[gnu::packed]] DescriptorPointer {
     nk::u16 limit;
@@ -34,7 +43,6 @@ struct alignas(4096) GuardedStack {
 };
 
 [[gnu::section(".bss.page_aligned")]] GuardedStack g_ist_stacks[IST_STACKS];
-TaskStateSegment g_tss;
 StackRange g_ist_ranges[IST_STACKS];
 
 // Code/data descriptors: in long mode only the type, DPL, present and L bits matter
@@ -52,9 +60,9 @@ void gdt_init() {
     for (unsigned i = 0; i < IST_STACKS; ++i) {
         auto bottom = reinterpret_cast<nk::u64>(g_ist_stacks[i].stack);
         g_ist_ranges[i] = {bottom, bottom + IST_STACK_SIZE};
-        g_tss.ist[i] = g_ist_ranges[i].top;
+        x86_tss.ist[i] = g_ist_ranges[i].top;
     }
-    g_tss.io_map_base = sizeof(TaskStateSegment); // no I/O permission bitmap
+    x86_tss.io_map_base = sizeof(TaskStateSegment); // no I/O permission bitmap
 
     g_gdt[0] = 0;
     g_gdt[1] = KERNEL_CODE;
@@ -62,7 +70,7 @@ void gdt_init() {
     g_gdt[3] = USER_DATA;
     g_gdt[4] = USER_CODE;
     // 64-bit TSS descriptor: 16 bytes, type 0x9 (available 64-bit TSS), SDM Figure 7-4.
-    auto base = reinterpret_cast<nk::u64>(&g_tss);
+    auto base = reinterpret_cast<nk::u64>(&x86_tss);
     nk::u64 limit = sizeof(TaskStateSegment) - 1;
     g_gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
                (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
@@ -90,7 +98,11 @@ void gdt_init() {
 }
 
 void tss_set_kernel_stack(nk::u64 rsp0) {
-    g_tss.rsp[0] = rsp0;
+    x86_tss.rsp[0] = rsp0;
+}
+
+nk::u64 tss_kernel_stack() {
+    return x86_tss.rsp[0];
 }
 
 void set_ist_stack(Ist slot, nk::u64 bottom, nk::u64 top) {
@@ -98,7 +110,7 @@ void set_ist_stack(Ist slot, nk::u64 bottom, nk::u64 top) {
     if (slot == Ist::None || index >= IST_STACKS)
         return;
     g_ist_ranges[index] = {bottom, top};
-    g_tss.ist[index] = top;
+    x86_tss.ist[index] = top;
 }
 
 nk::usize stack_guard_pages(nk::u64* out, nk::usize capacity) {

@@ -25,8 +25,11 @@ enum class Ist : nk::u8 {
 };
 
 void gdt_init();
-// Stack loaded on a privilege change to ring 0 (TSS.RSP0).
+// Stack loaded on a privilege change to ring 0 (TSS.RSP0). It is per thread: the scheduler saves
+// and restores it, and a crossing into a protection domain points it at its own frame
+// (domain_call.h).
 void tss_set_kernel_stack(nk::u64 rsp0);
+nk::u64 tss_kernel_stack();
 // Moves an IST stack (Nooks puts them where every protection domain can write them: the CPU
 // pushes the exception frame before any handler code can switch page tables).
 void set_ist_stack(Ist slot, nk::u64 bottom, nk::u64 top);

@@ -20,7 +20,10 @@ interrupt_stub_\vector:
 .endm
 
 interrupt_common:
-    cld
+    /* Known flags before any C++ runs: the interrupted code (an extension, say) may have left
+       the direction or alignment-check flag set. IF is clear already (interrupt gates). */
+    pushq $2
+    popfq
     pushq %rax
     pushq %rbx
     pushq %rcx

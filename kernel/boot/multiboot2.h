@@ -45,7 +45,7 @@ struct BootFramebuffer {
 
 struct BootInfo {
     static constexpr nk::usize MAX_MEMORY_REGIONS = 64;
-    static constexpr nk::usize MAX_MODULES = 16;
+    static constexpr nk::usize MAX_MODULES = 64;
 
     nk::u32 total_size;             // bytes of the information structure
     const char* command_line;       // "" when the tag is absent

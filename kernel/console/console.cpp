@@ -20,12 +20,16 @@ void write_screens(const char* data, nk::usize length) {
     x86::vga_text::write(data, length);
 }
 
-// Kernel messages go to the screens and into the log ring (`dmesg`).
-void write_devices(const char* data, nk::usize length) {
-    write_screens(data, length);
+void write_log(const char* data, nk::usize length) {
     for (nk::usize i = 0; i < length; ++i)
         g_log[(g_log_written + i) % LOG_SIZE] = data[i];
     g_log_written += length;
+}
+
+// Kernel messages go to the screens and into the log ring (`dmesg`).
+void write_devices(const char* data, nk::usize length) {
+    write_screens(data, length);
+    write_log(data, length);
 }
 
 } // namespace
@@ -48,6 +52,20 @@ void emergency_printf(const char* format, ...) {
         return;
     nk::usize size = nk::usize(length) < sizeof buffer ? nk::usize(length) : sizeof buffer - 1;
     write_devices(buffer, size);
+}
+
+void log_detail(const char* format, ...) {
+    char buffer[256];
+    va_list args;
+    va_start(args, format);
+    int length = vsnprintf(buffer, sizeof buffer, format, args);
+    va_end(args);
+    if (length < 0)
+        return;
+    nk::usize size = nk::usize(length) < sizeof buffer ? nk::usize(length) : sizeof buffer - 1;
+    x86::InterruptGuard guard;
+    x86::serial::write(buffer, size);
+    write_log(buffer, size);
 }
 
 nk::usize read_log(char* buffer, nk::usize size) {

@@ -15,9 +15,15 @@ void write_user_output(const char* data, nk::usize length);
 // printf straight to the devices; usable from the panic path.
 void emergency_printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
 // Console input (serial and PS/2 keyboard; console_input.h): bytes are queued by interrupt
-// handlers and read by /dev/console. Arrow keys arrive as ANSI sequences (ESC [ A ...), Ctrl-C as 0x03, Enter as '\r'
-// or '\n' — the same bytes a serial terminal sends. Safe to call from interrupt context.
+// handlers and read by /dev/console. Arrow keys arrive as ANSI sequences (ESC [ A ...), Ctrl-C as
+// 0x03, Enter as '\r' or '\n' — the same bytes a serial terminal sends. Safe to call from interrupt
+// context.
 void receive_input(char byte);
+
+// Detail for the record (an extension's crossing trace after a fault report): to the serial port
+// and the log ring, not drawn on the VGA screen, where a page of it would only scroll away
+// what a person reads there.
+void log_detail(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 // Copies the newest part of the log ring into `buffer` (at most `size` bytes, not terminated).
 nk::usize read_log(char* buffer, nk::usize size);

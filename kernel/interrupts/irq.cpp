@@ -1,9 +1,13 @@
+#include <arch/x86/cpu.h>
 #include <arch/x86/idt.h>
 #include <arch/x86/interrupt_state.h>
 #include <arch/x86/pic.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/process/processes.h>
 #include <kernel/sched/scheduler.h>
+#include <kernel/time/clock.h>
+
+#include <stdio.h>
 
 namespace kernel::irq {
 
@@ -20,10 +24,46 @@ struct Line {
     nk::u64 count;
     nk::u64 unhandled;
     nk::u64 spurious;
+    // Storm detection: the current window's start, interrupts and cycles spent in handlers.
+    nk::u64 window_start;
+    nk::u64 window_count;
+    nk::u64 window_busy;
+    nk::u64 storms;
+    bool storm_masked;
 };
 
 Line g_lines[LINE_COUNT];
+unsigned g_handler_depth = 0;
 void (*g_exit_hook)(const x86::InterruptFrame&) = nullptr;
+void (*g_storm_hook)(unsigned) = nullptr;
+
+// After each interrupt on the line: account for it, and at the end of a window decide whether
+// the line is storming.
+void watch_for_storm(unsigned line_number, Line& line, nk::u64 start, nk::u64 end) {
+    ++line.window_count;
+    line.window_busy += end - start;
+    nk::u64 window = clock::milliseconds_to_cycles(STORM_WINDOW_MS);
+    if (end - line.window_start < window)
+        return;
+    // Never the clock (IRQ 0): masking it would stop time; its callbacks are bounded otherwise.
+    bool storm = line_number != 0 && line.window_count >= STORM_MIN_INTERRUPTS &&
+                 line.window_busy > (end - line.window_start) / 2;
+    nk::u64 interrupts = line.window_count;
+    nk::u64 percent = line.window_busy * 100 / (end - line.window_start);
+    line.window_start = end;
+    line.window_count = 0;
+    line.window_busy = 0;
+    if (!storm)
+        return;
+    ++line.storms;
+    line.storm_masked = true;
+    x86::pic::mask(nk::u8(line_number));
+    kprintf("irq: interrupt storm on IRQ %u: %llu interrupts, %llu%% of the time in its "
+            "handlers; line masked\n",
+            line_number, (unsigned long long)interrupts, (unsigned long long)percent);
+    if (g_storm_hook)
+        g_storm_hook(line_number);
+}
 
 void dispatch(x86::InterruptFrame& frame) {
     auto line_number = nk::u8(frame.vector - x86::vector::IrqBase);
@@ -34,8 +74,12 @@ void dispatch(x86::InterruptFrame& frame) {
     }
     ++line.count;
     bool claimed = false;
+    nk::u64 start = x86::rdtsc();
+    ++g_handler_depth;
     for (unsigned i = 0; i < line.handler_count; ++i)
         claimed |= line.handlers[i].handler(line.handlers[i].context);
+    --g_handler_depth;
+    watch_for_storm(line_number, line, start, x86::rdtsc());
     if (!claimed)
         ++line.unhandled;
     x86::pic::end_of_interrupt(line_number);
@@ -65,8 +109,13 @@ nk::ErrorOr register_handler(unsigned line_number, Handler handler, void* contex
     if (line.handler_count == MAX_HANDLERS_PER_LINE)
         return nk::Error::Busy;
     line.handlers[line.handler_count++] = {handler, context};
-    if (line.handler_count == 1)
+    // The first handler, or a new one on a line masked for a storm (the driver restarted).
+    if (line.handler_count == 1 || line.storm_masked) {
+        line.storm_masked = false;
+        line.window_start = x86::rdtsc();
+        line.window_count = line.window_busy = 0;
         x86::pic::unmask(nk::u8(line_number));
+    }
     return {};
 }
 
@@ -86,15 +135,24 @@ nk::ErrorOr unregister_handler(unsigned line_number, Handler handler, void* cont
     return nk::Error::NoEntry;
 }
 
+bool in_handler() {
+    return g_handler_depth != 0;
+}
+
 void set_exit_hook(void (*hook)(const x86::InterruptFrame&)) {
     g_exit_hook = hook;
+}
+
+void set_storm_hook(void (*hook)(unsigned)) {
+    g_storm_hook = hook;
 }
 
 LineStats stats(unsigned line_number) {
     if (line_number >= LINE_COUNT)
         return {};
     const Line& line = g_lines[line_number];
-    return {line.count, line.unhandled, line.spurious, line.handler_count};
+    return {line.count,         line.unhandled, line.spurious,
+            line.handler_count, line.storms,    line.storm_masked};
 }
 
 } // namespace kernel::irq

@@ -25,8 +25,24 @@ struct LineStats {
     nk::u64 unhandled; // interrupts no handler claimed
     nk::u64 spurious;  // IRQ 7/15 with no in-service bit
     unsigned handlers;
+    nk::u64 storms; // times the line was masked for an interrupt storm
+    bool masked;    // masked now for a storm (until a handler registers again)
 };
+
+// An interrupt storm: within one STORM_WINDOW_MS window, at least STORM_MIN_INTERRUPTS on the
+// line and more than half the time spent in its handlers — a device whose handler does not quiet
+// it (a level-triggered line stays asserted and fires again at once). The line is masked and the
+// hook (set by the Nooks subsystem, which charges the extension that owns the handler) is told,
+// from interrupt context. Registering a handler on the line again unmasks it.
+constexpr nk::u64 STORM_WINDOW_MS = 100;
+constexpr nk::u64 STORM_MIN_INTERRUPTS = 200;
+void set_storm_hook(void (*hook)(unsigned line));
 LineStats stats(unsigned line);
+
+// Whether the running code is an interrupt handler (an IRQ handler, or a timer callback run from
+// the tick): code that must not block. Handlers run with interrupts off, so this cannot change
+// under the caller.
+bool in_handler();
 
 // Called on the way out of every hardware interrupt, after the EOI (the Nooks watchdog).
 void set_exit_hook(void (*hook)(const x86::InterruptFrame& frame));

@@ -51,6 +51,9 @@ public:
     void enable_memory_space() { set_command_bits(reg::COMMAND_MEMORY_SPACE, true); }
     void enable_bus_mastering() { set_command_bits(reg::COMMAND_BUS_MASTER, true); }
     void disable_bus_mastering() { set_command_bits(reg::COMMAND_BUS_MASTER, false); }
+    // Interrupt Disable (§6.2.2, bit 10): the function stops asserting INTx.
+    void disable_interrupts() { set_command_bits(reg::COMMAND_INTERRUPT_DISABLE, true); }
+    void enable_interrupts() { set_command_bits(reg::COMMAND_INTERRUPT_DISABLE, false); }
     nk::u16 command() const;
 
     nk::u8 read8(nk::u8 offset) const { return m_config->read8(m_address, offset); }

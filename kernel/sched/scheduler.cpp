@@ -1,7 +1,9 @@
 #include <arch/x86/context.h>
+#include <arch/x86/gdt.h>
 #include <arch/x86/interrupt_state.h>
 #include <arch/x86/mmu.h>
 #include <kernel/debug/panic.h>
+#include <kernel/interrupts/irq.h>
 #include <kernel/memory/kmalloc.h>
 #include <kernel/memory/memory_manager.h>
 #include <kernel/sched/scheduler.h>
@@ -89,8 +91,9 @@ void reschedule() {
     if (next->address_space_root != previous->address_space_root)
         x86::mmu::load_address_space(next->address_space_root, next->pcid, true);
     x86::mmu::set_thread_address_space(next->address_space_root);
-    if (g_entry_stack_hook && next->owns_stack)
-        g_entry_stack_hook(next->stack.top);
+    previous->entry_stack = x86::tss_kernel_stack();
+    if (g_entry_stack_hook && next->entry_stack)
+        g_entry_stack_hook(next->entry_stack);
     g_current = next;
     x86::x86_switch_context(&previous->saved_rsp, next->saved_rsp);
     // Back in `previous`, possibly much later. Free whatever died just before we resumed.
@@ -153,6 +156,7 @@ nk::Result<Thread*> create_thread(const char* name, void (*entry)(void*), void* 
     thread->entry_argument = argument;
     thread->address_space_root = memory::kernel_page_table().root();
     thread->saved_rsp = x86::prepare_thread_stack(thread->stack.top, thread_main, thread);
+    thread->entry_stack = thread->stack.top;
     thread->state = ThreadState::Blocked; // until start()
 
     x86::InterruptGuard guard;
@@ -186,7 +190,13 @@ void yield() {
     reschedule();
 }
 
+void check_may_block() {
+    if (irq::in_handler())
+        panic("a blocking call (sleep, wait, lock) from interrupt context");
+}
+
 void block_current() {
+    check_may_block();
     if (x86::interrupts_enabled())
         panic("block_current() with interrupts enabled: a wake-up could be lost");
     g_current->state = ThreadState::Blocked;
@@ -227,6 +237,7 @@ void remove_sleeper(Thread* thread) {
 }
 
 void sleep_ms(nk::u64 milliseconds) {
+    check_may_block();
     x86::InterruptGuard guard;
     nk::u64 ticks = (milliseconds * clock::TICK_HZ + 999) / 1000;
     add_sleeper(g_current, clock::ticks() + (ticks ? ticks : 1));

@@ -25,6 +25,11 @@ void start(Thread* thread);
 void yield();
 void sleep_ms(nk::u64 milliseconds);
 
+// Every call that may block starts here: blocking in an interrupt handler would leave the
+// interrupted thread (often the idle thread) blocked, so it panics instead — before the thread
+// is put on any list. Inside an isolated extension's crossing the panic fails the extension.
+void check_may_block();
+
 // For wait queues: block the current thread (interrupts must be disabled) and run another.
 void block_current();
 // Makes a blocked thread runnable (interrupts disabled or not).

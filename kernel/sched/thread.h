@@ -32,6 +32,10 @@ public:
     Priority priority = Priority::Normal;
 
     nk::u64 saved_rsp = 0;
+    // Where a privilege change to ring 0 puts this thread's stack (TSS.RSP0): its stack top, or,
+    // while it is inside a protection domain, the crossing's frame (arch/x86/domain_call.h).
+    // Saved and restored at every switch; 0 until the thread first runs (the boot thread).
+    nk::u64 entry_stack = 0;
     KernelStack stack = {};
     bool owns_stack = true; // false for the boot thread (boot stack)
 

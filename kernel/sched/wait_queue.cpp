@@ -6,6 +6,7 @@
 namespace kernel {
 
 void WaitQueue::wait() {
+    sched::check_may_block();
     Thread* self = sched::current();
     m_threads.push_back(*self);
     self->waiting_on = this;
@@ -13,6 +14,7 @@ void WaitQueue::wait() {
 }
 
 bool WaitQueue::wait_for(nk::u64 milliseconds) {
+    sched::check_may_block();
     Thread* self = sched::current();
     m_threads.push_back(*self);
     self->waiting_on = this;

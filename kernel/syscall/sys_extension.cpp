@@ -54,10 +54,14 @@ Result<nk::i64> load(const Frame& frame) {
         return Error::Invalid;
     char path[abi::MAX_PATH];
     TRY(user::copy_string(path, sizeof path, nk::u64(request.path)));
+    char parameters[nooks::MAX_PARAMETERS] = {};
+    if (request.parameters)
+        TRY(user::copy_string(parameters, sizeof parameters, nk::u64(request.parameters)));
     nooks::LoadProblem problem = {};
     auto mode = request.mode == abi::ExtMode::Native ? nooks::ExtensionMode::Native
                                                      : nooks::ExtensionMode::Isolated;
-    auto loaded = nooks::load_extension_file(processes::current()->cwd, path, mode, &problem);
+    auto loaded =
+        nooks::load_extension_file(processes::current()->cwd, path, mode, &problem, parameters);
     if (loaded.is_error()) {
         // The problem text goes to the caller's buffer; the error code is the result.
         (void)copy_text_out(problem.message, strlen(problem.message), frame);
@@ -141,6 +145,13 @@ Result<nk::i64> stats(const Frame& frame) {
     });
 }
 
+Result<nk::i64> trace(const Frame& frame) {
+    nooks::Extension* extension = TRY(named_extension(frame));
+    return report_text(frame, [extension](char* text, nk::usize size) -> Result<nk::usize> {
+        return nooks::format_extension_trace(*extension, text, size);
+    });
+}
+
 Result<nk::i64> bench(const Frame& frame) {
     return report_text(frame, nooks::run_xpc_benchmark);
 }
@@ -177,6 +188,8 @@ Result<nk::i64> sys_ext_control(const Frame& frame) {
         return bench(frame);
     case abi::ExtOperation::Checks:
         return checks(frame);
+    case abi::ExtOperation::Trace:
+        return trace(frame);
     }
     return Error::Invalid;
 }

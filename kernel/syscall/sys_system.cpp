@@ -52,8 +52,8 @@ void memory_report(Report& report) {
     HeapStats heap = memory::kernel_heap().stats();
     report.add("frames: %llu total (%llu KiB), %llu free, %llu used\n",
                (unsigned long long)frames.total_frames,
-               (unsigned long long)(frames.total_frames * 4), (unsigned long long)frames.free_frames,
-               (unsigned long long)frames.used_frames);
+               (unsigned long long)(frames.total_frames * 4),
+               (unsigned long long)frames.free_frames, (unsigned long long)frames.used_frames);
     report.add("heap: %llu live allocations, %llu bytes requested, %llu bytes of pages; "
                "%llu allocations and %llu frees so far, %llu errors detected\n",
                (unsigned long long)heap.live_allocations, (unsigned long long)heap.bytes_requested,
@@ -63,19 +63,20 @@ void memory_report(Report& report) {
     auto processes = processes::stats();
     report.add("threads: %llu live, %llu kernel stacks; processes: %llu live, %llu spawned\n",
                (unsigned long long)threads.live_threads,
-               (unsigned long long)kernel_stacks::live_count(),
-               (unsigned long long)processes.live, (unsigned long long)processes.spawned);
+               (unsigned long long)kernel_stacks::live_count(), (unsigned long long)processes.live,
+               (unsigned long long)processes.spawned);
 }
 
 void irq_report(Report& report) {
-    report.add("IRQ  HANDLERS      COUNT  UNHANDLED  SPURIOUS\n");
+    report.add("IRQ  HANDLERS      COUNT  UNHANDLED  SPURIOUS  STORMS\n");
     for (unsigned line = 0; line < irq::LINE_COUNT; ++line) {
         auto stats = irq::stats(line);
         if (stats.handlers == 0 && stats.count == 0 && stats.spurious == 0)
             continue;
-        report.add("%3u  %8u %10llu %10llu %9llu\n", line, stats.handlers,
+        report.add("%3u  %8u %10llu %10llu %9llu %7llu%s\n", line, stats.handlers,
                    (unsigned long long)stats.count, (unsigned long long)stats.unhandled,
-                   (unsigned long long)stats.spurious);
+                   (unsigned long long)stats.spurious, (unsigned long long)stats.storms,
+                   stats.masked ? " (masked)" : "");
     }
 }
 

@@ -57,6 +57,10 @@ nk::u64 cycles_to_nanoseconds(nk::u64 cycles) {
     return nk::u64(((unsigned __int128)cycles * g_ns_per_cycle_fp32) >> 32);
 }
 
+nk::u64 milliseconds_to_cycles(nk::u64 milliseconds) {
+    return milliseconds * (tsc_hz() / 1000);
+}
+
 nk::u64 nanoseconds_since_boot() {
     return cycles_to_nanoseconds(x86::rdtsc() - ::boot_entry_tsc);
 }

@@ -16,6 +16,7 @@ nk::u64 ticks();
 // Nanoseconds since the kernel's entry point (boot.S records the TSC there).
 nk::u64 nanoseconds_since_boot();
 nk::u64 cycles_to_nanoseconds(nk::u64 cycles);
+nk::u64 milliseconds_to_cycles(nk::u64 milliseconds);
 nk::u64 boot_entry_tsc();
 
 } // namespace kernel::clock

@@ -38,6 +38,7 @@ constexpr ErrorText error_texts[] = {
     {Error::NotSupported, "EOPNOTSUPP", "Operation not supported"},
     {Error::TimedOut, "ETIMEDOUT", "Timed out"},
     {Error::Corrupt, "EUCLEAN", "Structure needs cleaning (corrupt data)"},
+    {Error::Quota, "EDQUOT", "Resource limit of the extension reached"},
     {Error::Aborted, "ECANCELED", "Operation aborted"},
 };
 

@@ -32,6 +32,7 @@ enum class Error : int {
     NotSupported = 95,   // EOPNOTSUPP
     TimedOut = 110,      // ETIMEDOUT
     Corrupt = 117,       // EUCLEAN: on-disk or in-memory structure is malformed
+    Quota = 122,         // EDQUOT: an extension reached one of its resource limits
     Aborted = 125,       // ECANCELED: e.g. an extension crossing aborted by recovery
 };
 

@@ -131,6 +131,7 @@ enum class ExtOperation : u32 {
     Stats = 5,   // in: the extension's name; out: its statistics as text
     Bench = 6,   // out: the XPC benchmark report as text
     Checks = 7,  // in: "fail" or "report" — what a failed wrapper check does
+    Trace = 8,   // in: the extension's name; out: its last crossings as text
 };
 
 struct ExtCrashRequest {
@@ -144,6 +145,7 @@ struct ExtLoadRequest {
     const char* path;
     ExtMode mode;
     u32 reserved;
+    const char* parameters; // "key=value ..." for nk_param, or null
 };
 
 enum class MachineCommand : u64 {

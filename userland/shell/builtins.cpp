@@ -35,8 +35,8 @@ constexpr Builtin table[] = {
     {"ktest", "ktest [PREFIX]", "run the kernel self tests (those starting with PREFIX)",
      commands::ktest},
     {"ext",
-     "ext list | load PATH [--native|--isolated] | unload NAME | restart NAME | stats NAME | "
-     "crash NAME KIND | bench | checks fail|report",
+     "ext list | load PATH [--native|--isolated] [KEY=VALUE ...] | unload NAME | restart NAME | "
+     "stats NAME | trace NAME | crash NAME KIND | bench | checks fail|report",
      "kernel extensions: list, load, unload, restart, statistics, deliberate crashes",
      commands::ext},
     {"poweroff", "poweroff", "turn the machine off", commands::poweroff},

@@ -1,9 +1,10 @@
 // `ext`: the shell's view of the Nooks extension manager, through the ExtControl system call.
 //   ext list
-//   ext load PATH [--native|--isolated]
+//   ext load PATH [--native|--isolated] [KEY=VALUE ...]
 //   ext unload NAME
 //   ext restart NAME
 //   ext stats NAME
+//   ext trace NAME
 //   ext crash NAME KIND
 //   ext bench
 //   ext checks fail|report
@@ -39,9 +40,9 @@ int list(Context& context) {
     return STATUS_OK;
 }
 
-int load(Context&, const char* path, abi::ExtMode mode) {
+int load(Context&, const char* path, abi::ExtMode mode, const char* parameters) {
     char problem[256] = {};
-    abi::ExtLoadRequest request = {path, mode, 0};
+    abi::ExtLoadRequest request = {path, mode, 0, parameters};
     auto result = sys::ext_control(u32(abi::ExtOperation::Load), &request, sizeof request, problem,
                                    sizeof problem - 1);
     if (result.is_error()) {
@@ -100,15 +101,32 @@ int crash(Context& context, const char* name, const char* kind) {
 int ext(Context& context, int argc, const char* const* argv) {
     if (argc == 2 && equals(argv[1], "list"))
         return list(context);
-    if ((argc == 3 || argc == 4) && equals(argv[1], "load")) {
+    if (argc >= 3 && equals(argv[1], "load")) {
         abi::ExtMode mode = abi::ExtMode::Isolated;
-        if (argc == 4) {
-            if (equals(argv[3], "--native"))
+        // Load parameters (KEY=VALUE, for the extension's nk_param), joined by spaces.
+        static char parameters[128];
+        usize used = 0;
+        parameters[0] = 0;
+        for (int i = 3; i < argc; ++i) {
+            if (equals(argv[i], "--native"))
                 mode = abi::ExtMode::Native;
-            else if (!equals(argv[3], "--isolated"))
+            else if (equals(argv[i], "--isolated"))
+                mode = abi::ExtMode::Isolated;
+            else if (nk::find_char(argv[i], '=') && argv[i][0] != '=') {
+                usize length = nk::string_length(argv[i]);
+                if (used + length + 2 > sizeof parameters) {
+                    dprintf(2, "ext load: parameters too long (at most %zu bytes)\n",
+                            sizeof parameters - 1);
+                    return STATUS_FAILURE;
+                }
+                if (used)
+                    parameters[used++] = ' ';
+                nk::copy_memory(parameters + used, argv[i], length + 1);
+                used += length;
+            } else
                 return usage("ext");
         }
-        return load(context, argv[2], mode);
+        return load(context, argv[2], mode, used ? parameters : nullptr);
     }
     if (argc == 3 && equals(argv[1], "unload"))
         return unload(context, argv[2]);
@@ -116,6 +134,8 @@ int ext(Context& context, int argc, const char* const* argv) {
         return named(context, abi::ExtOperation::Restart, "ext restart", argv[2], false);
     if (argc == 3 && equals(argv[1], "stats"))
         return named(context, abi::ExtOperation::Stats, "ext stats", argv[2], true);
+    if (argc == 3 && equals(argv[1], "trace"))
+        return named(context, abi::ExtOperation::Trace, "ext trace", argv[2], true);
     if (argc == 3 && equals(argv[1], "checks"))
         return named(context, abi::ExtOperation::Checks, "ext checks", argv[2], false);
     if (argc == 2 && equals(argv[1], "bench"))

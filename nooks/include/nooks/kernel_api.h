@@ -50,6 +50,13 @@ void nk_outb(uint16_t port, uint8_t value);
 void nk_outw(uint16_t port, uint16_t value);
 void nk_outl(uint16_t port, uint32_t value);
 
+/* Load parameters (`ext load PATH key=value ...`), the same after every restart: copies the
+ * value of `key` into `out` (NUL-terminated, truncated to `size` bytes) and returns its full
+ * length, or -NK_ENOENT. */
+nk_status nk_param(const char* key, char* out, size_t size);
+/* How many times the extension has been started: 1 at the first load, 2 after one restart... */
+uint64_t nk_incarnation(void);
+
 /* Logging to the kernel log, prefixed with the extension's name. */
 void nk_log(const char* format, ...) __attribute__((format(printf, 1, 2)));
 

@@ -28,6 +28,7 @@ typedef long nk_status;
 #define NK_ENOSYS 38
 #define NK_ENOTEMPTY 39
 #define NK_ETIMEDOUT 110
+#define NK_EDQUOT 122 /* one of the extension's resource limits is reached */
 #define NK_ECANCELED 125
 
 /* Opaque handles the kernel hands out; an extension can only pass them back. */

@@ -1,0 +1,368 @@
+// The careless driver: one extension carrying the bugs real drivers have, one per load, chosen
+// with `ext load /lib/modules/buggy.ko bug=NAME`. Each is a bug a plausible driver author could
+// write (issue 8 of the project lists the classes); the kernel must survive every one of them,
+// end it in a refused load, a recovery or a disabled extension with a message, and get its
+// memory back. Without `bug=` (or with `bug=none`) it is a well-behaved service.
+//
+// The bugs, by class:
+//   init:       init-null, init-bad-free, init-hang, init-sleep-forever, reinit-null,
+//               reinit-poll, reinit-poll-sleep (the reinit-* ones strike when init runs again
+//               during a recovery; `ext crash buggy null` starts one)
+//   interrupt:  timer-sleep, timer-mutex, timer-thread-stop (blocking calls from a timer
+//               callback, which runs in interrupt context)
+//   CPU state:  dir-flag (the direction and alignment-check flags left set, in a kernel call and
+//               on return), clobber (every callee-saved register and the frame pointer
+//               trashed on return)
+//   unload:     exit-null (a fault in exit)
+//   threads:    thread-ignore-stop (a thread that never looks at nk_thread_should_stop),
+//               deadlock (a thread keeps the mutex the status call needs)
+//   interrupts: irq-storm (claims QEMU's e1000, makes it raise an interrupt, and its handler —
+//               in the first incarnation only — never reads ICR, so the line keeps firing)
+//   leaks:      leak-heap, leak-dma, leak-timers, leak-threads, leak-irqs, leak-devices (take
+//               until the kernel says no; init logs how many it got and still succeeds)
+#include <nooks/block.h>
+#include <nooks/extension.h>
+#include <nooks/kernel_api.h>
+#include <nooks/service.h>
+
+// What init's entry does on its way out: bit 0 trashes the registers, bit 1 sets the direction
+// flag (the asm at the end of this file).
+extern "C" {
+volatile unsigned char buggy_on_return = 0;
+}
+
+namespace {
+
+volatile long* volatile g_null = nullptr;
+volatile unsigned g_device_ready = 0; // a "device bit" that never comes up
+
+char g_bug[32] = {};
+nk_mutex_handle g_lock = nullptr;
+nk_thread_handle g_thread = nullptr;
+nk_thread_handle g_leaker = nullptr;
+nk_timer_handle g_timer = nullptr;
+volatile unsigned long g_rounds = 0;
+
+bool bug_is(const char* name) {
+    const char* a = g_bug;
+    while (*a && *a == *name) {
+        ++a;
+        ++name;
+    }
+    return *a == *name;
+}
+
+// ---- Threads.
+
+void ignore_stop(void*) {
+    // Never asks nk_thread_should_stop(): sleeps and counts forever.
+    for (;;) {
+        g_rounds = g_rounds + 1;
+        nk_sleep_ms(5);
+    }
+}
+
+void hold_lock_forever(void*) {
+    nk_mutex_lock(g_lock);
+    for (;;) {
+        g_rounds = g_rounds + 1;
+        nk_sleep_ms(5);
+    }
+}
+
+void polite(void*) {
+    while (!nk_thread_should_stop()) {
+        g_rounds = g_rounds + 1;
+        nk_sleep_ms(5);
+    }
+}
+
+// ---- Timer callbacks (interrupt context: none of these may block).
+
+void sleep_in_timer(void*) {
+    nk_sleep_ms(1);
+}
+
+void lock_in_timer(void*) {
+    nk_mutex_lock(g_lock);
+    nk_mutex_unlock(g_lock);
+}
+
+void stop_thread_in_timer(void*) {
+    nk_thread_stop(g_thread);
+}
+
+// ---- Leaks: take until refused (bounded, in case nothing refuses).
+
+volatile unsigned long g_ticks = 0;
+
+void count_tick(void*) {
+    g_ticks = g_ticks + 1;
+}
+
+int not_mine(void*) {
+    return 0;
+}
+
+nk_status no_transfer(void*, nooks_block_request*) {
+    return -NK_EIO;
+}
+const nooks_block_ops g_block_ops = {no_transfer};
+
+// Logs how many were granted and the error that ended it.
+void report_leak(long granted, long error) {
+    nk_log("buggy: %s: %ld granted, then %ld\n", g_bug, granted, error);
+}
+
+// A leak builds up over time, as a driver's would (a buffer lost per request): a thread takes
+// one item after another, pausing now and then.
+void leak(void*) {
+    constexpr long BOUND = 100000;
+    long granted = 0;
+    long error = 0;
+    for (; granted < BOUND && error >= 0; ++granted) {
+        if (granted % 16 == 15)
+            nk_sleep_ms(1);
+        if (bug_is("leak-heap")) {
+            error = nk_malloc(64 * 1024) ? 0 : -NK_ENOMEM;
+        } else if (bug_is("leak-dma")) {
+            uint64_t bus;
+            nk_dma_handle handle;
+            error = nk_dma_alloc(64 * 1024, &bus, &handle) ? 0 : -NK_ENOMEM;
+        } else if (bug_is("leak-timers")) {
+            nk_timer_handle timer;
+            error = nk_timer_start(1, 1, count_tick, nullptr, &timer);
+        } else if (bug_is("leak-threads")) {
+            nk_thread_handle thread;
+            error = nk_thread_create("leaked", polite, nullptr, &thread);
+        } else if (bug_is("leak-irqs")) {
+            nk_irq_handle irq;
+            error = nk_request_irq(10, not_mine, nullptr, &irq);
+        } else if (bug_is("leak-devices")) {
+            char name[8] = {
+                'l', 'e', 'a', 'k', char('0' + granted / 10 % 10), char('0' + granted % 10), 0};
+            nooks_block_device_info info = {{}, 512, 0, 8};
+            for (int i = 0; i < 7; ++i)
+                info.name[i] = name[i];
+            nk_blkdev_handle device;
+            error = nk_blkdev_register(&info, &g_block_ops, nullptr, &device);
+        }
+    }
+    report_leak(granted - 1, error);
+}
+
+// ---- An interrupt storm on a real device: the e1000 (8254x manual §13.4.17-13.4.20: ICR at
+// 0xC0 is read-to-clear, ICS at 0xC8 sets causes, IMS at 0xD0 enables them).
+
+constexpr unsigned E1000_ICR = 0xc0 / 4;
+constexpr unsigned E1000_ICS = 0xc8 / 4;
+constexpr unsigned E1000_IMS = 0xd0 / 4;
+constexpr unsigned E1000_IMC = 0xd8 / 4;
+constexpr uint32_t ICR_LSC = 1u << 2; // link status change
+
+volatile uint32_t* g_nic_registers = nullptr;
+volatile unsigned long g_interrupts = 0;
+
+int nic_interrupt(void*) {
+    g_interrupts = g_interrupts + 1;
+    // The bug: the first incarnation claims the interrupt without reading ICR, so the cause stays
+    // set and the level-triggered line fires again at once. A restarted copy reads it.
+    if (nk_incarnation() > 1)
+        return (g_nic_registers[E1000_ICR] & ICR_LSC) != 0;
+    return 1;
+}
+
+void raise_link_change(void*) {
+    g_nic_registers[E1000_IMS] = ICR_LSC;
+    g_nic_registers[E1000_ICS] = ICR_LSC;
+}
+
+nk_status start_storm() {
+    nk_pci_device nic;
+    nk_status status = nk_pci_claim(0x8086, 0x100e, &nic);
+    if (status < 0)
+        return status;
+    nk_pci_bar bar;
+    status = nk_pci_get_bar(nic, 0, &bar);
+    if (status < 0 || bar.is_io)
+        return status < 0 ? status : -NK_ENODEV;
+    nk_mmio_handle mapping;
+    g_nic_registers = static_cast<volatile uint32_t*>(nk_ioremap(bar.address, 0x1000, &mapping));
+    if (!g_nic_registers)
+        return -NK_ENOMEM;
+    long line = nk_pci_irq_line(nic);
+    if (line < 0)
+        return line;
+    g_nic_registers[E1000_IMC] = ~0u;
+    (void)g_nic_registers[E1000_ICR];
+    nk_pci_enable(nic);
+    nk_irq_handle irq;
+    status = nk_request_irq(unsigned(line), nic_interrupt, nullptr, &irq);
+    if (status < 0)
+        return status;
+    // The cause is raised a little after init, as a link change would be.
+    return nk_timer_start(50, 0, raise_link_change, nullptr, &g_timer);
+}
+
+// ---- init and exit.
+
+nk_status start_bug() {
+    uint64_t incarnation = nk_incarnation();
+    if (bug_is("init-null"))
+        return *g_null;
+    if (bug_is("init-bad-free")) {
+        nk_free(reinterpret_cast<void*>(0xffffffff80100000ul));
+        return 0;
+    }
+    if (bug_is("init-hang")) {
+        while (!g_device_ready)
+            asm volatile("pause");
+        return 0;
+    }
+    if (bug_is("init-sleep-forever")) {
+        while (!g_device_ready)
+            nk_sleep_ms(50);
+        return 0;
+    }
+    if (incarnation > 1 && bug_is("reinit-null"))
+        return *g_null;
+    if (incarnation > 1 && bug_is("reinit-poll")) {
+        while (!g_device_ready)
+            asm volatile("pause");
+        return 0;
+    }
+    if (incarnation > 1 && bug_is("reinit-poll-sleep")) {
+        while (!g_device_ready)
+            nk_sleep_ms(10);
+        return 0;
+    }
+    if (bug_is("timer-sleep"))
+        return nk_timer_start(5, 0, sleep_in_timer, nullptr, &g_timer);
+    if (bug_is("timer-mutex"))
+        return nk_timer_start(5, 0, lock_in_timer, nullptr, &g_timer);
+    if (bug_is("timer-thread-stop")) {
+        nk_status status = nk_thread_create("polite", polite, nullptr, &g_thread);
+        return status < 0 ? status : nk_timer_start(5, 0, stop_thread_in_timer, nullptr, &g_timer);
+    }
+    if (bug_is("dir-flag")) {
+        // Direction flag (bit 10) and alignment check (bit 18) set, then a kernel call whose
+        // implementation copies strings.
+        asm volatile("pushfq; orq $0x40400, (%%rsp); popfq" ::: "memory", "cc");
+        nk_log("dir-flag: %s\n", "this line reached the log intact");
+        asm volatile("pushfq; orq $0x40400, (%%rsp); popfq" ::: "memory", "cc");
+        return 0;
+    }
+    if (bug_is("irq-storm"))
+        return start_storm();
+    if (bug_is("thread-ignore-stop"))
+        return nk_thread_create("ignorer", ignore_stop, nullptr, &g_thread);
+    if (bug_is("deadlock"))
+        return nk_thread_create("holder", hold_lock_forever, nullptr, &g_thread);
+    const char leak_prefix[] = "leak-";
+    for (unsigned i = 0; i < sizeof leak_prefix - 1; ++i)
+        if (g_bug[i] != leak_prefix[i])
+            return 0;
+    return nk_thread_create("leaker", leak, nullptr, &g_leaker);
+}
+
+nk_status buggy_init_body() {
+    nk_status found = nk_param("bug", g_bug, sizeof g_bug);
+    if (found < 0)
+        g_bug[0] = 0;
+    nk_status status = nk_mutex_create(&g_lock);
+    if (status < 0)
+        return status;
+    if (bug_is("clobber"))
+        buggy_on_return = 1;
+    if (bug_is("dir-flag"))
+        buggy_on_return = 2;
+    nk_log("buggy: incarnation %lu, bug %s\n", static_cast<unsigned long>(nk_incarnation()), g_bug);
+    return start_bug();
+}
+
+void buggy_exit() {
+    if (bug_is("exit-null"))
+        (void)*g_null;
+    // With thread-ignore-stop and deadlock the thread never ends by itself: this stop is the
+    // wait the kernel must bound.
+    if (g_thread && !bug_is("timer-thread-stop"))
+        nk_thread_stop(g_thread);
+}
+
+// ---- The status line: "bug NAME, incarnation N, N rounds".
+
+char* put_text(char* out, char* end, const char* text) {
+    while (*text && out < end)
+        *out++ = *text++;
+    return out;
+}
+
+char* put_number(char* out, char* end, unsigned long value) {
+    char digits[24];
+    int count = 0;
+    do {
+        digits[count++] = char('0' + value % 10);
+        value /= 10;
+    } while (value && count < 24);
+    while (count && out < end)
+        *out++ = digits[--count];
+    return out;
+}
+
+nk_status status(char* buffer, size_t size) {
+    if (size == 0)
+        return -NK_EINVAL;
+    // With bug=deadlock, the holder thread never gives this back.
+    nk_mutex_lock(g_lock);
+    nk_mutex_unlock(g_lock);
+    char* end = buffer + size - 1;
+    char* out = put_text(buffer, end, "bug ");
+    out = put_text(out, end, g_bug);
+    out = put_text(out, end, ", incarnation ");
+    out = put_number(out, end, static_cast<unsigned long>(nk_incarnation()));
+    out = put_text(out, end, ", ");
+    out = put_number(out, end, g_rounds);
+    out = put_text(out, end, " rounds, ");
+    out = put_number(out, end, g_interrupts);
+    out = put_text(out, end, " interrupts");
+    *out = 0;
+    return 0;
+}
+
+const nooks_service_ops g_ops = {status};
+
+} // namespace
+
+// init as the kernel calls it: the C++ body, then — for bug=clobber — every callee-saved
+// register and the frame pointer overwritten on the way out, which no compiler would emit (and
+// for bug=dir-flag, the direction flag left set).
+extern "C" nk_status buggy_init_body_entry() {
+    return buggy_init_body();
+}
+extern "C" nk_status buggy_init();
+asm(R"(
+    .text
+    .globl buggy_init
+    .type buggy_init, @function
+buggy_init:
+    subq $8, %rsp
+    call buggy_init_body_entry
+    addq $8, %rsp
+    testb $2, buggy_on_return(%rip)
+    jz 2f
+    std
+2:
+    testb $1, buggy_on_return(%rip)
+    jz 1f
+    movabsq $0xbadbadbadbad0001, %rbx
+    movabsq $0xbadbadbadbad0002, %rbp
+    movabsq $0xbadbadbadbad0003, %r12
+    movabsq $0xbadbadbadbad0004, %r13
+    movabsq $0xbadbadbadbad0005, %r14
+    movabsq $0xbadbadbadbad0006, %r15
+1:
+    ret
+    .size buggy_init, . - buggy_init
+)");
+
+NOOKS_MODULE("buggy", NOOKS_CLASS_SERVICE, buggy_init, buggy_exit, &g_ops);
