@@ -3,6 +3,7 @@
 // calling extension as its first argument; every object it hands out is recorded in that
 // extension's tracker.
 #include <arch/x86/cpu.h>
+#include <arch/x86/domain_call.h>
 #include <kernel/block/block_device.h>
 #include <kernel/debug/panic.h>
 #include <kernel/interrupts/irq.h>
@@ -372,10 +373,31 @@ struct PciRecord {
     kernel::pci::PciDevice* device;
 };
 
+// The domain's I/O permission bitmap: exactly the ports of the devices it holds a claim on.
+void refresh_port_access(Extension& extension) {
+    if (!extension.domain)
+        return;
+    extension.domain->deny_all_ports();
+    extension.tracker.for_each(ObjectKind::PciDevice, [&](TrackedObject& tracked) {
+        for_each_port_range(
+            *reinterpret_cast<PciRecord*>(&tracked)->device,
+            [](nk::u16 first, nk::u32 count, void* domain) {
+                static_cast<ProtectionDomain*>(domain)->allow_ports(first, count);
+            },
+            extension.domain);
+    });
+}
+
 void release_pci(TrackedObject& tracked) {
     auto* record = reinterpret_cast<PciRecord*>(&tracked);
     release_pci_device(*record->device);
     kfree(record);
+}
+
+// nk_pci_release: the ports go with the claim.
+void isolated_pci_release(Extension& extension, nk_pci_device handle) {
+    extension.tracker.release(*reinterpret_cast<TrackedObject*>(handle));
+    refresh_port_access(extension);
 }
 
 long isolated_pci_claim(Extension& extension, uint16_t vendor, uint16_t device,
@@ -390,6 +412,7 @@ long isolated_pci_claim(Extension& extension, uint16_t vendor, uint16_t device,
     }
     *record = {{{}, ObjectKind::PciDevice, release_pci}, claimed.value()};
     extension.tracker.add(record->tracked);
+    refresh_port_access(extension);
     *out = reinterpret_cast<nk_pci_device>(&record->tracked);
     return 0;
 }
@@ -583,7 +606,7 @@ const KernelExport g_exports[] = {
     {"nk_outl", address_of(&Wrapper<"nk_outl", isolated_outl, ClaimedPorts<4>, Unchecked>::entry)},
     {"nk_pci_claim", address_of(&Wrapper<"nk_pci_claim", isolated_pci_claim, Unchecked, Unchecked,
                                          WritableOut<sizeof(nk_pci_device)>>::entry)},
-    {"nk_pci_release", address_of(&Wrapper<"nk_pci_release", release_handle<nk_pci_device>,
+    {"nk_pci_release", address_of(&Wrapper<"nk_pci_release", isolated_pci_release,
                                            OwnedHandle<ObjectKind::PciDevice>>::entry)},
     {"nk_pci_get_bar",
      address_of(&Wrapper<"nk_pci_get_bar", isolated_pci_get_bar, OwnedHandle<ObjectKind::PciDevice>,
@@ -648,6 +671,9 @@ const KernelExport g_exports[] = {
                                              OwnedHandle<ObjectKind::FileSystem>>::entry)},
 };
 
+static_assert(sizeof g_exports / sizeof g_exports[0] <= x86::SERVICE_STUBS,
+              "one gate stub per service");
+
 } // namespace
 
 nk::Span<const KernelExport> isolated_exports() {
@@ -655,7 +681,13 @@ nk::Span<const KernelExport> isolated_exports() {
 }
 
 nk::Result<nk::u64> find_isolated_export(const char* name) {
-    return find_export(nk::Span<const KernelExport>(g_exports), name);
+    // The import is bound to the gate stub of the service's index: it runs at CPL 1 in the
+    // domain, and the gate brings the call to service_call (xpc.h), which calls the wrapper.
+    for (unsigned i = 0; i < sizeof g_exports / sizeof g_exports[0]; ++i) {
+        if (strcmp(g_exports[i].name, name) == 0)
+            return x86::service_stub(i);
+    }
+    return nk::Error::NoEntry;
 }
 
 } // namespace nooks

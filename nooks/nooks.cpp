@@ -1,3 +1,4 @@
+#include <arch/x86/domain_call.h>
 #include <arch/x86/gdt.h>
 #include <arch/x86/idt.h>
 #include <arch/x86/ioapic.h>
@@ -20,6 +21,8 @@
 namespace nooks {
 
 namespace {
+
+constexpr nk::u64 TRAMPOLINE_PAGES = 2;
 
 // A kernel panic reached from an isolated extension's crossing (an assertion in a service it
 // called, say) fails the extension rather than the machine.
@@ -56,6 +59,28 @@ void move_interrupt_stacks() {
         if (add_domain_shared_range(stack.value().base, IST_PAGES).is_error())
             kernel::panic("nooks: too many shared ranges");
     }
+}
+
+// What CPL 1 needs (arch/x86/domain_call.h): the TSS moves into the module region, where each
+// domain maps an I/O permission bitmap of its own over the kernel's refuse-everything one (the
+// TSS page itself and the closing byte read-only); and a trampoline stack every domain maps
+// writable, where the CPU pushes what arrives at CPL 1.
+void set_up_domain_entry() {
+    auto tss = allocate_module_pages(x86::TSS_AREA_PAGES);
+    auto trampoline = allocate_module_pages(TRAMPOLINE_PAGES);
+    if (tss.is_error() || trampoline.is_error())
+        kernel::panic("nooks: cannot allocate the TSS and trampoline pages");
+    nk::u64 area = tss.value().base;
+    x86::relocate_tss(area);
+    set_io_bitmap_address(area + x86::TSS_IO_BITMAP_OFFSET);
+    nk::u64 bitmap_pages = x86::TSS_IO_BITMAP_BYTES / 4096;
+    if (add_domain_shared_range(area, 1, x86::PageFlags::None).is_error() ||
+        add_domain_shared_range(area + (1 + bitmap_pages) * 4096, 1, x86::PageFlags::None)
+            .is_error() ||
+        add_domain_shared_range(trampoline.value().base, TRAMPOLINE_PAGES).is_error())
+        kernel::panic("nooks: too many shared ranges");
+    x86::set_domain_trampoline(trampoline.value().base,
+                               trampoline.value().base + TRAMPOLINE_PAGES * 4096);
 }
 
 // The NMI watchdog: a loop with interrupts disabled never sees the timer, but an NMI still
@@ -111,6 +136,8 @@ bool nmi_watchdog_running() {
 
 void init() {
     move_interrupt_stacks();
+    set_up_domain_entry();
+    x86::set_interrupt_handler(x86::XPC_SERVICE_VECTOR, service_call);
     start_nmi_watchdog();
     kernel::set_panic_interceptor(intercept_panic);
     kernel::irq::set_exit_hook(on_interrupt_exit);

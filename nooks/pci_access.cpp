@@ -56,25 +56,38 @@ void pci_enable(kernel::pci::PciDevice& device) {
     device.enable_interrupts();
 }
 
-bool device_owns_ports(const kernel::pci::PciDevice& device, nk::u16 port, unsigned width) {
-    nk::u64 first = port;
-    nk::u64 last = first + width - 1;
+void for_each_port_range(const kernel::pci::PciDevice& device,
+                         void (*visit)(nk::u16 first, nk::u32 count, void* context),
+                         void* context) {
     for (unsigned i = 0; i < kernel::pci::MAX_BARS; ++i) {
         const auto& bar = device.bar(i);
-        if (bar.is_io() && first >= bar.address && last < bar.address + bar.size)
-            return true;
+        if (bar.is_io() && bar.size && bar.address < 0x10000)
+            visit(nk::u16(bar.address), nk::u32(nk::min<nk::u64>(bar.size, 0x10000 - bar.address)),
+                  context);
     }
     if (device.class_code() == 0x01 && device.subclass() == 0x01) {
         struct Range {
             nk::u16 first, last;
         };
         constexpr Range legacy[] = {{0x1f0, 0x1f7}, {0x3f6, 0x3f6}, {0x170, 0x177}, {0x376, 0x376}};
-        for (const auto& range : legacy) {
-            if (first >= range.first && last <= range.last)
-                return true;
-        }
+        for (const auto& range : legacy)
+            visit(range.first, nk::u32(range.last - range.first + 1), context);
     }
-    return false;
+}
+
+bool device_owns_ports(const kernel::pci::PciDevice& device, nk::u16 port, unsigned width) {
+    struct Query {
+        nk::u64 first, last;
+        bool owned;
+    } query = {port, nk::u64(port) + width - 1, false};
+    for_each_port_range(
+        device,
+        [](nk::u16 first, nk::u32 count, void* context) {
+            auto& query = *static_cast<Query*>(context);
+            query.owned = query.owned || (query.first >= first && query.last < first + count);
+        },
+        &query);
+    return query.owned;
 }
 
 } // namespace nooks

@@ -20,5 +20,8 @@ void pci_enable(kernel::pci::PciDevice& device);
 // ports when it is an IDE controller (class 01h, subclass 01h) — QEMU's PIIX decodes those
 // without BARs (compatibility mode).
 bool device_owns_ports(const kernel::pci::PciDevice& device, nk::u16 port, unsigned width);
+// Calls visit(first, count) for each of those port ranges.
+void for_each_port_range(const kernel::pci::PciDevice& device,
+                         void (*visit)(nk::u16 first, nk::u32 count, void* context), void* context);
 
 } // namespace nooks

@@ -7,6 +7,8 @@
 #include <kernel/memory/memory_manager.h>
 #include <nooks/protection_domain.h>
 
+#include <string.h>
+
 namespace nooks {
 
 namespace {
@@ -45,7 +47,10 @@ void free_pcid(nk::u16 pcid) {
 struct SharedRange {
     nk::u64 base;
     nk::u64 pages;
+    x86::PageFlags flags;
 };
+nk::u64 g_io_bitmap_address = 0;
+constexpr nk::u64 IO_BITMAP_PAGES = 2;
 SharedRange g_shared_ranges[8];
 unsigned g_shared_range_count = 0;
 
@@ -55,11 +60,15 @@ x86::PageTableEntry kernel_entry(nk::u64 table_phys, unsigned index) {
 
 } // namespace
 
-nk::ErrorOr add_domain_shared_range(nk::u64 base, nk::u64 pages) {
+nk::ErrorOr add_domain_shared_range(nk::u64 base, nk::u64 pages, x86::PageFlags flags) {
     if (g_shared_range_count == sizeof g_shared_ranges / sizeof g_shared_ranges[0])
         return nk::Error::NoSpace;
-    g_shared_ranges[g_shared_range_count++] = {base, pages};
+    g_shared_ranges[g_shared_range_count++] = {base, pages, flags};
     return {};
+}
+
+void set_io_bitmap_address(nk::u64 address) {
+    g_io_bitmap_address = address;
 }
 
 nk::Result<ProtectionDomain*> ProtectionDomain::create() {
@@ -89,12 +98,17 @@ nk::Result<ProtectionDomain*> ProtectionDomain::create() {
     new (domain) ProtectionDomain(nk::move(table), allocate_pcid());
     for (unsigned i = 0; i < g_shared_range_count; ++i) {
         auto mapped = domain->map_shared_pages(g_shared_ranges[i].base, g_shared_ranges[i].pages,
-                                               x86::PageFlags::Write);
+                                               g_shared_ranges[i].flags);
         if (mapped.is_error()) {
             domain->~ProtectionDomain();
             kfree(domain);
             return mapped.error();
         }
+    }
+    if (auto mapped = domain->map_io_bitmap(); mapped.is_error()) {
+        domain->~ProtectionDomain();
+        kfree(domain);
+        return mapped.error();
     }
     // A reused PCID may still have translations of the domain that had it before.
     x86::mmu::flush_address_space(domain->root() | domain->pcid());
@@ -103,9 +117,41 @@ nk::Result<ProtectionDomain*> ProtectionDomain::create() {
 
 ProtectionDomain::~ProtectionDomain() {
     // The frames behind the domain's mappings belong to their allocations (module region), not
-    // to the domain: only the domain's own tables go.
+    // to the domain: only the domain's own tables go, and its I/O bitmap.
     m_table.destroy();
+    if (m_io_bitmap_region)
+        free_module_pages({m_io_bitmap_region, IO_BITMAP_PAGES});
     free_pcid(m_pcid);
+}
+
+// Two pages of the module region hold the bitmap; the domain sees them where the TSS says the
+// bitmap is (read-only: the CPU only reads it).
+nk::ErrorOr ProtectionDomain::map_io_bitmap() {
+    if (!g_io_bitmap_address)
+        return {};
+    auto region = TRY(allocate_module_pages(IO_BITMAP_PAGES));
+    m_io_bitmap_region = region.base;
+    m_io_bitmap = reinterpret_cast<nk::u8*>(region.base);
+    deny_all_ports();
+    auto& kernel_table = kernel::memory::kernel_page_table();
+    for (nk::u64 i = 0; i < IO_BITMAP_PAGES; ++i) {
+        auto backing = TRY(kernel_table.translate(region.base + i * FRAME_SIZE));
+        TRY(m_table.map(g_io_bitmap_address + i * FRAME_SIZE,
+                        nk::align_down(backing.phys, FRAME_SIZE), x86::PageFlags::None));
+    }
+    return {};
+}
+
+void ProtectionDomain::deny_all_ports() {
+    if (m_io_bitmap)
+        memset(m_io_bitmap, 0xff, IO_BITMAP_PAGES * FRAME_SIZE);
+}
+
+void ProtectionDomain::allow_ports(nk::u16 first, nk::u32 count) {
+    if (!m_io_bitmap)
+        return;
+    for (nk::u32 port = first; port < nk::u32(first) + count && port < 0x10000; ++port)
+        m_io_bitmap[port / 8] &= nk::u8(~(1u << (port % 8)));
 }
 
 nk::ErrorOr ProtectionDomain::map_shared_pages(nk::u64 virt, nk::u64 pages, x86::PageFlags flags) {

@@ -10,12 +10,18 @@
 #include <arch/x86/page_table.h>
 #include <nk/result.h>
 #include <nk/types.h>
+#include <nooks/module_region.h>
 
 namespace nooks {
 
-// Kernel pages every domain maps writable: the interrupt stacks (IST), which the CPU writes
-// before any handler can leave the domain. Registered once at start-up.
-nk::ErrorOr add_domain_shared_range(nk::u64 base, nk::u64 pages);
+// Kernel pages every domain maps (writable, or read-only): the interrupt stacks and the
+// trampoline stack, which the CPU writes before any handler can leave the domain; the TSS, which
+// it reads. Registered once at start-up.
+nk::ErrorOr add_domain_shared_range(nk::u64 base, nk::u64 pages,
+                                    x86::PageFlags flags = x86::PageFlags::Write);
+// Where the TSS's I/O permission bitmap lives (arch/x86/gdt.h): each domain maps two pages of
+// its own there. Set once at start-up, before the first domain.
+void set_io_bitmap_address(nk::u64 address);
 
 class ProtectionDomain {
 public:
@@ -35,12 +41,21 @@ public:
     nk::Result<x86::Translation> translate(nk::u64 virt) const { return m_table.translate(virt); }
     nk::u64 table_pages() const { return m_table.table_pages(); }
 
+    // The domain's I/O permission bitmap: every port refused, then those of devices the
+    // extension claimed allowed again. Its own in/out (and rep ins/outs) on them need no
+    // crossing; any other port faults.
+    void deny_all_ports();
+    void allow_ports(nk::u16 first, nk::u32 count);
+
 private:
     ProtectionDomain(x86::PageTable&& table, nk::u16 pcid)
         : m_table(nk::move(table)), m_pcid(pcid) {}
+    nk::ErrorOr map_io_bitmap();
 
     x86::PageTable m_table;
     nk::u16 m_pcid;
+    nk::u8* m_io_bitmap = nullptr; // two pages, in the module region (kernel side)
+    nk::u64 m_io_bitmap_region = 0;
 };
 
 } // namespace nooks

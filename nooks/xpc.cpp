@@ -1,11 +1,13 @@
 #include <arch/x86/cpu.h>
 #include <arch/x86/interrupt_state.h>
 #include <arch/x86/mmu.h>
+#include <kernel/debug/panic.h>
 #include <kernel/sched/scheduler.h>
 #include <kernel/time/clock.h>
 #include <nooks/crash_test.h>
 #include <nooks/extension_manager.h>
 #include <nooks/fault_injection.h>
+#include <nooks/isolated_api.h>
 #include <nooks/recovery.h>
 #include <nooks/xpc.h>
 
@@ -19,12 +21,6 @@ XpcStats g_stats;
 
 Crossing*& innermost() {
     return reinterpret_cast<Crossing*&>(kernel::sched::current()->nooks_crossing);
-}
-
-nk::u64 current_rsp() {
-    nk::u64 rsp;
-    asm volatile("mov %%rsp, %0" : "=r"(rsp));
-    return rsp;
 }
 
 } // namespace
@@ -70,8 +66,7 @@ nk::Result<long> enter(Extension& extension, nk::u64 incarnation, nk::u64 limit_
     // for active_crossings to reach zero, so a call either sees the change and backs out, or was
     // counted before it and is waited for — the image cannot go while a call is inside.
     __atomic_add_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
-    if (!accepts_calls(extension.state) ||
-        (incarnation && incarnation != extension.incarnation)) {
+    if (!accepts_calls(extension.state) || (incarnation && incarnation != extension.incarnation)) {
         __atomic_sub_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
         return !accepts_calls(extension.state) ? nk::Error::Busy : nk::Error::NoDevice;
     }
@@ -92,8 +87,8 @@ nk::Result<long> enter(Extension& extension, nk::u64 incarnation, nk::u64 limit_
             offset = 0;
         }
     }
-    nk::u64 traced = trace_begin(extension.trace, TraceDirection::In, offset, injected,
-                                 nk::u64(a0), nk::u64(a1), nk::u64(a2));
+    nk::u64 traced = trace_begin(extension.trace, TraceDirection::In, offset, injected, nk::u64(a0),
+                                 nk::u64(a1), nk::u64(a2));
     if (extension.mode == ExtensionMode::Native) {
         // No domain to switch to; the kernel services it calls still learn who is calling.
         kernel::Thread* self = kernel::sched::current();
@@ -116,20 +111,18 @@ nk::Result<long> enter(Extension& extension, nk::u64 incarnation, nk::u64 limit_
     if (limit_ms)
         crossing.deadline_tsc =
             crossing.start_tsc + kernel::clock::milliseconds_to_cycles(limit_ms);
-    nk::u64 stack_top;
-    int stack_index = -1;
-    bool nested = crossing.outer && crossing.outer->extension == &extension;
-    if (nested) {
-        stack_top = nk::align_down(current_rsp() - 512, 16);
-    } else {
-        stack_index = acquire_domain_stack(extension);
-        if (stack_index < 0) {
-            trace_end(extension.trace, traced, TraceOutcome::Aborted, 0);
-            __atomic_sub_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
-            return nk::Error::Busy;
-        }
-        stack_top = extension.stacks[stack_index].top;
+    // A stack from the extension's pool, also when the thread is inside the extension already
+    // (it called the kernel, which calls back in): where that crossing's stack pointer is, the
+    // kernel cannot know when an interrupt brought it in.
+    int stack_index = acquire_domain_stack(extension);
+    if (stack_index < 0) {
+        trace_end(extension.trace, traced, TraceOutcome::Aborted, 0);
+        __atomic_sub_fetch(&extension.active_crossings, 1, __ATOMIC_SEQ_CST);
+        return nk::Error::Busy;
     }
+    nk::u64 stack_top = extension.stacks[stack_index].top;
+    crossing.stack_top = stack_top;
+    crossing.stack_bottom = extension.stacks[stack_index].region.base;
     innermost() = &crossing;
     long result =
         x86::x86_domain_call(&crossing.point, extension.domain->root() | extension.domain->pcid(),
@@ -164,37 +157,82 @@ void abort_current_crossing() {
     x86::x86_domain_abort(&crossing->point, -long(nk::Error::Aborted));
 }
 
-KernelEntry::KernelEntry() : m_domain_cr3(0) {
+KernelEntry::KernelEntry() {
     x86::sanitize_flags();
-    if (!innermost())
-        return;
-    m_domain_cr3 = x86::read_address_space();
-    // The thread's own table uses PCID 0.
-    x86::enter_address_space(x86::mmu::thread_address_space());
 }
 
-KernelEntry::~KernelEntry() {
-    if (!m_domain_cr3)
-        return;
+namespace {
+
+// Arguments beyond the six in registers, copied from the extension's stack (nk_log's variadic
+// ones, say).
+constexpr unsigned STACK_ARGUMENTS = 8;
+using ServiceFunction = long (*)(long, long, long, long, long, long, long, long, long, long, long,
+                                 long, long, long);
+
+[[noreturn]] void fail_service(Extension& extension, const char* cause) {
+    record_failure(extension, cause, 0);
+    abort_current_crossing();
+}
+
+} // namespace
+
+void service_call(x86::InterruptFrame& frame) {
+    Crossing* crossing = innermost();
+    if (!crossing)
+        kernel::panic("service gate raised outside any crossing (rip 0x%llx)",
+                      (unsigned long long)frame.rip);
+    Extension& extension = *crossing->extension;
+    char cause[112];
+    if ((frame.cs & 3) != 1) {
+        snprintf(cause, sizeof cause, "service gate raised at CPL %llu",
+                 (unsigned long long)(frame.cs & 3));
+        fail_service(extension, cause);
+    }
+    auto exports = isolated_exports();
+    if (frame.rax >= exports.size()) {
+        snprintf(cause, sizeof cause, "service call %llu: no such service",
+                 (unsigned long long)frame.rax);
+        fail_service(extension, cause);
+    }
+    // The stack arguments come from the crossing's own stack, nowhere else (the words above the
+    // return address, as far as the stack goes).
+    if (frame.rsp < crossing->stack_bottom || frame.rsp > crossing->stack_top - 8) {
+        snprintf(cause, sizeof cause, "service call with its stack pointer 0x%llx off its stack",
+                 (unsigned long long)frame.rsp);
+        fail_service(extension, cause);
+    }
+    long stack[STACK_ARGUMENTS] = {};
+    nk::u64 available = (crossing->stack_top - frame.rsp - 8) / 8;
+    for (nk::u64 i = 0; i < STACK_ARGUMENTS && i < available; ++i)
+        stack[i] = reinterpret_cast<const long*>(frame.rsp + 8)[i];
+    // Services run as the crossing began: interrupts on, except in an IRQ handler or timer.
+    bool interrupts = crossing->point.rflags & 0x200;
+    if (interrupts)
+        x86::enable_interrupts();
+    long result = reinterpret_cast<ServiceFunction>(exports[frame.rax].address)(
+        long(frame.rdi), long(frame.rsi), long(frame.rdx), long(frame.rcx), long(frame.r8),
+        long(frame.r9), stack[0], stack[1], stack[2], stack[3], stack[4], stack[5], stack[6],
+        stack[7]);
+    if (interrupts)
+        x86::disable_interrupts();
+    frame.rax = nk::u64(result);
     // The extension may have been torn down while this thread was in the kernel on its behalf
     // (recovery after another thread's fault): never return into a dead domain.
-    Crossing* crossing = innermost();
-    if (crossing && !accepts_calls(crossing->extension->state))
+    if (!accepts_calls(extension.state))
         abort_current_crossing();
     // A bounded crossing (init, exit) that slept past its limit: a hang that blocking hid from
     // the watchdog.
-    if (crossing && crossing_past_deadline(*crossing)) {
-        record_failure(*crossing->extension, "ran past its time limit (sleeping included)", 0);
-        abort_current_crossing();
+    if (crossing_past_deadline(*crossing))
+        fail_service(extension, "ran past its time limit (sleeping included)");
+    // `ext crash` armed a fault: it strikes back in the domain, at CPL 1, as if the service had
+    // returned into it (its return goes where the service's would have).
+    if (extension.armed_fault >= 0) {
+        if (int kind = take_armed_fault(extension); kind >= 0) {
+            frame.rip = reinterpret_cast<nk::u64>(&injected_fault);
+            frame.rdi = nk::u64(kind);
+            frame.rsi = crash_victim_address();
+        }
     }
-    // `ext crash` armed a fault: it strikes back in the domain, as the extension resumes (taken
-    // here: the extension's record is read-only under the domain's table).
-    int armed = crossing && crossing->extension->armed_fault >= 0
-                    ? take_armed_fault(*crossing->extension)
-                    : -1;
-    x86::enter_address_space(m_domain_cr3);
-    if (armed >= 0)
-        (void)injected_fault(armed, long(crash_victim_address()));
 }
 
 bool handle_extension_fault(const x86::InterruptFrame& frame) {

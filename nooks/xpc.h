@@ -18,6 +18,8 @@ struct Crossing {
     x86::DomainRecoveryPoint point;
     Extension* extension;
     Crossing* outer;
+    nk::u64 stack_bottom; // the domain stack this crossing runs on, [bottom, top)
+    nk::u64 stack_top;
     nk::u64 start_tsc;    // the watchdog's clock: restarted whenever the thread blocks
     nk::u64 deadline_tsc; // a limit on the whole crossing, blocking included (0: none)
     bool aborted;
@@ -67,19 +69,21 @@ void restart_watchdog();
 // caller has already recorded why. Never returns.
 [[noreturn]] void abort_current_crossing();
 
-// Inside a wrapper: switches from the domain's page table to the thread's own for the lifetime
-// of the object, so kernel data can be written; back to the domain at the end. Does nothing when
-// no crossing is active (native extensions).
+// Opens every wrapper. The service gate (service_call) has already left the domain for the
+// thread's own page table; this makes the flags the kernel relies on certain (DF and AC clear).
 class KernelEntry {
 public:
     KernelEntry();
-    ~KernelEntry();
     KernelEntry(const KernelEntry&) = delete;
     KernelEntry& operator=(const KernelEntry&) = delete;
-
-private:
-    nk::u64 m_domain_cr3;
 };
+
+// The XPC_SERVICE_VECTOR gate (arch/x86/domain_call.h): an isolated extension at CPL 1 calls
+// the kernel service numbered RAX with the arguments in its registers and on its stack (which
+// must be the crossing's own). The result goes back in RAX. On the way back into the domain:
+// a torn-down extension is not resumed (the crossing is aborted), a bounded crossing past its
+// limit fails, and a fault `ext crash` armed strikes there, at CPL 1.
+void service_call(x86::InterruptFrame& frame);
 
 // From the exception path: true when the fault belongs to an extension crossing and was handled
 // (the function then does not return: it unwinds the crossing).

@@ -19,9 +19,10 @@ static_assert(sizeof(TaskStateSegment) == 104);
 
 } // namespace x86
 
-// The TSS has C linkage: x86_domain_call reads and writes RSP0 (offset 4) directly.
+// The boot TSS, and where the TSS is now (C linkage: x86_domain_call writes RSP0, offset 4).
 extern "C" {
-alignas(16) x86::TaskStateSegment x86_tss;
+alignas(16) x86::TaskStateSegment x86_boot_tss;
+x86::TaskStateSegment* x86_tss_pointer = &x86_boot_tss;
 }
 
 namespace x86 {
@@ -46,13 +47,24 @@ struct alignas(4096) GuardedStack {
 StackRange g_ist_ranges[IST_STACKS];
 
 // Code/data descriptors: in long mode only the type, DPL, present and L bits matter
-// (SDM 3.4.5 and 5.2.1).
-constexpr nk::u64 KERNEL_CODE = 0x00af9a000000ffff; // P, DPL0, code, L
-constexpr nk::u64 KERNEL_DATA = 0x00cf92000000ffff; // P, DPL0, data writable
-constexpr nk::u64 USER_DATA = 0x00cff2000000ffff;   // P, DPL3, data writable
-constexpr nk::u64 USER_CODE = 0x00affa000000ffff;   // P, DPL3, code, L
+// (SDM 3.4.5 and 5.2.1). The accessed bit is set already: loading a selector whose descriptor
+// has it clear makes the CPU write the GDT, which is read-only inside a protection domain (an
+// IRETQ to CPL 1 loads CS and SS there).
+constexpr nk::u64 KERNEL_CODE = 0x00af9b000000ffff;    // P, DPL0, code, L
+constexpr nk::u64 KERNEL_DATA = 0x00cf93000000ffff;    // P, DPL0, data writable
+constexpr nk::u64 USER_DATA = 0x00cff3000000ffff;      // P, DPL3, data writable
+constexpr nk::u64 USER_CODE = 0x00affb000000ffff;      // P, DPL3, code, L
+constexpr nk::u64 EXTENSION_CODE = 0x00afbb000000ffff; // P, DPL1, code, L
+constexpr nk::u64 EXTENSION_DATA = 0x00cfb3000000ffff; // P, DPL1, data writable
 
-nk::u64 g_gdt[7];
+nk::u64 g_gdt[9];
+
+// 64-bit TSS descriptor: 16 bytes, type 0x9 (available 64-bit TSS), SDM Figure 7-4.
+void set_tss_descriptor(nk::u64 base, nk::u64 limit) {
+    g_gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+               (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    g_gdt[6] = base >> 32;
+}
 
 } // namespace
 
@@ -60,21 +72,18 @@ void gdt_init() {
     for (unsigned i = 0; i < IST_STACKS; ++i) {
         auto bottom = reinterpret_cast<nk::u64>(g_ist_stacks[i].stack);
         g_ist_ranges[i] = {bottom, bottom + IST_STACK_SIZE};
-        x86_tss.ist[i] = g_ist_ranges[i].top;
+        x86_boot_tss.ist[i] = g_ist_ranges[i].top;
     }
-    x86_tss.io_map_base = sizeof(TaskStateSegment); // no I/O permission bitmap
+    x86_boot_tss.io_map_base = sizeof(TaskStateSegment); // no I/O permission bitmap
 
     g_gdt[0] = 0;
     g_gdt[1] = KERNEL_CODE;
     g_gdt[2] = KERNEL_DATA;
     g_gdt[3] = USER_DATA;
     g_gdt[4] = USER_CODE;
-    // 64-bit TSS descriptor: 16 bytes, type 0x9 (available 64-bit TSS), SDM Figure 7-4.
-    auto base = reinterpret_cast<nk::u64>(&x86_tss);
-    nk::u64 limit = sizeof(TaskStateSegment) - 1;
-    g_gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
-               (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-    g_gdt[6] = base >> 32;
+    set_tss_descriptor(reinterpret_cast<nk::u64>(&x86_boot_tss), sizeof(TaskStateSegment) - 1);
+    g_gdt[7] = EXTENSION_CODE;
+    g_gdt[8] = EXTENSION_DATA;
 
     DescriptorPointer pointer = {sizeof(g_gdt) - 1, reinterpret_cast<nk::u64>(g_gdt)};
     asm volatile("lgdt %0" ::"m"(pointer));
@@ -98,11 +107,24 @@ void gdt_init() {
 }
 
 void tss_set_kernel_stack(nk::u64 rsp0) {
-    x86_tss.rsp[0] = rsp0;
+    x86_tss_pointer->rsp[0] = rsp0;
 }
 
 nk::u64 tss_kernel_stack() {
-    return x86_tss.rsp[0];
+    return x86_tss_pointer->rsp[0];
+}
+
+void relocate_tss(nk::u64 area) {
+    auto* tss = reinterpret_cast<TaskStateSegment*>(area);
+    *tss = *x86_tss_pointer;
+    tss->io_map_base = TSS_IO_BITMAP_OFFSET;
+    auto* bitmap = reinterpret_cast<nk::u8*>(area + TSS_IO_BITMAP_OFFSET);
+    for (nk::u64 i = 0; i <= TSS_IO_BITMAP_BYTES; ++i) // and the closing byte of ones
+        bitmap[i] = 0xff;
+    // The limit covers the closing byte; `ltr` needs the descriptor not busy (type 0x9 again).
+    set_tss_descriptor(area, TSS_IO_BITMAP_OFFSET + TSS_IO_BITMAP_BYTES);
+    x86_tss_pointer = tss;
+    asm volatile("ltr %w0" ::"r"(TSS_SELECTOR) : "memory");
 }
 
 void set_ist_stack(Ist slot, nk::u64 bottom, nk::u64 top) {
@@ -110,7 +132,7 @@ void set_ist_stack(Ist slot, nk::u64 bottom, nk::u64 top) {
     if (slot == Ist::None || index >= IST_STACKS)
         return;
     g_ist_ranges[index] = {bottom, top};
-    x86_tss.ist[index] = top;
+    x86_tss_pointer->ist[index] = top;
 }
 
 nk::usize stack_guard_pages(nk::u64* out, nk::usize capacity) {

@@ -1,8 +1,10 @@
 #include <arch/x86/cpu.h>
+#include <arch/x86/domain_call.h>
 #include <arch/x86/gdt.h>
 #include <arch/x86/idt.h>
 
 extern "C" const nk::u64 interrupt_stub_table[256];
+extern "C" void x86_domain_return_entry();
 
 namespace x86 {
 
@@ -21,18 +23,18 @@ struct [[gnu::packed]] Gate {
 static_assert(sizeof(Gate) == 16);
 
 constexpr nk::u8 GATE_PRESENT_INTERRUPT = 0x8e;
-constexpr nk::u8 GATE_DPL3 = 0x60;
 
 Gate g_idt[256];
 InterruptHandler g_handlers[256];
 InterruptHandler g_unhandled_exception = nullptr;
 
-void set_gate(nk::u8 vector, nk::u64 address, Ist ist, bool user_callable) {
+// `dpl`: the least privileged level allowed to raise the vector with INT n (SDM 6.12.1.1).
+void set_gate(nk::u8 vector, nk::u64 address, Ist ist, unsigned dpl) {
     Gate& gate = g_idt[vector];
     gate.offset_low = nk::u16(address);
     gate.selector = KERNEL_CS;
     gate.ist = nk::u8(ist);
-    gate.type_attributes = GATE_PRESENT_INTERRUPT | (user_callable ? GATE_DPL3 : 0);
+    gate.type_attributes = nk::u8(GATE_PRESENT_INTERRUPT | (dpl << 5));
     gate.offset_middle = nk::u16(address >> 16);
     gate.offset_high = nk::u32(address >> 32);
     gate.reserved = 0;
@@ -87,8 +89,11 @@ void idt_init() {
         else if (v == vector::MachineCheck)
             ist = Ist::MachineCheck;
         // int3 may be used from ring 3 (debuggers); everything else only by hardware/kernel.
-        set_gate(nk::u8(v), interrupt_stub_table[v], ist, v == vector::Breakpoint);
+        set_gate(nk::u8(v), interrupt_stub_table[v], ist, v == vector::Breakpoint ? 3 : 0);
     }
+    // The two gates of protection domains, raised from CPL 1 (domain_call.h).
+    set_gate(XPC_RETURN_VECTOR, reinterpret_cast<nk::u64>(x86_domain_return_entry), Ist::None, 1);
+    set_gate(XPC_SERVICE_VECTOR, interrupt_stub_table[XPC_SERVICE_VECTOR], Ist::None, 1);
     struct [[gnu::packed]] {
         nk::u16 limit;
         nk::u64 base;

@@ -24,6 +24,64 @@ interrupt_common:
        the direction or alignment-check flag set. IF is clear already (interrupt gates). */
     pushq $2
     popfq
+    /* From CPL 1 the CPU has switched to the trampoline stack (TSS.RSP0 while a thread is inside
+       a protection domain), which every domain maps writable. The frame moves to the thread's
+       kernel stack, below the slot of its innermost crossing, under the thread's own page
+       table; the domain's CR3 waits in the trampoline's bottom word. */
+    cmpq x86_trampoline_bottom(%rip), %rsp
+    jb 5f
+    cmpq x86_trampoline_top(%rip), %rsp
+    jae 5f
+    pushq %rax
+    pushq %rcx
+    pushq %rdx
+    movq %cr3, %rdx
+    movq x86_thread_cr3(%rip), %rax
+    orq x86_cr3_keep_tlb(%rip), %rax
+    movq %rax, %cr3
+    movq x86_trampoline_bottom(%rip), %rax
+    movq %rdx, (%rax)
+    movq x86_domain_slot(%rip), %rax
+    subq $56, %rax
+    /* vector, error code, RIP, CS, RFLAGS, RSP, SS: 7 words above the 3 just pushed */
+    movq 24(%rsp), %rcx
+    movq %rcx, 0(%rax)
+    movq 32(%rsp), %rcx
+    movq %rcx, 8(%rax)
+    movq 40(%rsp), %rcx
+    movq %rcx, 16(%rax)
+    movq 48(%rsp), %rcx
+    movq %rcx, 24(%rax)
+    movq 56(%rsp), %rcx
+    movq %rcx, 32(%rax)
+    movq 64(%rsp), %rcx
+    movq %rcx, 40(%rax)
+    movq 72(%rsp), %rcx
+    movq %rcx, 48(%rax)
+    popq %rdx
+    popq %rcx
+    xchgq %rax, %rsp            /* RSP: the moved frame; RAX: the trampoline (saved RAX on top) */
+    movq (%rax), %rax
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq x86_trampoline_bottom(%rip), %r12
+    movq (%r12), %r12           /* the domain's CR3 */
+    pushq %r12
+    jmp 1f
+5:
     pushq %rax
     pushq %rbx
     pushq %rcx
@@ -61,6 +119,12 @@ interrupt_common:
     andq $-16, %rsp
     call x86_interrupt_entry
     movq %rbx, %rsp
+    /* Back to CPL 1: by IRETQ from the trampoline, under the domain's page table (the kernel
+       stack is read-only there). Frame offsets: CR3 0, RAX 120, RIP 144, CS 152 ... SS 176. */
+    movl 152(%rsp), %eax
+    andl $3, %eax
+    cmpl $1, %eax
+    je 6f
     popq %r12
     movq %cr3, %rax
     cmpq %rax, %r12
@@ -84,6 +148,44 @@ interrupt_common:
     popq %rbx
     popq %rax
     addq $16, %rsp /* vector and error code */
+    iretq
+6:
+    movq x86_trampoline_top(%rip), %rax
+    movq 144(%rsp), %rcx
+    movq %rcx, -40(%rax)
+    movq 152(%rsp), %rcx
+    movq %rcx, -32(%rax)
+    movq 160(%rsp), %rcx
+    movq %rcx, -24(%rax)
+    movq 168(%rsp), %rcx
+    movq %rcx, -16(%rax)
+    movq 176(%rsp), %rcx
+    movq %rcx, -8(%rax)
+    movq 120(%rsp), %rcx
+    movq %rcx, -48(%rax)        /* RAX */
+    movq 0(%rsp), %rcx
+    orq x86_cr3_keep_tlb(%rip), %rcx
+    movq %rcx, -56(%rax)        /* the domain's CR3 */
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    movq x86_trampoline_top(%rip), %rsp
+    subq $56, %rsp
+    popq %rax
+    movq %rax, %cr3
+    popq %rax
     iretq
 
 .altmacro

@@ -1,4 +1,5 @@
 #include <arch/x86/context.h>
+#include <arch/x86/domain_call.h>
 #include <arch/x86/gdt.h>
 #include <arch/x86/interrupt_state.h>
 #include <arch/x86/mmu.h>
@@ -43,7 +44,7 @@ Thread* g_reap = nullptr; // a dead thread whose stack is freed after the switch
 bool g_need_resched = false;
 nk::u64 g_next_id = 0;
 Stats g_stats;
-void (*g_entry_stack_hook)(nk::u64) = nullptr;
+void (*g_entry_stack_hook)(nk::u64, nk::u64) = nullptr;
 
 void make_ready(Thread* thread) {
     thread->state = ThreadState::Runnable;
@@ -92,8 +93,10 @@ void reschedule() {
         x86::mmu::load_address_space(next->address_space_root, next->pcid, true);
     x86::mmu::set_thread_address_space(next->address_space_root);
     previous->entry_stack = x86::tss_kernel_stack();
+    previous->domain_slot = x86::domain_slot();
+    x86::set_domain_slot(next->domain_slot);
     if (g_entry_stack_hook && next->entry_stack)
-        g_entry_stack_hook(next->entry_stack);
+        g_entry_stack_hook(next->entry_stack, next->stack.top);
     g_current = next;
     x86::x86_switch_context(&previous->saved_rsp, next->saved_rsp);
     // Back in `previous`, possibly much later. Free whatever died just before we resumed.
@@ -283,7 +286,7 @@ void for_each_thread(void (*visit)(const Thread&, void*), void* context) {
         visit(thread, context);
 }
 
-void set_kernel_entry_stack_hook(void (*hook)(nk::u64)) {
+void set_kernel_entry_stack_hook(void (*hook)(nk::u64, nk::u64)) {
     g_entry_stack_hook = hook;
 }
 

@@ -56,8 +56,9 @@ Stats stats();
 // Calls `visit` for every live thread (interrupts disabled during the walk: keep it short).
 void for_each_thread(void (*visit)(const Thread& thread, void* context), void* context);
 
-// Hook the process layer sets: which stack the CPU loads when it enters ring 0 from this thread
-// (TSS.RSP0 and the syscall entry stack).
-void set_kernel_entry_stack_hook(void (*hook)(nk::u64 stack_top));
+// Hook the process layer sets: which stacks the CPU loads when it enters ring 0 from this thread
+// — TSS.RSP0 (the thread's stack top, or the trampoline while it is inside a protection domain)
+// and the syscall entry stack (always its stack top: system calls come from ring 3 only).
+void set_kernel_entry_stack_hook(void (*hook)(nk::u64 rsp0, nk::u64 syscall_stack));
 
 } // namespace kernel::sched

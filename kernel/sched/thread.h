@@ -36,6 +36,9 @@ public:
     // while it is inside a protection domain, the crossing's frame (arch/x86/domain_call.h).
     // Saved and restored at every switch; 0 until the thread first runs (the boot thread).
     nk::u64 entry_stack = 0;
+    // The kernel-stack slot of its innermost crossing into a protection domain, or 0
+    // (arch/x86/domain_call.h).
+    nk::u64 domain_slot = 0;
     KernelStack stack = {};
     bool owns_stack = true; // false for the boot thread (boot stack)
 

@@ -33,9 +33,9 @@ void bad_return(x86::SyscallFrame& frame) {
 
 // Ring-0 entry stacks follow the running thread: interrupts from ring 3 use TSS.RSP0, system
 // calls the syscall stack.
-void set_entry_stack(nk::u64 top) {
-    x86::tss_set_kernel_stack(top);
-    x86::set_syscall_stack(top);
+void set_entry_stack(nk::u64 rsp0, nk::u64 syscall_stack) {
+    x86::tss_set_kernel_stack(rsp0);
+    x86::set_syscall_stack(syscall_stack);
 }
 
 } // namespace
@@ -49,6 +49,8 @@ void init() {
     x86::syscall_init(dispatch, bad_return);
 }
 
-nk::u64 total_calls() { return g_total_calls; }
+nk::u64 total_calls() {
+    return g_total_calls;
+}
 
 } // namespace kernel::syscalls
