@@ -144,6 +144,7 @@ void tear_down(Extension& extension) {
     // The image is gone: nothing may look up its symbols or metadata any more.
     extension.module = {};
     extension.info = nullptr;
+    extension.irq_mask = nullptr;
 }
 
 } // namespace
@@ -279,6 +280,12 @@ nk::ErrorOr build_extension(Extension& extension, const nk::u8* file, nk::usize 
         return nk::Error::BadExec;
     }
     extension.info = info;
+    auto mask = extension.module.find_symbol("nooks_irq_mask");
+    extension.irq_mask =
+        mask.has_value() && mask.value() >= extension.module.data.address &&
+                mask.value() + 8 <= extension.module.data.address + extension.module.data.size
+            ? reinterpret_cast<volatile nk::u32*>(mask.value())
+            : nullptr;
     TRY(apply_permissions(extension.module));
     if (extension.mode == ExtensionMode::Isolated)
         TRY(map_image_into_domain(extension));

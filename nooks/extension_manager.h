@@ -86,6 +86,10 @@ struct Extension {
     volatile nk::u64 active_crossings;
     // Counts loads: what a device registered by one incarnation checks before calling in.
     nk::u64 incarnation;
+    // The module's interrupt mask (nooks_irq_mask in kernel_api.h: depth, held-back flag), in
+    // its own memory; null when it uses no spinlock. Only the depth is trusted, and only as a
+    // hint: a mask left up fails the extension.
+    volatile nk::u32* irq_mask;
     // A fault `ext crash` armed for the next crossing (nooks/fault_injection.h), or -1.
     volatile int armed_fault;
 

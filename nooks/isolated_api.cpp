@@ -208,10 +208,25 @@ struct IrqRecord {
     unsigned line;
     nk_irq_handler handler;
     void* context;
+    bool held; // the extension's interrupt mask was up: the line waits masked (nk_irq_resume)
 };
+
+// Whether the extension is inside an interrupts-off section (kernel_api.h): its handlers and
+// timers wait, and the kernel notes that they did.
+bool masked_hold(Extension& extension) {
+    if (!extension.irq_mask || extension.irq_mask[0] == 0)
+        return false;
+    extension.irq_mask[1] = 1;
+    return true;
+}
 
 bool irq_crossing(void* argument) {
     auto* record = static_cast<IrqRecord*>(argument);
+    if (masked_hold(*record->extension)) {
+        record->held = true;
+        kernel::irq::hold_line(record->line);
+        return true;
+    }
     auto claimed =
         xpc_call(*record->extension, as_domain_function(record->handler), long(record->context));
     return claimed.has_value() && claimed.value() != 0;
@@ -260,7 +275,7 @@ long isolated_request_irq(Extension& extension, unsigned line, nk_irq_handler ha
     auto* record = static_cast<IrqRecord*>(kmalloc(sizeof(IrqRecord)));
     if (!record)
         return -NK_ENOMEM;
-    *record = {{{}, ObjectKind::Irq, release_irq}, &extension, line, handler, context};
+    *record = {{{}, ObjectKind::Irq, release_irq}, &extension, line, handler, context, false};
     auto registered = kernel::irq::register_handler(line, irq_crossing, record);
     if (registered.is_error()) {
         kfree(record);
@@ -279,11 +294,44 @@ struct TimerRecord {
     kernel::Timer timer;
     nk_timer_callback callback;
     void* context;
+    bool held; // came due while the extension's interrupt mask was up (nk_irq_resume runs it)
 };
 
 void timer_crossing(void* argument) {
     auto* record = static_cast<TimerRecord*>(argument);
+    if (masked_hold(*record->extension)) {
+        record->held = true;
+        return;
+    }
     (void)xpc_call(*record->extension, as_domain_function(record->callback), long(record->context));
+}
+
+// nk_irq_resume: the mask came down; what waited runs now — the lines are unmasked (a device
+// still asserting interrupts again at once) and the timer callbacks run as from the tick, with
+// interrupts off.
+void isolated_irq_resume(Extension& extension) {
+    if (!extension.irq_mask || extension.irq_mask[0] != 0)
+        return;
+    extension.irq_mask[1] = 0;
+    extension.tracker.for_each(ObjectKind::Irq, [](TrackedObject& tracked) {
+        auto* record = reinterpret_cast<IrqRecord*>(&tracked);
+        if (record->held) {
+            record->held = false;
+            kernel::irq::release_line(record->line);
+        }
+    });
+    TimerRecord* due[16];
+    unsigned count = 0;
+    extension.tracker.for_each(ObjectKind::Timer, [&](TrackedObject& tracked) {
+        auto* record = reinterpret_cast<TimerRecord*>(&tracked);
+        if (record->held && count < 16) {
+            record->held = false;
+            due[count++] = record;
+        }
+    });
+    x86::InterruptGuard guard;
+    for (unsigned i = 0; i < count; ++i)
+        timer_crossing(due[i]);
 }
 
 void release_timer(TrackedObject& tracked) {
@@ -299,8 +347,8 @@ long isolated_timer_start(Extension& extension, uint64_t milliseconds, int perio
     auto* record = static_cast<TimerRecord*>(kmalloc(sizeof(TimerRecord)));
     if (!record)
         return -NK_ENOMEM;
-    new (record)
-        TimerRecord{{{}, ObjectKind::Timer, release_timer}, &extension, {}, callback, context};
+    new (record) TimerRecord{
+        {{}, ObjectKind::Timer, release_timer}, &extension, {}, callback, context, false};
     extension.tracker.add(record->tracked);
     if (periodic)
         record->timer.start_periodic(milliseconds, timer_crossing, record);
@@ -573,6 +621,7 @@ const KernelExport g_exports[] = {
     {"nk_free", address_of(&Wrapper<"nk_free", isolated_free, HeapPointerOrNull>::entry)},
     {"nk_log", address_of(&isolated_log)},
     {"nk_bug", address_of(&isolated_bug)},
+    {"nk_irq_resume", address_of(&Wrapper<"nk_irq_resume", isolated_irq_resume>::entry)},
     {"nk_param", address_of(&Wrapper<"nk_param", isolated_param, DomainString<32>, Unchecked,
                                      AtMost<MAX_PARAMETERS>>::entry)},
     {"nk_incarnation", address_of(&Wrapper<"nk_incarnation", isolated_incarnation>::entry)},

@@ -177,6 +177,9 @@ uint64_t nk_incarnation(void) {
     return self ? self->incarnation : 0;
 }
 
+// Natively the spinlocks clear the interrupt flag: nothing is ever held back.
+void nk_irq_resume(void) {}
+
 void nk_log(const char* format, ...) {
     char line[256];
     va_list args;
@@ -360,6 +363,7 @@ const KernelExport g_exports[] = {
     EXPORT(nk_zalloc),
     EXPORT(nk_free),
     EXPORT(nk_log),
+    EXPORT(nk_irq_resume),
     EXPORT(nk_param),
     EXPORT(nk_incarnation),
     EXPORT(nk_uptime_ns),

@@ -142,6 +142,7 @@ void init() {
     kernel::set_panic_interceptor(intercept_panic);
     kernel::irq::set_exit_hook(on_interrupt_exit);
     kernel::irq::set_storm_hook(on_interrupt_storm);
+    kernel::irq::set_preemption_veto(veto_preemption);
 }
 
 } // namespace nooks

@@ -143,6 +143,13 @@ void record_fault(Extension& extension, const x86::InterruptFrame& frame) {
     if (frame.vector == x86::vector::PageFault)
         kprintf(", address 0x%llx (%s)", (unsigned long long)fault.address,
                 frame.error_code & 2 ? "write" : "read");
+    // How long the call had run (since it began or last blocked): a fault caught by the CPU
+    // itself comes within microseconds, where the watchdog needs WATCHDOG_LIMIT_MS.
+    if (Crossing* crossing = current_crossing())
+        kprintf(", %llu us into the call",
+                (unsigned long long)(kernel::clock::cycles_to_nanoseconds(x86::rdtsc() -
+                                                                          crossing->start_tsc) /
+                                     1000));
     kprintf("; %s\n", begin_recovery(extension));
     print_extension_trace(extension);
 }

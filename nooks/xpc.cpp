@@ -133,6 +133,14 @@ nk::Result<long> enter(Extension& extension, nk::u64 incarnation, nk::u64 limit_
         release_domain_stack(extension, stack_index);
     trace_end(extension.trace, traced,
               crossing.aborted ? TraceOutcome::Aborted : TraceOutcome::Returned, nk::u64(result));
+    // The outermost crossing of this thread into the extension returned with the extension's
+    // interrupt mask still up: a spinlock never released (the CPL 1 form of a `cli` left on).
+    if (!crossing.aborted && extension.irq_mask && extension.irq_mask[0] != 0 &&
+        !(crossing.outer && crossing.outer->extension == &extension) &&
+        accepts_calls(extension.state)) {
+        record_failure(extension, "returned with its interrupt mask up (a spinlock held)", 0);
+        crossing.aborted = true;
+    }
     if (crossing.aborted) {
         ++g_stats.aborts;
         return nk::Error::Aborted;
@@ -233,6 +241,13 @@ void service_call(x86::InterruptFrame& frame) {
             frame.rsi = crash_victim_address();
         }
     }
+}
+
+bool veto_preemption(const x86::InterruptFrame& frame) {
+    if ((frame.cs & 3) != 1)
+        return false;
+    Extension* extension = current_extension();
+    return extension && extension->irq_mask && extension->irq_mask[0] != 0;
 }
 
 bool handle_extension_fault(const x86::InterruptFrame& frame) {

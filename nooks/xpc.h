@@ -85,6 +85,10 @@ public:
 // limit fails, and a fault `ext crash` armed strikes there, at CPL 1.
 void service_call(x86::InterruptFrame& frame);
 
+// The preemption veto (kernel/interrupts/irq.h): the interrupt arrived in an isolated extension
+// at CPL 1 while its interrupt mask was up — the thread holds one of its spinlocks.
+bool veto_preemption(const x86::InterruptFrame& frame);
+
 // From the exception path: true when the fault belongs to an extension crossing and was handled
 // (the function then does not return: it unwinds the crossing).
 bool handle_extension_fault(const x86::InterruptFrame& frame);

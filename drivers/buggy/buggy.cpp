@@ -9,7 +9,8 @@
 //               reinit-poll, reinit-poll-sleep (the reinit-* ones strike when init runs again
 //               during a recovery; `ext crash buggy null` starts one)
 //   interrupt:  timer-sleep, timer-mutex, timer-thread-stop (blocking calls from a timer
-//               callback, which runs in interrupt context)
+//               callback, which runs in interrupt context), timer-hang (a callback that polls
+//               forever, with interrupts off: only the NMI watchdog sees it)
 //   CPU state:  dir-flag (the direction and alignment-check flags left set, in a kernel call and
 //               on return), clobber (every callee-saved register and the frame pointer
 //               trashed on return)
@@ -18,6 +19,11 @@
 //               deadlock (a thread keeps the mutex the status call needs)
 //   interrupts: irq-storm (claims QEMU's e1000, makes it raise an interrupt, and its handler —
 //               in the first incarnation only — never reads ICR, so the line keeps firing)
+//   privileged: cli, hlt, outb-pic, wrmsr, mov-cr3, port-unclaimed (each strikes in the status
+//               call, `ext stats buggy`: at CPL 1 it faults at once)
+//   locks:      spinlock-leak (the status call returns holding a spinlock)
+//   good:       port-io (its own claimed ports, no crossing), spinlock (a lock shared with a 1 ms
+//               timer: the timer never runs inside it)
 //   leaks:      leak-heap, leak-dma, leak-timers, leak-threads, leak-irqs, leak-devices (take
 //               until the kernel says no; init logs how many it got and still succeeds)
 #include <nooks/block.h>
@@ -90,6 +96,11 @@ void lock_in_timer(void*) {
 
 void stop_thread_in_timer(void*) {
     nk_thread_stop(g_thread);
+}
+
+void hang_in_timer(void*) {
+    while (!g_device_ready)
+        asm volatile("pause");
 }
 
 // ---- Leaks: take until refused (bounded, in case nothing refuses).
@@ -204,6 +215,78 @@ nk_status start_storm() {
     return nk_timer_start(50, 0, raise_link_change, nullptr, &g_timer);
 }
 
+// ---- Privileged instructions and ports, in the status call.
+
+void misbehave_in_status() {
+    if (bug_is("cli"))
+        asm volatile("cli");
+    if (bug_is("hlt"))
+        asm volatile("hlt");
+    if (bug_is("outb-pic"))
+        nk_io_out8(0x21, 0xff); // masks every IRQ on the master 8259
+    if (bug_is("wrmsr"))        // a model-specific register that does not exist
+        asm volatile("wrmsr" ::"c"(0x0badc0deu), "a"(0u), "d"(0u));
+    if (bug_is("mov-cr3")) {
+        unsigned long zero = 0;
+        asm volatile("mov %0, %%cr3" ::"r"(zero));
+    }
+    if (bug_is("port-unclaimed"))
+        (void)nk_io_in8(0x64); // the keyboard controller: nobody's device
+}
+
+// ---- port-io: the IDE controller's own ports, straight from the extension.
+
+uint16_t g_bus_master_port = 0;
+unsigned g_port_reads = 0;
+unsigned g_last_status = 0;
+
+nk_status claim_ide() {
+    nk_pci_device ide;
+    nk_status status = nk_pci_claim(0x8086, 0x7010, &ide);
+    if (status < 0)
+        return status;
+    nk_pci_bar bar;
+    status = nk_pci_get_bar(ide, 4, &bar); // bus-master IDE registers (an I/O BAR)
+    if (status < 0 || !bar.is_io)
+        return status < 0 ? status : -NK_ENODEV;
+    g_bus_master_port = uint16_t(bar.address);
+    return 0;
+}
+
+void read_own_ports() {
+    g_last_status = nk_io_in8(0x3f6); // legacy: alternate status
+    uint8_t bus_master_status = nk_io_in8(g_bus_master_port + 2);
+    uint16_t words[4];
+    nk_io_ins16(0x1f0, words, 4); // the data port, rep insw
+    (void)bus_master_status;
+    g_port_reads = g_port_reads + 6;
+}
+
+// ---- spinlock: shared with a 1 ms timer, which must never run inside it.
+
+nk_spinlock g_spin = NK_SPINLOCK_INIT;
+volatile unsigned long g_spin_ticks = 0;
+volatile unsigned long g_violations = 0;
+
+void spin_tick(void*) {
+    unsigned long flags = nk_spin_lock_irqsave(&g_spin);
+    g_spin_ticks = g_spin_ticks + 1;
+    nk_spin_unlock_irqrestore(&g_spin, flags);
+}
+
+void exercise_spinlock() {
+    for (int round = 0; round < 200; ++round) {
+        unsigned long flags = nk_spin_lock_irqsave(&g_spin);
+        unsigned long before = g_spin_ticks;
+        uint64_t until = nk_uptime_ns() + 100000; // 0.1 ms inside
+        while (nk_uptime_ns() < until)
+            __builtin_ia32_pause();
+        if (g_spin_ticks != before)
+            g_violations = g_violations + 1;
+        nk_spin_unlock_irqrestore(&g_spin, flags);
+    }
+}
+
 // ---- init and exit.
 
 nk_status start_bug() {
@@ -240,6 +323,8 @@ nk_status start_bug() {
         return nk_timer_start(5, 0, sleep_in_timer, nullptr, &g_timer);
     if (bug_is("timer-mutex"))
         return nk_timer_start(5, 0, lock_in_timer, nullptr, &g_timer);
+    if (bug_is("timer-hang"))
+        return nk_timer_start(5, 0, hang_in_timer, nullptr, &g_timer);
     if (bug_is("timer-thread-stop")) {
         nk_status status = nk_thread_create("polite", polite, nullptr, &g_thread);
         return status < 0 ? status : nk_timer_start(5, 0, stop_thread_in_timer, nullptr, &g_timer);
@@ -254,6 +339,10 @@ nk_status start_bug() {
     }
     if (bug_is("irq-storm"))
         return start_storm();
+    if (bug_is("port-io"))
+        return claim_ide();
+    if (bug_is("spinlock"))
+        return nk_timer_start(1, 1, spin_tick, nullptr, &g_timer);
     if (bug_is("thread-ignore-stop"))
         return nk_thread_create("ignorer", ignore_stop, nullptr, &g_thread);
     if (bug_is("deadlock"))
@@ -312,6 +401,13 @@ char* put_number(char* out, char* end, unsigned long value) {
 nk_status status(char* buffer, size_t size) {
     if (size == 0)
         return -NK_EINVAL;
+    misbehave_in_status();
+    if (bug_is("port-io"))
+        read_own_ports();
+    if (bug_is("spinlock"))
+        exercise_spinlock();
+    if (bug_is("spinlock-leak"))
+        (void)nk_spin_lock_irqsave(&g_spin);
     // With bug=deadlock, the holder thread never gives this back.
     nk_mutex_lock(g_lock);
     nk_mutex_unlock(g_lock);
@@ -320,11 +416,26 @@ nk_status status(char* buffer, size_t size) {
     out = put_text(out, end, g_bug);
     out = put_text(out, end, ", incarnation ");
     out = put_number(out, end, static_cast<unsigned long>(nk_incarnation()));
-    out = put_text(out, end, ", ");
-    out = put_number(out, end, g_rounds);
-    out = put_text(out, end, " rounds, ");
-    out = put_number(out, end, g_interrupts);
-    out = put_text(out, end, " interrupts");
+    // What the bug at hand counts (the line has room for little more).
+    if (bug_is("irq-storm")) {
+        out = put_text(out, end, ", ");
+        out = put_number(out, end, g_interrupts);
+        out = put_text(out, end, " interrupts");
+    } else if (bug_is("port-io")) {
+        out = put_text(out, end, ", ");
+        out = put_number(out, end, g_port_reads);
+        out = put_text(out, end, " port reads");
+    } else if (bug_is("spinlock")) {
+        out = put_text(out, end, ", ");
+        out = put_number(out, end, g_spin_ticks);
+        out = put_text(out, end, " locked ticks, ");
+        out = put_number(out, end, g_violations);
+        out = put_text(out, end, " violations");
+    } else {
+        out = put_text(out, end, ", ");
+        out = put_number(out, end, g_rounds);
+        out = put_text(out, end, " rounds");
+    }
     *out = 0;
     return 0;
 }

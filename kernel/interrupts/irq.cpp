@@ -36,6 +36,7 @@ Line g_lines[LINE_COUNT];
 unsigned g_handler_depth = 0;
 void (*g_exit_hook)(const x86::InterruptFrame&) = nullptr;
 void (*g_storm_hook)(unsigned) = nullptr;
+bool (*g_preemption_veto)(const x86::InterruptFrame&) = nullptr;
 
 // After each interrupt on the line: account for it, and at the end of a window decide whether
 // the line is storming.
@@ -85,7 +86,8 @@ void dispatch(x86::InterruptFrame& frame) {
     x86::pic::end_of_interrupt(line_number);
     // The interrupt may have woken a more important thread, or ended the slice: switch now, on
     // the way out (the interrupted context resumes by iretq when this thread runs again).
-    sched::preempt_if_needed();
+    if (!g_preemption_veto || !g_preemption_veto(frame))
+        sched::preempt_if_needed();
     if (g_exit_hook)
         g_exit_hook(frame);
     // Back to a process that was killed meanwhile (say, one spinning in user mode): end it now.
@@ -145,6 +147,21 @@ void set_exit_hook(void (*hook)(const x86::InterruptFrame&)) {
 
 void set_storm_hook(void (*hook)(unsigned)) {
     g_storm_hook = hook;
+}
+
+void hold_line(unsigned line) {
+    if (line < LINE_COUNT)
+        x86::pic::mask(nk::u8(line));
+}
+
+void release_line(unsigned line) {
+    x86::InterruptGuard guard;
+    if (line < LINE_COUNT && g_lines[line].handler_count && !g_lines[line].storm_masked)
+        x86::pic::unmask(nk::u8(line));
+}
+
+void set_preemption_veto(bool (*veto)(const x86::InterruptFrame&)) {
+    g_preemption_veto = veto;
 }
 
 LineStats stats(unsigned line_number) {

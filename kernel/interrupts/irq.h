@@ -37,6 +37,15 @@ struct LineStats {
 constexpr nk::u64 STORM_WINDOW_MS = 100;
 constexpr nk::u64 STORM_MIN_INTERRUPTS = 200;
 void set_storm_hook(void (*hook)(unsigned line));
+
+// An extension's handler on the line is held back (its interrupt mask is up): the line stays
+// masked until release_line. From interrupt context, or with interrupts off.
+void hold_line(unsigned line);
+void release_line(unsigned line);
+
+// Asked on the way out of every hardware interrupt before a preemption: true keeps the
+// interrupted thread running (an isolated extension inside an interrupts-off section).
+void set_preemption_veto(bool (*veto)(const x86::InterruptFrame& frame));
 LineStats stats(unsigned line);
 
 // Whether the running code is an interrupt handler (an IRQ handler, or a timer callback run from

@@ -90,24 +90,85 @@ void nk_mutex_unlock(nk_mutex_handle mutex);
 void nk_mutex_destroy(nk_mutex_handle mutex);
 
 /* Spinlocks that also keep interrupts off: for data shared with IRQ handlers and timers. They
- * live in the extension's own memory and cost no crossing; a crash while one is held loses the
- * lock with the extension's memory and the abort restores the interrupt flag. */
+ * live in the extension's own memory and cost no crossing. Natively (CPL 0) they clear the
+ * interrupt flag. Isolated (CPL 1, where `cli` faults) they raise the extension's interrupt mask
+ * instead: while it is up the kernel holds back this extension's IRQ handlers and timer
+ * callbacks — on one CPU, the only code such a lock excludes — and does not preempt the thread
+ * holding it; the unlock runs what was held back (one crossing, only then). An entry point that
+ * returns with the mask still up (a lock never released) fails the extension. A crash while one
+ * is held loses the lock with the extension's memory. */
 typedef struct {
     volatile int locked;
 } nk_spinlock;
 #define NK_SPINLOCK_INIT                                                                           \
     { 0 }
+/* [0]: depth of interrupts-off sections; [1]: set by the kernel when it held something back. */
+#ifdef NOOKS_EXTENSION
+__attribute__((weak)) volatile uint32_t nooks_irq_mask[2];
+#else
+extern volatile uint32_t nooks_irq_mask[2];
+#endif
+/* Runs the IRQ handlers and timer callbacks held back while the mask was up. */
+void nk_irq_resume(void);
+#define NK_IRQ_MASKED (1ul << 63) /* in the flags: the mask was raised, not IF cleared */
 static inline unsigned long nk_spin_lock_irqsave(nk_spinlock* lock) {
     unsigned long flags;
-    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags)::"memory");
+    unsigned short cs;
+    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+    if ((cs & 3) == 0) {
+        __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags)::"memory");
+    } else {
+        __atomic_add_fetch(&nooks_irq_mask[0], 1, __ATOMIC_SEQ_CST);
+        flags = NK_IRQ_MASKED;
+    }
     while (__atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE))
         __builtin_ia32_pause();
     return flags;
 }
 static inline void nk_spin_unlock_irqrestore(nk_spinlock* lock, unsigned long flags) {
     __atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
-    if (flags & 0x200) /* RFLAGS.IF */
+    if (flags & NK_IRQ_MASKED) {
+        if (__atomic_sub_fetch(&nooks_irq_mask[0], 1, __ATOMIC_SEQ_CST) == 0 && nooks_irq_mask[1])
+            nk_irq_resume();
+    } else if (flags & 0x200) { /* RFLAGS.IF */
         __asm__ volatile("sti" ::: "memory");
+    }
+}
+
+/* Port I/O straight from the extension, without a crossing (a driver's PIO data loop, say).
+ * Natively any port; isolated, the CPU checks every access against the domain's I/O permission
+ * bitmap — the I/O BARs of the PCI devices the extension claimed, and the legacy ATA ports of a
+ * claimed IDE controller — and any other port is a fault that fails the extension. */
+static inline uint8_t nk_io_in8(uint16_t port) {
+    uint8_t value;
+    __asm__ volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
+    return value;
+}
+static inline uint16_t nk_io_in16(uint16_t port) {
+    uint16_t value;
+    __asm__ volatile("inw %1, %0" : "=a"(value) : "Nd"(port));
+    return value;
+}
+static inline uint32_t nk_io_in32(uint16_t port) {
+    uint32_t value;
+    __asm__ volatile("inl %1, %0" : "=a"(value) : "Nd"(port));
+    return value;
+}
+static inline void nk_io_out8(uint16_t port, uint8_t value) {
+    __asm__ volatile("outb %0, %1" ::"a"(value), "Nd"(port));
+}
+static inline void nk_io_out16(uint16_t port, uint16_t value) {
+    __asm__ volatile("outw %0, %1" ::"a"(value), "Nd"(port));
+}
+static inline void nk_io_out32(uint16_t port, uint32_t value) {
+    __asm__ volatile("outl %0, %1" ::"a"(value), "Nd"(port));
+}
+/* `count` 16-bit words from the port into `buffer` (rep insw), and back (rep outsw). */
+static inline void nk_io_ins16(uint16_t port, void* buffer, size_t count) {
+    __asm__ volatile("rep insw" : "+D"(buffer), "+c"(count) : "d"(port) : "memory");
+}
+static inline void nk_io_outs16(uint16_t port, const void* buffer, size_t count) {
+    __asm__ volatile("rep outsw" : "+S"(buffer), "+c"(count) : "d"(port) : "memory");
 }
 
 /* Interrupts: handler returns nonzero when its device raised the interrupt. */
