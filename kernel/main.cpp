@@ -217,6 +217,8 @@ extern "C" [[noreturn]] void kmain(nk::u32 magic, nk::u64 info_phys) {
         panic("malformed Multiboot2 boot information: %s", nk::error_string(parsed.error()));
     g_boot_info = parsed.release_value();
     command_line::init(g_boot_info.command_line);
+    if (command_line::has("novga"))
+        console::stop_vga();
     kprintf("boot: loader \"%s\", command line \"%s\"\n", g_boot_info.bootloader_name,
             command_line::text());
 

@@ -36,11 +36,19 @@ void intercept_panic(const char* message) {
     abort_current_crossing();
 }
 
-// Interrupt exit: when the interrupt arrived while extension code ran (CR3 was a domain's), let
+// Whether the interrupt arrived in an isolated extension's own code: at CPL 1. Not kernel code
+// under a domain's page table (the few instructions that enter or leave a domain, or an
+// interrupt's entry path): aborting there would abandon an interrupt half taken — one never
+// acknowledged, whose line stays in service at the PIC for good.
+bool in_extension_code(const x86::InterruptFrame& frame) {
+    return (frame.cs & 3) == 1;
+}
+
+// Interrupt exit: when the interrupt arrived while extension code ran (at CPL 1), let
 // the watchdog look at how long the crossing has been running. Not when it arrived in kernel
 // code working for the extension: that code may hold locks.
 void on_interrupt_exit(const x86::InterruptFrame& frame) {
-    if ((frame.cr3 & 0x000ffffffffff000ull) == x86::mmu::thread_address_space())
+    if (!in_extension_code(frame))
         return;
     watchdog_tick();
 }
@@ -88,7 +96,7 @@ void set_up_domain_entry() {
 // lands inside a domain whose crossing has run too long, the crossing is aborted.
 void on_nmi(x86::InterruptFrame& frame) {
     x86::rtc::acknowledge();
-    if ((frame.cr3 & 0x000ffffffffff000ull) != x86::mmu::thread_address_space())
+    if (in_extension_code(frame))
         watchdog_tick();
 }
 

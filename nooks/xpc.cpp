@@ -169,6 +169,9 @@ KernelEntry::KernelEntry() {
     x86::sanitize_flags();
 }
 
+// Leaving the kernel is the gate's business (service_call, after the wrapper has returned).
+KernelEntry::~KernelEntry() = default;
+
 namespace {
 
 // Arguments beyond the six in registers, copied from the extension's stack (nk_log's variadic
@@ -213,8 +216,11 @@ void service_call(x86::InterruptFrame& frame) {
     nk::u64 available = (crossing->stack_top - frame.rsp - 8) / 8;
     for (nk::u64 i = 0; i < STACK_ARGUMENTS && i < available; ++i)
         stack[i] = reinterpret_cast<const long*>(frame.rsp + 8)[i];
-    // Services run as the crossing began: interrupts on, except in an IRQ handler or timer.
-    bool interrupts = crossing->point.rflags & 0x200;
+    // Services run as the crossing began: interrupts on, except in an IRQ handler or timer —
+    // or inside one of the extension's interrupts-off sections (its mask is up), as they would
+    // natively under its `cli`: nothing else of the extension may run meanwhile.
+    bool masked = extension.irq_mask && extension.irq_mask[0] != 0;
+    bool interrupts = (crossing->point.rflags & 0x200) && !masked;
     if (interrupts)
         x86::enable_interrupts();
     long result = reinterpret_cast<ServiceFunction>(exports[frame.rax].address)(

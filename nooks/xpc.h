@@ -74,6 +74,7 @@ void restart_watchdog();
 class KernelEntry {
 public:
     KernelEntry();
+    ~KernelEntry();
     KernelEntry(const KernelEntry&) = delete;
     KernelEntry& operator=(const KernelEntry&) = delete;
 };

@@ -15,9 +15,12 @@ constexpr nk::usize LOG_SIZE = 64 * 1024;
 char g_log[LOG_SIZE];
 nk::u64 g_log_written = 0; // total bytes ever written; position = written % LOG_SIZE
 
+bool g_vga = true;
+
 void write_screens(const char* data, nk::usize length) {
     x86::serial::write(data, length);
-    x86::vga_text::write(data, length);
+    if (g_vga)
+        x86::vga_text::write(data, length);
 }
 
 void write_log(const char* data, nk::usize length) {
@@ -36,6 +39,10 @@ void write_devices(const char* data, nk::usize length) {
 
 void init_serial() {
     x86::serial::init();
+}
+
+void stop_vga() {
+    g_vga = false;
 }
 
 void init_vga() {

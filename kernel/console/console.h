@@ -10,6 +10,9 @@ namespace kernel::console {
 void init_serial();
 // VGA text output, once physical 0xb8000 is reachable through the physmap.
 void init_vga();
+// The `novga` command-line option: nothing more is drawn on the VGA text screen (emulators whose
+// display is a terminal nobody watches — the Bochs test harness — run faster without it).
+void stop_vga();
 // What programs write to /dev/console: shown on the screens, not kept in the kernel log.
 void write_user_output(const char* data, nk::usize length);
 // printf straight to the devices; usable from the panic path.

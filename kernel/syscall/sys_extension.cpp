@@ -108,8 +108,7 @@ Result<nk::i64> crash(const Frame& frame) {
     else if (result.error() == Error::Aborted) {
         // Recovery runs in the background; wait for its outcome (bounded) so the user sees
         // the extension come back.
-        for (unsigned waited = 0;
-             extension->state == nooks::ExtensionState::Recovering && waited < 5000; ++waited)
+        for (unsigned waited = 0; extension->recovery_pending && waited < 5000; ++waited)
             kernel::sched::sleep_ms(1);
         const char* outcome = extension->state == nooks::ExtensionState::Running
                                   ? "recovered"

@@ -14,6 +14,20 @@ void report_failure(TestContext& context, const char* expression, const char* fi
     kprintf("ktest:   FAILED %s: KEXPECT(%s) at %s:%d\n", context.name, expression, file, line);
 }
 
+// Whether `name` starts with one of the comma-separated prefixes in `list`.
+static bool matches_any(const char* name, const char* list) {
+    while (list && *list) {
+        const char* end = list;
+        while (*end && *end != ',')
+            ++end;
+        nk::usize length = nk::usize(end - list);
+        if (length && strncmp(name, list, length) == 0)
+            return true;
+        list = *end ? end + 1 : end;
+    }
+    return false;
+}
+
 RunSummary run(const char* prefix, const char* skip) {
     RunSummary summary = {0, 0};
     nk::usize prefix_length = strlen(prefix);
@@ -21,7 +35,7 @@ RunSummary run(const char* prefix, const char* skip) {
         const TestCase* test = *entry;
         if (strncmp(test->name, prefix, prefix_length) != 0)
             continue;
-        if (skip && *skip && strncmp(test->name, skip, strlen(skip)) == 0)
+        if (matches_any(test->name, skip))
             continue;
         TestContext context = {test->name, 0};
         nk::u64 start = clock::nanoseconds_since_boot();

@@ -10,6 +10,7 @@ import sys
 import time
 
 import nkboot
+import shell_tests
 
 case = nkboot.Cases()
 Failure = nkboot.Failure
@@ -159,6 +160,16 @@ def check_cpu_state(shell):
                  "clobber loads", shell)
     expect_match(r"service: bug clobber, incarnation 1", shell.run("ext stats buggy"),
                  "clobber runs", shell)
+    # The crossing trace: both directions, arguments, results, oldest first.
+    trace = shell.run("ext trace buggy")
+    expect_match(r"^last crossings of 'buggy', oldest first", trace, "trace header", shell)
+    expect_match(r"^\s+\d+\.\d{6} in  buggy_init\(0x0, 0x0, 0x0\) -> 0x0$", trace, "init", shell)
+    expect_match(r"^\s+\d+\.\d{6} out nk_param\(0x[0-9a-f]+, 0x[0-9a-f]+, 0x20\) -> 0x7$", trace,
+                 "nk_param('bug') returned the length of 'clobber'", shell)
+    expect_match(r"\(anonymous namespace\)::status\(0x[0-9a-f]+, 0x60, 0x0\) -> 0x0$", trace,
+                 "the status call", shell)
+    expect_match(r"^ext trace: nosuch: No such file", shell.run("ext trace nosuch"), "unknown",
+                 shell)
     shell.run("ext unload buggy")
     expect_gone(shell, before)
 
@@ -413,12 +424,17 @@ def careless_leaks(build_dir):
 
 @case
 def careless_all_classes(build_dir):
-    """Every class in one boot, one after the other; then the Nooks self tests still pass in
-    that same boot."""
+    """Every class in one boot, one after the other; then, in that same boot, the Nooks shell
+    tests and the Nooks self tests still pass."""
     with session(build_dir) as shell:
         for check in (check_init, check_interrupt_context, check_cpu_state, check_unload,
                       check_bounded_recovery, check_threads, check_leaks, check_irq_storm,
                       check_privileged, check_ports_and_spinlocks):
+            check(shell)
+        for check in (shell_tests.check_extensions_isolated, shell_tests.check_extensions_service,
+                      shell_tests.check_extensions_file_system,
+                      shell_tests.check_extensions_restart_policy,
+                      shell_tests.check_extensions_check_policy):
             check(shell)
         out = shell.run("ktest nooks_", timeout=240)
         match = expect_match(r"^(\d+) passed, (\d+) failed$", out, "ktest", shell)

@@ -3,11 +3,13 @@ Bochs) headless, collects the serial console and the exit status. Every run has 
 after which the emulator is killed, so a hung kernel fails the test instead of hanging CI.
 """
 import os
+import pty
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 
@@ -123,12 +125,23 @@ log: {log}
 """
 
 
+def drain_terminal(master):
+    """Reads a pseudo terminal's output until it closes, throwing it away."""
+    while True:
+        try:
+            if not os.read(master, 65536):
+                return
+        except OSError:
+            return
+
+
 def boot_bochs(build_dir, cmdline, timeout=120, until=None):
-    """Boots in Bochs (its term display runs under `script` for a pseudo terminal). Bochs exits
+    """Boots in Bochs (its term display on a pseudo terminal of our own). Bochs exits
     with 1 even on a clean shutdown, so callers judge by the serial output. `until` is a regex
     on the serial output at which the run may stop early."""
     with tempfile.TemporaryDirectory(prefix="nkbochs-") as workdir:
-        iso = make_iso(build_dir, cmdline, workdir)
+        # novga: Bochs' term display then has nothing to draw on its terminal.
+        iso = make_iso(build_dir, (cmdline + " novga").strip(), workdir)
         serial = os.path.join(workdir, "serial.txt")
         rc = os.path.join(workdir, "bochsrc")
         with open(rc, "w") as f:
@@ -137,11 +150,17 @@ def boot_bochs(build_dir, cmdline, timeout=120, until=None):
         commands = os.path.join(workdir, "commands")
         with open(commands, "w") as f:
             f.write("c\n")
-        inner = "bochs -q -f %s -rc %s" % (rc, commands)
-        command = ["script", "-qfec", inner, "/dev/null"]
+        # Bochs' term display draws the VGA screen on a pseudo terminal that a thread here keeps
+        # draining: a terminal nobody reads fills up, and Bochs then blocks writing to it, the
+        # whole machine frozen (`script`, used before, stopped reading at times).
+        master, slave = pty.openpty()
         start = time.monotonic()
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL, env=dict(os.environ, TERM="xterm"))
+        process = subprocess.Popen(["bochs", "-q", "-f", rc, "-rc", commands], stdin=slave,
+                                   stdout=slave, stderr=slave, start_new_session=True,
+                                   env=dict(os.environ, TERM="xterm"))
+        os.close(slave)
+        drainer = threading.Thread(target=drain_terminal, args=(master,), daemon=True)
+        drainer.start()
         timed_out = False
         while process.poll() is None:
             if time.monotonic() - start > timeout:
@@ -160,6 +179,7 @@ def boot_bochs(build_dir, cmdline, timeout=120, until=None):
         if process.poll() is None:
             process.kill()
             process.wait()
+        os.close(master)
         seconds = time.monotonic() - start
         text = ""
         if os.path.exists(serial):

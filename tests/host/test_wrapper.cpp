@@ -111,7 +111,7 @@ struct RuntimeScope {
 
 namespace nooks {
 
-KernelEntry::KernelEntry() : m_domain_cr3(0) {
+KernelEntry::KernelEntry() {
     ++g_runtime.kernel_depth;
     ++g_runtime.kernel_entries;
 }

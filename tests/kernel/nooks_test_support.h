@@ -30,7 +30,9 @@ inline const nooks_test_ops& test_ops(nooks::Extension& extension) {
 // Waits (bounded) for a background recovery to finish.
 inline bool wait_until_settled(nooks::Extension& extension) {
     for (int waited = 0; waited < 5000; ++waited) {
-        if (extension.state != nooks::ExtensionState::Recovering)
+        // Settled: the recovery thread is done (its re-init included, state Starting).
+        if (!extension.recovery_pending && extension.state != nooks::ExtensionState::Recovering &&
+            extension.state != nooks::ExtensionState::Starting)
             return true;
         kernel::sched::sleep_ms(1);
     }
