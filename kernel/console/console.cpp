@@ -49,15 +49,20 @@ void init_vga() {
     x86::vga_text::init(phys_to_virt<volatile nk::u16>(0xb8000));
 }
 
+// Formats into `buffer`; the length written (truncated to the buffer), 0 on a format error.
+static nk::usize format_line(char* buffer, nk::usize capacity, const char* format, va_list args) {
+    int length = vsnprintf(buffer, capacity, format, args);
+    if (length < 0)
+        return 0;
+    return nk::usize(length) < capacity ? nk::usize(length) : capacity - 1;
+}
+
 void emergency_printf(const char* format, ...) {
     char buffer[512];
     va_list args;
     va_start(args, format);
-    int length = vsnprintf(buffer, sizeof buffer, format, args);
+    nk::usize size = format_line(buffer, sizeof buffer, format, args);
     va_end(args);
-    if (length < 0)
-        return;
-    nk::usize size = nk::usize(length) < sizeof buffer ? nk::usize(length) : sizeof buffer - 1;
     write_devices(buffer, size);
 }
 
@@ -65,11 +70,8 @@ void log_detail(const char* format, ...) {
     char buffer[256];
     va_list args;
     va_start(args, format);
-    int length = vsnprintf(buffer, sizeof buffer, format, args);
+    nk::usize size = format_line(buffer, sizeof buffer, format, args);
     va_end(args);
-    if (length < 0)
-        return;
-    nk::usize size = nk::usize(length) < sizeof buffer ? nk::usize(length) : sizeof buffer - 1;
     x86::InterruptGuard guard;
     x86::serial::write(buffer, size);
     write_log(buffer, size);
