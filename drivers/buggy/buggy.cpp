@@ -30,6 +30,7 @@
 #include <nooks/extension.h>
 #include <nooks/kernel_api.h>
 #include <nooks/service.h>
+#include <nooks/support.h>
 
 // What init's entry does on its way out: bit 0 trashes the registers, bit 1 sets the direction
 // flag (the asm at the end of this file).
@@ -380,24 +381,6 @@ void buggy_exit() {
 
 // ---- The status line: "bug NAME, incarnation N, N rounds".
 
-char* put_text(char* out, char* end, const char* text) {
-    while (*text && out < end)
-        *out++ = *text++;
-    return out;
-}
-
-char* put_number(char* out, char* end, unsigned long value) {
-    char digits[24];
-    int count = 0;
-    do {
-        digits[count++] = char('0' + value % 10);
-        value /= 10;
-    } while (value && count < 24);
-    while (count && out < end)
-        *out++ = digits[--count];
-    return out;
-}
-
 nk_status status(char* buffer, size_t size) {
     if (size == 0)
         return -NK_EINVAL;
@@ -411,32 +394,21 @@ nk_status status(char* buffer, size_t size) {
     // With bug=deadlock, the holder thread never gives this back.
     nk_mutex_lock(g_lock);
     nk_mutex_unlock(g_lock);
-    char* end = buffer + size - 1;
-    char* out = put_text(buffer, end, "bug ");
-    out = put_text(out, end, g_bug);
-    out = put_text(out, end, ", incarnation ");
-    out = put_number(out, end, static_cast<unsigned long>(nk_incarnation()));
+    auto incarnation = static_cast<unsigned long>(nk_incarnation());
     // What the bug at hand counts (the line has room for little more).
-    if (bug_is("irq-storm")) {
-        out = put_text(out, end, ", ");
-        out = put_number(out, end, g_interrupts);
-        out = put_text(out, end, " interrupts");
-    } else if (bug_is("port-io")) {
-        out = put_text(out, end, ", ");
-        out = put_number(out, end, g_port_reads);
-        out = put_text(out, end, " port reads");
-    } else if (bug_is("spinlock")) {
-        out = put_text(out, end, ", ");
-        out = put_number(out, end, g_spin_ticks);
-        out = put_text(out, end, " locked ticks, ");
-        out = put_number(out, end, g_violations);
-        out = put_text(out, end, " violations");
-    } else {
-        out = put_text(out, end, ", ");
-        out = put_number(out, end, g_rounds);
-        out = put_text(out, end, " rounds");
-    }
-    *out = 0;
+    if (bug_is("irq-storm"))
+        nk_snprintf(buffer, size, "bug %s, incarnation %lu, %lu interrupts", g_bug, incarnation,
+                    static_cast<unsigned long>(g_interrupts));
+    else if (bug_is("port-io"))
+        nk_snprintf(buffer, size, "bug %s, incarnation %lu, %lu port reads", g_bug, incarnation,
+                    static_cast<unsigned long>(g_port_reads));
+    else if (bug_is("spinlock"))
+        nk_snprintf(buffer, size, "bug %s, incarnation %lu, %lu locked ticks, %lu violations",
+                    g_bug, incarnation, static_cast<unsigned long>(g_spin_ticks),
+                    static_cast<unsigned long>(g_violations));
+    else
+        nk_snprintf(buffer, size, "bug %s, incarnation %lu, %lu rounds", g_bug, incarnation,
+                    static_cast<unsigned long>(g_rounds));
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <nooks/extension.h>
 #include <nooks/kernel_api.h>
 #include <nooks/service.h>
+#include <nooks/support.h>
 
 namespace {
 
@@ -21,25 +22,6 @@ void beat(void*) {
     }
 }
 
-// Decimal digits of `value` at `out` (no libc here); returns the position after them.
-char* put_number(char* out, char* end, unsigned long value) {
-    char digits[24];
-    int count = 0;
-    do {
-        digits[count++] = char('0' + value % 10);
-        value /= 10;
-    } while (value && count < 24);
-    while (count && out < end)
-        *out++ = digits[--count];
-    return out;
-}
-
-char* put_text(char* out, char* end, const char* text) {
-    while (*text && out < end)
-        *out++ = *text++;
-    return out;
-}
-
 nk_status status(char* buffer, size_t size) {
     if (size == 0)
         return -NK_EINVAL;
@@ -47,12 +29,7 @@ nk_status status(char* buffer, size_t size) {
     unsigned long beats = g_beats;
     nk_mutex_unlock(g_lock);
     unsigned long seconds = (nk_uptime_ns() - g_started_ns) / 1000000000ul;
-    char* end = buffer + size - 1;
-    char* out = put_number(buffer, end, beats);
-    out = put_text(out, end, " beats in ");
-    out = put_number(out, end, seconds);
-    out = put_text(out, end, " s");
-    *out = 0;
+    nk_snprintf(buffer, size, "%lu beats in %lu s", beats, seconds);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <nooks/extension.h>
 #include <nooks/fs.h>
 #include <nooks/kernel_api.h>
+#include <nooks/support.h>
 
 namespace {
 
@@ -44,17 +45,7 @@ uint64_t number_of(const Node* node) {
 }
 
 bool same_name(const char* a, const char* b) {
-    unsigned i = 0;
-    for (; i < NAME_SIZE && a[i] && a[i] == b[i]; ++i) {
-    }
-    return i == NAME_SIZE || a[i] == b[i];
-}
-
-void copy_bytes(void* to, const void* from, uint64_t count) {
-    auto* out = static_cast<unsigned char*>(to);
-    auto* in = static_cast<const unsigned char*>(from);
-    for (uint64_t i = 0; i < count; ++i)
-        out[i] = in[i];
+    return strncmp(a, b, NAME_SIZE) == 0;
 }
 
 Node* child(uint64_t directory, const char* name) {
@@ -98,7 +89,7 @@ nk_status resize(Node* node, uint64_t size) {
         auto* data = static_cast<unsigned char*>(nk_zalloc(capacity));
         if (!data)
             return -NK_ENOSPC;
-        copy_bytes(data, node->data, node->size);
+        memcpy(data, node->data, node->size);
         nk_free(node->data);
         node->data = data;
         node->capacity = capacity;
@@ -120,8 +111,7 @@ nk_status make(uint64_t directory, const char* name, uint32_t type, nooks_fs_nod
         node.used = true;
         node.type = type;
         node.parent = directory;
-        for (unsigned i = 0; i + 1 < NAME_SIZE && name[i]; ++i)
-            node.name[i] = name[i];
+        nk_strlcpy(node.name, name, NAME_SIZE);
         node.modified = now_seconds();
         describe(&node, out);
         return 0;
@@ -202,8 +192,8 @@ nk_status memfs_request(void*, nooks_fs_request* request) {
             release(replaced);
         }
         found->parent = request->other;
-        for (unsigned i = 0; i < NAME_SIZE; ++i)
-            found->name[i] = i + 1 < NAME_SIZE ? request->other_name[i] : 0;
+        memset(found->name, 0, NAME_SIZE);
+        nk_strlcpy(found->name, request->other_name, NAME_SIZE);
         found->modified = now_seconds();
         return 0;
     }
@@ -215,7 +205,7 @@ nk_status memfs_request(void*, nooks_fs_request* request) {
             if (!entry.used || entry.parent != request->node || number_of(&entry) == ROOT)
                 continue;
             if (index++ == request->offset) {
-                copy_bytes(request->name, entry.name, NAME_SIZE);
+                memcpy(request->name, entry.name, NAME_SIZE);
                 describe(&entry, &request->result);
                 return 0;
             }
@@ -227,7 +217,7 @@ nk_status memfs_request(void*, nooks_fs_request* request) {
             return -NK_EISDIR;
         uint64_t available = request->offset < node->size ? node->size - request->offset : 0;
         uint64_t count = request->length < available ? request->length : available;
-        copy_bytes(request->buffer, node->data + request->offset, count);
+        memcpy(request->buffer, node->data + request->offset, count);
         request->transferred = count;
         return 0;
     }
@@ -242,7 +232,7 @@ nk_status memfs_request(void*, nooks_fs_request* request) {
             if (grown < 0)
                 return grown;
         }
-        copy_bytes(node->data + request->offset, request->buffer, request->length);
+        memcpy(node->data + request->offset, request->buffer, request->length);
         node->modified = now_seconds();
         request->transferred = request->length;
         describe(node, &request->result);

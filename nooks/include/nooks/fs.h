@@ -39,7 +39,15 @@ enum nooks_fs_operation {
     NOOKS_FS_TRUNCATE = 9, /* node, offset (new length) */
     NOOKS_FS_STAT = 10,    /* node -> result */
     NOOKS_FS_SYNC = 11,    /* write back everything cached */
-    NOOKS_FS_OPERATION_COUNT = 12,
+    NOOKS_FS_STATFS = 12,  /* -> usage */
+    NOOKS_FS_OPERATION_COUNT = 13,
+};
+
+/* Space on the volume, in its allocation unit (a FAT cluster). */
+struct nooks_fs_usage {
+    uint64_t block_size;
+    uint64_t total_blocks;
+    uint64_t free_blocks;
 };
 
 struct nooks_fs_request {
@@ -55,6 +63,7 @@ struct nooks_fs_request {
     /* Filled in by the file system. */
     uint64_t transferred;
     struct nooks_fs_node result;
+    struct nooks_fs_usage usage; /* NOOKS_FS_STATFS */
 };
 
 struct nooks_fs_ops {

@@ -25,6 +25,7 @@ typedef long nk_status;
 #define NK_EISDIR 21
 #define NK_EINVAL 22
 #define NK_ENOSPC 28
+#define NK_ENAMETOOLONG 36
 #define NK_ENOSYS 38
 #define NK_ENOTEMPTY 39
 #define NK_ETIMEDOUT 110
