@@ -6,6 +6,7 @@
 #include <arch/x86/machine.h>
 #include <kernel/boot/command_line.h>
 #include <kernel/boot/extension_modules.h>
+#include <nooks/storage_boot.h>
 #include <kernel/boot/multiboot2.h>
 #include <kernel/console/console.h>
 #include <kernel/console/console_input.h>
@@ -176,6 +177,8 @@ void kernel_main_thread(void*) {
     }
     if (command_line::has("poweroff"))
         x86::machine::power_off();
+    if (!command_line::has("nostorage"))
+        nooks::start_storage();
     start_init();
     sched::exit_current();
 }

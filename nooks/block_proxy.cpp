@@ -2,12 +2,27 @@
 // into the driver. An isolated driver gets the request and the data in a bounce buffer in its
 // own heap, at most BOUNCE_BYTES per crossing; natively it works on the caller's buffer. Also
 // the client side: a file-system extension opening a registered device by name.
+//
+// The proxy outlives the driver's crashes (shadow-driver style). The kernel device ("hda") is
+// bound to one incarnation of the driver at a time; when an isolated driver crashes, recovery
+// orphans the device instead of unregistering it: it stays registered, with its buffer cache,
+// its users and their references, and requests wait. When the restarted driver registers a
+// device of the same name and geometry, the device is bound to it again and the waiting
+// requests go on — a request the crash cut short is replayed once. A driver that does not come
+// back (disabled, failed, a disk gone) leaves its orphans unregistered when recovery ends, and
+// their waiting requests fail.
+#include <arch/x86/interrupt_state.h>
 #include <kernel/block/block_device.h>
+#include <kernel/block/buffer_cache.h>
 #include <kernel/memory/kmalloc.h>
+#include <kernel/sched/wait_queue.h>
+#include <kernel/time/clock.h>
 #include <nooks/device_classes.h>
 #include <nooks/extension_manager.h>
+#include <nooks/recovery.h>
 #include <nooks/xpc.h>
 
+#include <stdio.h>
 #include <string.h>
 
 namespace nooks {
@@ -15,14 +30,25 @@ namespace nooks {
 namespace {
 
 constexpr nk::u64 BOUNCE_BYTES = 64 * 1024;
+// How long a request waits for a crashed driver to come back: its recovery's own bounds (init,
+// backoff) and some slack. Recovery ending without it wakes the waiters at once.
+constexpr nk::u64 REBIND_WAIT_MS = INIT_LIMIT_MS + 5000;
 
 class ExtensionBlockDevice;
 
-struct BlockRecord {
+// The device's tie to one incarnation of its driver.
+struct BlockBinding {
     ClassRegistration registration; // first: the handle is &registration.tracked
     ExtensionBlockDevice* device;
     nooks_block_ops ops;
     void* context;
+};
+
+// Why a transfer failed: the driver said so, or the crossing never completed (the driver
+// crashed under it, or was gone already) — only the second is worth a replay.
+struct Outcome {
+    nk::ErrorOr result;
+    bool driver_lost;
 };
 
 nk::ErrorOr status_of(nk::Result<long> result) {
@@ -35,10 +61,30 @@ nk::ErrorOr status_of(nk::Result<long> result) {
 
 class ExtensionBlockDevice final : public kernel::block::BlockDevice {
 public:
-    explicit ExtensionBlockDevice(const nooks_block_device_info& info)
-        : BlockDevice(info.name, info.sector_size, info.sector_count) {}
+    ExtensionBlockDevice(const nooks_block_device_info& info, Extension* owner)
+        : BlockDevice(info.name, info.sector_size, info.sector_count), owner(owner) {}
 
-    BlockRecord record = {};
+    Extension* owner;         // the extension that registered it (rebinds go to the same one)
+    BlockBinding* binding;    // interrupts off to change
+    nk::u64 generation = 0;   // bumped by every bind
+    bool orphaned = false;    // its driver crashed; waiting for the restarted one
+    bool dead = false;        // the driver did not come back
+    nk::u64 orphaned_ns = 0;  // when it lost its driver
+    nk::u64 interrupted_ns = 0; // the last crash's gap in service
+    nk::u64 replays = 0;
+    kernel::WaitQueue rebound;
+    nk::IntrusiveListNode orphan_node;
+    nk::IntrusiveListNode proxied_node; // g_proxied, for as long as the object lives
+
+    void bind(BlockBinding& new_binding) {
+        x86::InterruptGuard guard;
+        binding = &new_binding;
+        ++generation;
+        if (orphaned)
+            interrupted_ns = kernel::clock::nanoseconds_since_boot() - orphaned_ns;
+        orphaned = false;
+        rebound.wake_all();
+    }
 
 protected:
     nk::ErrorOr do_read(nk::u64 sector, nk::u32 count, void* buffer) override {
@@ -50,58 +96,132 @@ protected:
     }
     nk::ErrorOr do_flush() override { return transfer(NOOKS_BLOCK_FLUSH, 0, 0, nullptr); }
 
-    void destroy() override {
-        this->~ExtensionBlockDevice();
-        kfree(this);
-    }
+    void destroy() override;
 
 private:
+    // The current binding, entered (leave() it), waiting while the device is orphaned or still
+    // bound to the incarnation `stale` (a crash not yet turned into an orphan). nullptr: the
+    // device is gone, or nothing came back in time.
+    BlockBinding* enter_binding(BlockBinding* stale) {
+        nk::u64 deadline = kernel::clock::nanoseconds_since_boot() + REBIND_WAIT_MS * 1000000;
+        x86::InterruptGuard guard;
+        for (;;) {
+            if (dead || !is_registered())
+                return nullptr;
+            if (!orphaned && binding && binding != stale && binding->registration.enter())
+                return binding;
+            nk::u64 now = kernel::clock::nanoseconds_since_boot();
+            if (now >= deadline)
+                return nullptr;
+            (void)rebound.wait_for(nk::min<nk::u64>((deadline - now) / 1000000 + 1, 50));
+        }
+    }
+
     nk::ErrorOr transfer(nk::u32 operation, nk::u64 sector, nk::u32 count, nk::u8* data) {
-        ClassRegistration& registration = record.registration;
-        auto function = reinterpret_cast<const void*>(record.ops.transfer);
+        BlockBinding* stale = nullptr;
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            BlockBinding* current = enter_binding(stale);
+            if (!current)
+                return attempt ? nk::Error::IO : nk::Error::NoDevice;
+            Outcome outcome = transfer_once(*current, operation, sector, count, data);
+            current->registration.leave();
+            if (!outcome.driver_lost || !current->registration.isolated())
+                return outcome.result;
+            // The driver crashed under this request (or was on its way out): once it is back,
+            // the whole request again — a read or write of whole sectors is idempotent.
+            stale = current;
+            ++replays;
+        }
+        return nk::Error::IO;
+    }
+
+    Outcome transfer_once(BlockBinding& bound, nk::u32 operation, nk::u64 sector,
+                          nk::u32 count, nk::u8* data) {
+        ClassRegistration& registration = bound.registration;
+        auto function = reinterpret_cast<const void*>(bound.ops.transfer);
         if (!registration.isolated()) {
             nooks_block_request request = {sector, count, operation, data};
-            return status_of(registration.call(function, long(record.context), long(&request)));
+            auto called = registration.call(function, long(bound.context), long(&request));
+            return {status_of(called), called.is_error()};
         }
-        if (!registration.enter())
-            return nk::Error::NoDevice;
         nk::u64 per_crossing = nk::max<nk::u64>(1, BOUNCE_BYTES / sector_size());
         nk::u64 bounce_bytes = nk::min<nk::u64>(count, per_crossing) * sector_size();
-        nk::ErrorOr result = nk::Error::NoMemory;
-        {
-            BounceBuffer bounce(*registration.extension,
-                                sizeof(nooks_block_request) + bounce_bytes);
-            auto* request = bounce.as<nooks_block_request>();
-            auto* window = reinterpret_cast<nk::u8*>(request + 1);
-            nk::u32 done = 0;
-            while (bounce.ok()) {
-                nk::u32 chunk = nk::u32(nk::min<nk::u64>(count - done, per_crossing));
-                nk::u64 bytes = nk::u64(chunk) * sector_size();
-                *request = {sector + done, chunk, operation, chunk ? window : nullptr};
-                if (operation == NOOKS_BLOCK_WRITE)
-                    memcpy(window, data + nk::u64(done) * sector_size(), bytes);
-                result = status_of(
-                    bounce.after(registration.call(function, long(record.context), long(request))));
-                if (result.is_error())
-                    break;
-                if (operation == NOOKS_BLOCK_READ)
-                    memcpy(data + nk::u64(done) * sector_size(), window, bytes);
-                done += chunk;
-                if (done >= count)
-                    break;
-            }
+        BounceBuffer bounce(*registration.extension, sizeof(nooks_block_request) + bounce_bytes);
+        if (!bounce.ok())
+            return {nk::Error::NoMemory, false};
+        auto* request = bounce.as<nooks_block_request>();
+        auto* window = reinterpret_cast<nk::u8*>(request + 1);
+        nk::u32 done = 0;
+        for (;;) {
+            nk::u32 chunk = nk::u32(nk::min<nk::u64>(count - done, per_crossing));
+            nk::u64 bytes = nk::u64(chunk) * sector_size();
+            *request = {sector + done, chunk, operation, chunk ? window : nullptr};
+            if (operation == NOOKS_BLOCK_WRITE)
+                memcpy(window, data + nk::u64(done) * sector_size(), bytes);
+            auto called =
+                bounce.after(registration.call(function, long(bound.context), long(request)));
+            if (called.is_error())
+                return {called.error(), true};
+            if (called.value() < 0)
+                return {nk::Error(int(-called.value())), false};
+            if (operation == NOOKS_BLOCK_READ)
+                memcpy(data + nk::u64(done) * sector_size(), window, bytes);
+            done += chunk;
+            if (done >= count)
+                return {{}, false};
         }
-        registration.leave();
-        return result;
     }
 };
 
-void release_block_device(TrackedObject& tracked) {
-    reinterpret_cast<BlockRecord*>(&tracked)->registration.retire();
+nk::IntrusiveList<ExtensionBlockDevice, &ExtensionBlockDevice::orphan_node> g_orphans;
+nk::IntrusiveList<ExtensionBlockDevice, &ExtensionBlockDevice::proxied_node> g_proxied;
+
+void ExtensionBlockDevice::destroy() {
+    {
+        x86::InterruptGuard guard;
+        g_proxied.remove(*this);
+    }
+    this->~ExtensionBlockDevice();
+    kfree(this);
 }
 
-void destroy_block_record(ClassRegistration& registration) {
-    kernel::block::unregister_device(*reinterpret_cast<BlockRecord*>(&registration)->device);
+// The tracked object goes (unregister, unload, or recovery releasing what the old incarnation
+// held). In a recovery the device is orphaned rather than unregistered.
+void release_block_device(TrackedObject& tracked) {
+    auto* binding = reinterpret_cast<BlockBinding*>(&tracked);
+    ExtensionBlockDevice* device = binding->device;
+    Extension* extension = binding->registration.extension;
+    if (extension && extension->mode == ExtensionMode::Isolated &&
+        extension->state == ExtensionState::Recovering && device->is_registered()) {
+        x86::InterruptGuard guard;
+        if (device->binding == binding) {
+            device->binding = nullptr;
+            device->orphaned = true;
+            device->orphaned_ns = kernel::clock::nanoseconds_since_boot();
+            g_orphans.push_back(*device);
+        }
+    }
+    binding->registration.retire();
+}
+
+// The binding's last call is over. If the device is still bound to it (not orphaned, not
+// rebound), the device goes with it.
+void destroy_block_binding(ClassRegistration& registration) {
+    auto* binding = reinterpret_cast<BlockBinding*>(&registration);
+    ExtensionBlockDevice* device = binding->device;
+    bool unregister;
+    {
+        x86::InterruptGuard guard;
+        unregister = device->binding == binding;
+        if (unregister) {
+            device->binding = nullptr;
+            device->dead = true;
+            device->rebound.wake_all();
+        }
+    }
+    if (unregister)
+        kernel::block::unregister_device(*device);
+    kfree(binding);
 }
 
 // A file system's open block device: a reference, tracked.
@@ -117,6 +237,28 @@ void release_block_client(TrackedObject& tracked) {
     kfree(client);
 }
 
+// An orphan of `extension` named like `info`, taken off the orphan list; nullptr if none.
+ExtensionBlockDevice* adopt_orphan(Extension* extension, const nooks_block_device_info& info) {
+    x86::InterruptGuard guard;
+    for (auto& orphan : g_orphans) {
+        if (orphan.owner == extension && strncmp(orphan.name(), info.name, sizeof info.name) == 0) {
+            g_orphans.remove(orphan);
+            return &orphan;
+        }
+    }
+    return nullptr;
+}
+
+void end_orphan(ExtensionBlockDevice& device, const char* why) {
+    {
+        x86::InterruptGuard guard;
+        device.dead = true;
+        device.rebound.wake_all();
+    }
+    kprintf("nooks: block device %s: %s; unregistered\n", device.name(), why);
+    kernel::block::unregister_device(device);
+}
+
 } // namespace
 
 nk_status register_block_device(Extension* extension, const nooks_block_device_info& info,
@@ -124,31 +266,98 @@ nk_status register_block_device(Extension* extension, const nooks_block_device_i
     if (!memchr(info.name, 0, sizeof info.name) || !ops.transfer ||
         !op_ok(extension, reinterpret_cast<const void*>(ops.transfer)) || info.sector_count == 0)
         return -NK_EINVAL;
-    void* memory = kmalloc(sizeof(ExtensionBlockDevice));
-    if (!memory)
+    auto* binding = static_cast<BlockBinding*>(kzalloc(sizeof(BlockBinding)));
+    if (!binding)
         return -NK_ENOMEM;
-    auto* device = new (memory) ExtensionBlockDevice(info);
-    BlockRecord& record = device->record;
-    record.registration.init(ObjectKind::BlockDevice, release_block_device, destroy_block_record,
-                             extension);
-    record.device = device;
-    record.ops = ops;
-    record.context = context;
+    binding->registration.init(ObjectKind::BlockDevice, release_block_device,
+                               destroy_block_binding, extension);
+    binding->ops = ops;
+    binding->context = context;
+    // The restarted driver of an orphaned device: the same device again, if it is the same disk.
+    if (ExtensionBlockDevice* orphan = extension ? adopt_orphan(extension, info) : nullptr) {
+        if (orphan->sector_size() == info.sector_size &&
+            orphan->sector_count() == info.sector_count) {
+            binding->device = orphan;
+            if (extension)
+                extension->tracker.add(binding->registration.tracked);
+            orphan->bind(*binding);
+            *out = reinterpret_cast<nk_blkdev_handle>(&binding->registration.tracked);
+            return 0;
+        }
+        end_orphan(*orphan, "the restarted driver reports another geometry");
+    }
+    void* memory = kmalloc(sizeof(ExtensionBlockDevice));
+    if (!memory) {
+        kfree(binding);
+        return -NK_ENOMEM;
+    }
+    auto* device = new (memory) ExtensionBlockDevice(info, extension);
+    {
+        x86::InterruptGuard guard;
+        g_proxied.push_back(*device);
+    }
+    binding->device = device;
+    device->binding = binding;
     if (auto registered = kernel::block::register_device(*device); registered.is_error()) {
+        device->binding = nullptr;
         device->unref();
+        kfree(binding);
         return -long(registered.error());
     }
     if (extension)
-        extension->tracker.add(record.registration.tracked);
-    *out = reinterpret_cast<nk_blkdev_handle>(&record.registration.tracked);
+        extension->tracker.add(binding->registration.tracked);
+    *out = reinterpret_cast<nk_blkdev_handle>(&binding->registration.tracked);
     return 0;
 }
 
 void unregister_block_device(nk_blkdev_handle handle) {
-    auto& registration = reinterpret_cast<BlockRecord*>(handle)->registration;
+    auto* binding = reinterpret_cast<BlockBinding*>(handle);
+    auto& registration = binding->registration;
+    // The driver is letting the disk go: what the cache holds for it goes to it first.
+    if (auto written = kernel::block::cache_write_back(binding->device, true); written.is_error())
+        kprintf("nooks: block device %s: write-back before unregistering failed: %s\n",
+               binding->device->name(), nk::error_name(written.error()));
     if (registration.extension)
         registration.extension->tracker.remove(registration.tracked);
     registration.retire();
+}
+
+void finish_block_recovery(Extension& extension) {
+    for (;;) {
+        ExtensionBlockDevice* orphan = nullptr;
+        {
+            x86::InterruptGuard guard;
+            for (auto& candidate : g_orphans) {
+                if (candidate.owner == &extension) {
+                    orphan = &candidate;
+                    g_orphans.remove(candidate);
+                    break;
+                }
+            }
+        }
+        if (!orphan)
+            return;
+        end_orphan(*orphan, extension.state == ExtensionState::Running
+                                ? "not registered again by the restarted driver"
+                                : "its driver did not come back");
+    }
+}
+
+nk::usize format_block_recovery(const Extension& extension, char* buffer, nk::usize size) {
+    nk::usize used = 0;
+    x86::InterruptGuard guard;
+    for (auto& device : g_proxied) {
+        if (device.owner != &extension || used >= size)
+            continue;
+        int wrote = snprintf(buffer + used, size - used,
+                             "  device %s: %llu requests replayed, last interruption %llu us%s\n",
+                             device.name(), (unsigned long long)device.replays,
+                             (unsigned long long)(device.interrupted_ns / 1000),
+                             device.orphaned ? " (waiting for its driver)" : "");
+        if (wrote > 0)
+            used = nk::min(size, used + nk::usize(wrote));
+    }
+    return used;
 }
 
 nk_status open_block_device(Extension* extension, const char* name, nooks_block_device_info* info,

@@ -30,6 +30,11 @@ void net_receive(nk_netdev_handle handle, const void* frame, size_t length);
 nk_status register_block_device(Extension* extension, const nooks_block_device_info& info,
                                 const nooks_block_ops& ops, void* device, nk_blkdev_handle* out);
 void unregister_block_device(nk_blkdev_handle handle);
+// End of a recovery of `extension` (whatever its outcome): its block devices that were not
+// registered again are unregistered, and requests waiting on them fail.
+void finish_block_recovery(Extension& extension);
+// "device hda: 1 requests replayed, last interruption 35000 us" lines for `ext stats`.
+nk::usize format_block_recovery(const Extension& extension, char* buffer, nk::usize size);
 
 // A file system's use of a block device (nk_block_open...).
 nk_status open_block_device(Extension* extension, const char* name, nooks_block_device_info* info,

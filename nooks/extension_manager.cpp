@@ -7,7 +7,9 @@
 #include <kernel/process/executable_file.h>
 #include <kernel/sched/scheduler.h>
 #include <kernel/time/clock.h>
+#include <nooks/device_classes.h>
 #include <nooks/extension_manager.h>
+#include <nooks/fs_proxy.h>
 #include <nooks/extension_thread.h>
 #include <nooks/isolated_api.h>
 #include <nooks/kernel_exports.h>
@@ -703,6 +705,11 @@ nk::usize format_extension_stats(Extension& extension, char* buffer, nk::usize s
         append(snprintf(buffer + used, size - used, "; recovery took %llu us\n",
                         (unsigned long long)fault.recovery_us));
     }
+    // What the class proxies keep across its restarts: devices and mounted volumes.
+    if (used < size)
+        used += format_block_recovery(extension, buffer + used, size - used);
+    if (used < size)
+        used += format_fs_recovery(extension, buffer + used, size - used);
     return used;
 }
 

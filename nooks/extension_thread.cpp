@@ -206,6 +206,66 @@ void destroy_extension_mutex(ExtensionMutex& mutex) {
     release_mutex(mutex.tracked);
 }
 
+namespace {
+void release_event(TrackedObject& tracked) {
+    auto* event = reinterpret_cast<ExtensionEvent*>(&tracked);
+    event->~ExtensionEvent();
+    kfree(event);
+}
+} // namespace
+
+nk::Result<ExtensionEvent*> create_extension_event(Extension* extension) {
+    auto* event = static_cast<ExtensionEvent*>(kmalloc(sizeof(ExtensionEvent)));
+    if (!event)
+        return nk::Error::NoMemory;
+    new (event) ExtensionEvent{};
+    event->tracked = {{}, ObjectKind::Event, release_event};
+    event->extension = extension;
+    if (extension)
+        extension->tracker.add(event->tracked);
+    return event;
+}
+
+nk::ErrorOr wait_extension_event(ExtensionEvent& event, nk::u64 milliseconds) {
+    kernel::sched::check_may_block();
+    nk::ErrorOr result = {};
+    {
+        x86::InterruptGuard guard;
+        nk::u64 deadline = kernel::clock::nanoseconds_since_boot() +
+                           nk::min(milliseconds, EVENT_WAIT_LIMIT_MS) * 1000000;
+        while (!event.signalled && !event.broken) {
+            nk::u64 now = kernel::clock::nanoseconds_since_boot();
+            if (now >= deadline)
+                break;
+            (void)event.waiters.wait_for((deadline - now + 999999) / 1000000);
+        }
+        if (event.broken)
+            result = nk::Error::Aborted;
+        else if (!event.signalled)
+            result = nk::Error::TimedOut;
+        event.signalled = false;
+    }
+    restart_watchdog();
+    return result;
+}
+
+void signal_extension_event(ExtensionEvent& event) {
+    x86::InterruptGuard guard;
+    event.signalled = true;
+    event.waiters.wake_one();
+}
+
+void destroy_extension_event(ExtensionEvent& event) {
+    {
+        x86::InterruptGuard guard;
+        event.broken = true;
+        event.waiters.wake_all();
+    }
+    if (event.extension)
+        event.extension->tracker.remove(event.tracked);
+    release_event(event.tracked);
+}
+
 void stop_extension_threads(Extension& extension) {
     extension.tracker.for_each(ObjectKind::Thread, [](TrackedObject& tracked) {
         auto* record = reinterpret_cast<ExtensionThread*>(&tracked);
@@ -216,6 +276,11 @@ void stop_extension_threads(Extension& extension) {
         auto* mutex = reinterpret_cast<ExtensionMutex*>(&tracked);
         mutex->broken = true;
         mutex->waiters.wake_all();
+    });
+    extension.tracker.for_each(ObjectKind::Event, [](TrackedObject& tracked) {
+        auto* event = reinterpret_cast<ExtensionEvent*>(&tracked);
+        event->broken = true;
+        event->waiters.wake_all();
     });
 }
 

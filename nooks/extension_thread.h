@@ -68,8 +68,23 @@ void lock_extension_mutex(ExtensionMutex& mutex);
 void unlock_extension_mutex(ExtensionMutex& mutex);
 void destroy_extension_mutex(ExtensionMutex& mutex);
 
+struct ExtensionEvent {
+    TrackedObject tracked;
+    Extension* extension; // the owner it is tracked against, or nullptr
+    volatile bool signalled;
+    bool broken; // the extension is being torn down: waits end at once
+    kernel::WaitQueue waiters;
+};
+
+constexpr nk::u64 EVENT_WAIT_LIMIT_MS = 60000;
+nk::Result<ExtensionEvent*> create_extension_event(Extension* extension);
+// Error::TimedOut, Error::Aborted (torn down), or consumed the signal.
+nk::ErrorOr wait_extension_event(ExtensionEvent& event, nk::u64 milliseconds);
+void signal_extension_event(ExtensionEvent& event);
+void destroy_extension_event(ExtensionEvent& event);
+
 // Recovery and unload: asks every thread of the extension to stop and wakes it, and breaks
-// every mutex open, so that no thread stays blocked on the extension's behalf.
+// every mutex and event open, so that no thread stays blocked on the extension's behalf.
 void stop_extension_threads(Extension& extension);
 
 } // namespace nooks

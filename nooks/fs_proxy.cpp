@@ -2,18 +2,32 @@
 // inode operation as one nooks_fs_request. Inodes are not cached: a lookup makes a fresh
 // ExtensionInode for the node number the extension returns (node numbers are the identity, and
 // the extension keeps the state), so nothing in the kernel goes stale when it changes.
+//
+// Transparent recovery. A volume is bound to one incarnation of its file system at a time (a
+// VolumeBinding: the extension's volume context and the ops). Each request to an isolated file
+// system runs inside a kernel::block::WriteTransaction, so its disk writes count only when the
+// crossing returns normally. When the extension crashes, recovery orphans its volumes instead
+// of failing them: they stay mounted, requests wait, and once the restarted extension is up the
+// proxy mounts each volume again (same device, same root node) and binds it; the request the
+// crash cut short — whose writes were dropped — is replayed once. Open files and working
+// directories keep their inodes: node numbers are stable across a restart (nooks/fs.h).
 #include <arch/x86/interrupt_state.h>
+#include <kernel/block/write_transaction.h>
 #include <kernel/fs/file_system.h>
 #include <kernel/fs/fs.h>
 #include <kernel/fs/inode.h>
 #include <kernel/fs/path.h>
 #include <kernel/fs/vfs.h>
 #include <kernel/memory/kmalloc.h>
+#include <kernel/sched/wait_queue.h>
+#include <kernel/time/clock.h>
 #include <nooks/device_classes.h>
 #include <nooks/extension_manager.h>
 #include <nooks/fs_proxy.h>
+#include <nooks/recovery.h>
 #include <nooks/xpc.h>
 
+#include <stdio.h>
 #include <string.h>
 
 namespace nooks {
@@ -24,12 +38,17 @@ using kernel::fs::Inode;
 using nk::abi::FileType;
 
 constexpr nk::usize DATA_PER_CROSSING = 64 * 1024;
+// How long a request waits for a crashed file system to come back (see block_proxy.cpp).
+constexpr nk::u64 REBIND_WAIT_MS = INIT_LIMIT_MS + 5000;
 
 class ExtensionFileSystem;
 
-struct VolumeRecord {
+// A volume's tie to one incarnation of its file system.
+struct VolumeBinding {
     ClassRegistration registration; // first: tracked against the extension
     ExtensionFileSystem* fs;
+    nooks_fs_ops ops;
+    void* volume; // the extension's context for the mount
 };
 
 nk::ErrorOr status_of(nk::Result<long> result) {
@@ -44,35 +63,98 @@ FileType file_type_of(nk::u32 type) {
     return type == NOOKS_FS_DIRECTORY ? FileType::Directory : FileType::Regular;
 }
 
+// The mount op's arguments: the device name, and where the volume and root node go.
+struct MountArguments {
+    char device[32];
+    void* volume;
+    nooks_fs_node root;
+};
+
+// Calls `ops.mount` through `registration` (in a bounce buffer when isolated).
+nk::ErrorOr call_mount(ClassRegistration& registration, const nooks_fs_ops& ops,
+                       MountArguments& local) {
+    auto call = [&](MountArguments& arguments) {
+        return registration.call(reinterpret_cast<const void*>(ops.mount),
+                                 long(arguments.device), long(&arguments.volume),
+                                 long(&arguments.root));
+    };
+    if (!registration.isolated())
+        return status_of(call(local));
+    BounceBuffer bounce(*registration.extension, sizeof(MountArguments));
+    if (!bounce.ok())
+        return nk::Error::NoMemory;
+    MountArguments& shared = *bounce.as<MountArguments>();
+    shared = local;
+    TRY(status_of(bounce.after(call(shared))));
+    local.volume = shared.volume;
+    local.root = shared.root;
+    return {};
+}
+
 class ExtensionFileSystem final : public kernel::fs::FileSystem {
 public:
-    ExtensionFileSystem(const char* type, const nooks_fs_ops& ops) : m_ops(ops) {
+    ExtensionFileSystem(const char* type, const char* device, Extension* owner) : owner(owner) {
         strncpy(m_name, type, sizeof m_name - 1);
+        strncpy(device_name, device, sizeof device_name - 1);
     }
     ~ExtensionFileSystem() override;
 
     Inode& root() override { return *m_root; }
-    const nooks_fs_ops& ops() const { return m_ops; }
     const char* name() const override { return m_name; }
 
     // One operation. `data` (`length` bytes) goes to the extension for writes and comes back
     // for reads; request.transferred and request.result come back either way.
     nk::ErrorOr perform(nooks_fs_request& request, nk::u8* data, bool data_out);
 
-    VolumeRecord record = {};
-    void* volume = nullptr;
+    void bind(VolumeBinding& new_binding) {
+        x86::InterruptGuard guard;
+        binding = &new_binding;
+        if (orphaned)
+            interrupted_ns = kernel::clock::nanoseconds_since_boot() - orphaned_ns;
+        orphaned = false;
+        rebound.wake_all();
+    }
+
+    Extension* owner;
+    VolumeBinding* binding = nullptr; // interrupts off to change
+    bool orphaned = false;
+    bool dead = false;
+    nk::u64 orphaned_ns = 0;
+    nk::u64 interrupted_ns = 0;
+    nk::u64 requests = 0;
+    nk::u64 replays = 0;
+    nk::u64 remounts = 0;
+    nk::u64 root_number = 0;
+    nk::u64 live_inodes = 0;
+    char device_name[32] = {};
+    char mount_path[64] = {};
+    kernel::WaitQueue rebound;
     Inode* m_root = nullptr;
     nk::IntrusiveListNode node; // g_volumes
 
 private:
-    nooks_fs_ops m_ops;
+    struct Outcome {
+        nk::ErrorOr result;
+        bool lost; // the crossing did not complete: the extension crashed under it
+    };
+    VolumeBinding* enter_binding(VolumeBinding* stale);
+    Outcome perform_once(VolumeBinding& bound, nooks_fs_request& request, nk::u8* data,
+                         bool data_out);
+
     char m_name[16] = {};
 };
 
 class ExtensionInode final : public Inode {
 public:
     ExtensionInode(ExtensionFileSystem& fs, const nooks_fs_node& node)
-        : Inode(fs, file_type_of(node.type), node.number) {}
+        : Inode(fs, file_type_of(node.type), node.number) {
+        x86::InterruptGuard guard;
+        ++fs.live_inodes;
+    }
+    ~ExtensionInode() override {
+        x86::InterruptGuard guard;
+        --fs().live_inodes;
+    }
 
     nk::Result<Inode*> lookup(const char* name) override { return named(NOOKS_FS_LOOKUP, name); }
     nk::Result<Inode*> create_file(const char* name) override {
@@ -181,41 +263,88 @@ private:
 
 nk::IntrusiveList<ExtensionFileSystem, &ExtensionFileSystem::node> g_volumes;
 
-nk::ErrorOr ExtensionFileSystem::perform(nooks_fs_request& request, nk::u8* data, bool data_out) {
-    ClassRegistration& registration = record.registration;
-    auto function = reinterpret_cast<const void*>(m_ops.request);
+VolumeBinding* ExtensionFileSystem::enter_binding(VolumeBinding* stale) {
+    nk::u64 deadline = kernel::clock::nanoseconds_since_boot() + REBIND_WAIT_MS * 1000000;
+    x86::InterruptGuard guard;
+    for (;;) {
+        if (dead)
+            return nullptr;
+        if (!orphaned && binding && binding != stale && binding->registration.enter())
+            return binding;
+        if (!orphaned && !binding)
+            return nullptr; // unmounted, or never bound
+        nk::u64 now = kernel::clock::nanoseconds_since_boot();
+        if (now >= deadline)
+            return nullptr;
+        (void)rebound.wait_for(nk::min<nk::u64>((deadline - now) / 1000000 + 1, 50));
+    }
+}
+
+ExtensionFileSystem::Outcome ExtensionFileSystem::perform_once(VolumeBinding& bound,
+                                                               nooks_fs_request& request,
+                                                               nk::u8* data, bool data_out) {
+    ClassRegistration& registration = bound.registration;
+    auto function = reinterpret_cast<const void*>(bound.ops.request);
     nk::usize length = data ? request.length : 0;
     if (!registration.isolated()) {
         request.buffer = data;
-        return status_of(registration.call(function, long(volume), long(&request)));
+        auto called = registration.call(function, long(bound.volume), long(&request));
+        return {status_of(called), called.is_error()};
     }
-    if (!registration.enter())
-        return nk::Error::NoDevice;
-    nk::ErrorOr result = nk::Error::NoMemory;
-    {
-        BounceBuffer bounce(*registration.extension, sizeof(nooks_fs_request) + length);
-        if (bounce.ok()) {
-            auto* shared = bounce.as<nooks_fs_request>();
-            auto* window = reinterpret_cast<nk::u8*>(shared + 1);
-            *shared = request;
-            shared->buffer = length ? window : nullptr;
-            if (length && !data_out)
-                memcpy(window, data, length);
-            result =
-                status_of(bounce.after(registration.call(function, long(volume), long(shared))));
-            if (result.has_value()) {
-                // Only what the extension may answer comes back, bounded.
-                request.transferred = nk::min<nk::u64>(shared->transferred, request.length);
-                request.result = shared->result;
-                memcpy(request.name, shared->name, sizeof request.name);
-                request.name[NOOKS_FS_NAME_MAX] = 0;
-                if (data_out && length)
-                    memcpy(data, window, request.transferred);
-            }
+    BounceBuffer bounce(*registration.extension, sizeof(nooks_fs_request) + length);
+    if (!bounce.ok())
+        return {nk::Error::NoMemory, false};
+    auto* shared = bounce.as<nooks_fs_request>();
+    auto* window = reinterpret_cast<nk::u8*>(shared + 1);
+    *shared = request;
+    shared->buffer = length ? window : nullptr;
+    if (length && !data_out)
+        memcpy(window, data, length);
+    // Crossing-atomic: what the request writes is held until the crossing has returned.
+    kernel::block::WriteTransaction transaction;
+    auto called = bounce.after(registration.call(function, long(bound.volume), long(shared)));
+    if (called.is_error())
+        return {called.error(), true}; // the transaction's writes are dropped with it
+    if (auto committed = transaction.commit(); committed.is_error()) {
+        kprintf("nooks: %s on %s: the request's writes could not be committed (%s); dropped\n",
+                m_name, device_name, nk::error_name(committed.error()));
+        return {nk::Error::IO, false};
+    }
+    nk::ErrorOr result = status_of(called);
+    if (result.has_value()) {
+        // Only what the extension may answer comes back, bounded.
+        request.transferred = nk::min<nk::u64>(shared->transferred, request.length);
+        request.result = shared->result;
+        request.usage = shared->usage;
+        memcpy(request.name, shared->name, sizeof request.name);
+        request.name[NOOKS_FS_NAME_MAX] = 0;
+        if (data_out && length)
+            memcpy(data, window, request.transferred);
+    }
+    return {result, false};
+}
+
+nk::ErrorOr ExtensionFileSystem::perform(nooks_fs_request& request, nk::u8* data, bool data_out) {
+    ++requests;
+    VolumeBinding* stale = nullptr;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        VolumeBinding* current = enter_binding(stale);
+        if (!current)
+            return attempt ? nk::Error::IO : nk::Error::NoDevice;
+        // Each attempt starts from the caller's request (the answer fields are written fresh).
+        nooks_fs_request attempt_request = request;
+        Outcome outcome = perform_once(*current, attempt_request, data, data_out);
+        bool isolated = current->registration.isolated();
+        current->registration.leave();
+        if (!outcome.lost || !isolated) {
+            if (outcome.result.has_value())
+                request = attempt_request;
+            return outcome.result;
         }
+        stale = current;
+        ++replays;
     }
-    registration.leave();
-    return result;
+    return nk::Error::IO;
 }
 
 ExtensionFileSystem::~ExtensionFileSystem() {
@@ -223,12 +352,93 @@ ExtensionFileSystem::~ExtensionFileSystem() {
         m_root->unref();
 }
 
+// The tracked object goes. In a recovery of an isolated file system the volume is orphaned: it
+// stays mounted and waits for the restarted extension (finish_fs_recovery).
 void release_volume(TrackedObject& tracked) {
-    reinterpret_cast<VolumeRecord*>(&tracked)->registration.retire();
+    auto* bound = reinterpret_cast<VolumeBinding*>(&tracked);
+    ExtensionFileSystem* fs = bound->fs;
+    Extension* extension = bound->registration.extension;
+    if (extension && extension->mode == ExtensionMode::Isolated &&
+        extension->state == ExtensionState::Recovering) {
+        x86::InterruptGuard guard;
+        if (fs->binding == bound) {
+            fs->binding = nullptr;
+            fs->orphaned = true;
+            fs->orphaned_ns = kernel::clock::nanoseconds_since_boot();
+        }
+    }
+    bound->registration.retire();
 }
 
-// The extension is gone (crash, unload): the volume stays mounted, its calls fail from now on.
-void volume_retired(ClassRegistration&) {}
+// The binding's last call is over. A volume still bound to it (not orphaned) has lost its file
+// system for good: its operations fail from now on.
+void destroy_binding(ClassRegistration& registration) {
+    auto* bound = reinterpret_cast<VolumeBinding*>(&registration);
+    ExtensionFileSystem* fs = bound->fs;
+    {
+        x86::InterruptGuard guard;
+        if (fs->binding == bound) {
+            fs->binding = nullptr;
+            fs->dead = true;
+            fs->rebound.wake_all();
+        }
+    }
+    kfree(bound);
+}
+
+VolumeBinding* new_binding(ExtensionFileSystem& fs, RegisteredFileSystem& type) {
+    auto* bound = static_cast<VolumeBinding*>(kzalloc(sizeof(VolumeBinding)));
+    if (!bound)
+        return nullptr;
+    ClassRegistration& owner = type.registration;
+    bound->registration.init(ObjectKind::Volume, release_volume, destroy_binding,
+                             owner.extension);
+    bound->registration.incarnation = owner.incarnation;
+    bound->fs = &fs;
+    bound->ops = type.ops;
+    return bound;
+}
+
+void end_volume(ExtensionFileSystem& fs, const char* why) {
+    x86::InterruptGuard guard;
+    fs.dead = true;
+    fs.orphaned = false;
+    fs.rebound.wake_all();
+    kprintf("nooks: volume %s (%s on %s): %s; its operations fail from now on\n", fs.mount_path,
+            fs.name(), fs.device_name, why);
+}
+
+// Mounts an orphaned volume again on the restarted extension.
+void remount(ExtensionFileSystem& fs) {
+    RegisteredFileSystem* type = find_file_system(fs.name());
+    if (!type || type->registration.extension != fs.owner) {
+        end_volume(fs, "its file system did not register again");
+        return;
+    }
+    ClassRegistration& owner = type->registration;
+    if (!owner.enter()) {
+        end_volume(fs, "its file system is not running");
+        return;
+    }
+    VolumeBinding* bound = new_binding(fs, *type);
+    MountArguments arguments = {};
+    strncpy(arguments.device, fs.device_name, sizeof arguments.device - 1);
+    nk::ErrorOr mounted = bound ? call_mount(owner, type->ops, arguments)
+                                : nk::ErrorOr(nk::Error::NoMemory);
+    if (mounted.is_error() || arguments.root.number != fs.root_number) {
+        kfree(bound);
+        owner.leave();
+        end_volume(fs, mounted.is_error() ? "mounting it again failed"
+                                          : "mounted again with another root node");
+        return;
+    }
+    bound->volume = arguments.volume;
+    if (owner.extension)
+        owner.extension->tracker.add(bound->registration.tracked);
+    ++fs.remounts;
+    fs.bind(*bound);
+    owner.leave();
+}
 
 } // namespace
 
@@ -241,60 +451,41 @@ nk::ErrorOr mount_file_system(const char* type, const char* device, const char* 
     ClassRegistration& owner = registered->registration;
     if (!owner.enter())
         return nk::Error::NoDevice;
-    auto* fs = new ExtensionFileSystem(type, registered->ops);
-    if (!fs) {
+    auto* fs = new ExtensionFileSystem(type, device, owner.extension);
+    VolumeBinding* bound = fs ? new_binding(*fs, *registered) : nullptr;
+    if (!bound) {
+        delete fs;
         owner.leave();
         return nk::Error::NoMemory;
     }
-    fs->record.registration.init(ObjectKind::Volume, release_volume, volume_retired,
-                                 owner.extension);
-    fs->record.registration.incarnation = owner.incarnation;
-    fs->record.fs = fs;
-
-    // The mount op's arguments: the device name, and where the volume and root node go.
-    struct MountArguments {
-        char device[32];
-        void* volume;
-        nooks_fs_node root;
-    };
-    MountArguments local = {};
-    strncpy(local.device, device, sizeof local.device - 1);
-    auto call_mount = [&](MountArguments& arguments) {
-        return owner.call(reinterpret_cast<const void*>(registered->ops.mount),
-                          long(arguments.device), long(&arguments.volume), long(&arguments.root));
-    };
-    nk::ErrorOr mounted = nk::Error::NoMemory;
-    if (!owner.isolated()) {
-        mounted = status_of(call_mount(local));
-    } else if (BounceBuffer bounce(*owner.extension, sizeof(MountArguments)); bounce.ok()) {
-        // Isolated, the arguments live in its heap.
-        MountArguments& shared = *bounce.as<MountArguments>();
-        shared = local;
-        mounted = status_of(bounce.after(call_mount(shared)));
-        local.volume = shared.volume;
-        local.root = shared.root;
-    }
-    if (mounted.is_error()) {
+    strncpy(fs->mount_path, path.c_str(), sizeof fs->mount_path - 1);
+    MountArguments arguments = {};
+    strncpy(arguments.device, device, sizeof arguments.device - 1);
+    if (auto mounted = call_mount(owner, registered->ops, arguments); mounted.is_error()) {
+        kfree(bound);
         delete fs;
         owner.leave();
         return mounted.error();
     }
-    fs->volume = local.volume;
-    if (local.root.type != NOOKS_FS_DIRECTORY)
-        local.root.type = NOOKS_FS_DIRECTORY; // a root is a directory, whatever it says
-    fs->m_root = new ExtensionInode(*fs, local.root);
+    bound->volume = arguments.volume;
+    fs->binding = bound;
+    fs->root_number = arguments.root.number;
+    arguments.root.type = NOOKS_FS_DIRECTORY; // a root is a directory, whatever it says
+    fs->m_root = new ExtensionInode(*fs, arguments.root);
     nk::ErrorOr attached =
         fs->m_root ? kernel::fs::vfs().mount(path.c_str(), *fs) : nk::ErrorOr(nk::Error::NoMemory);
     if (attached.is_error()) {
         if (registered->ops.unmount)
             (void)owner.call(reinterpret_cast<const void*>(registered->ops.unmount),
-                             long(fs->volume));
+                             long(bound->volume));
+        fs->binding = nullptr;
+        kfree(bound);
         delete fs;
         owner.leave();
         return attached.error();
     }
     if (owner.extension)
-        owner.extension->tracker.add(fs->record.registration.tracked);
+        owner.extension->tracker.add(bound->registration.tracked);
     {
         x86::InterruptGuard guard;
         g_volumes.push_back(*fs);
@@ -321,12 +512,21 @@ nk::ErrorOr unmount_file_system(const char* cwd, const char* path_text) {
         x86::InterruptGuard guard;
         g_volumes.remove(*fs);
     }
-    ClassRegistration& registration = fs->record.registration;
-    // Still alive: the extension writes back and lets go of the volume, then the record leaves
-    // its tracker. Already retired (it crashed): nothing to tell it.
-    if (registration.enter()) {
-        if (auto unmount = fs->ops().unmount)
-            (void)registration.call(reinterpret_cast<const void*>(unmount), long(fs->volume));
+    // Still bound: the extension writes back and lets go of the volume, then the binding leaves
+    // its tracker. Orphaned or dead: nothing to tell anyone.
+    VolumeBinding* bound = nullptr;
+    {
+        x86::InterruptGuard guard;
+        if (fs->binding && fs->binding->registration.enter())
+            bound = fs->binding;
+        fs->dead = true;
+        fs->orphaned = false;
+        fs->rebound.wake_all();
+    }
+    if (bound) {
+        ClassRegistration& registration = bound->registration;
+        if (auto unmount = bound->ops.unmount)
+            (void)registration.call(reinterpret_cast<const void*>(unmount), long(bound->volume));
         registration.leave();
         if (registration.extension)
             registration.extension->tracker.remove(registration.tracked);
@@ -339,6 +539,95 @@ nk::ErrorOr unmount_file_system(const char* cwd, const char* path_text) {
 nk::usize mounted_volume_count() {
     x86::InterruptGuard guard;
     return g_volumes.size();
+}
+
+void finish_fs_recovery(Extension& extension) {
+    // Remounting calls into the extension: collect first, with interrupts on for the calls.
+    for (;;) {
+        ExtensionFileSystem* orphan = nullptr;
+        {
+            x86::InterruptGuard guard;
+            for (auto& volume : g_volumes) {
+                if (volume.owner == &extension && volume.orphaned) {
+                    orphan = &volume;
+                    break;
+                }
+            }
+        }
+        if (!orphan)
+            return;
+        if (extension.state == ExtensionState::Running)
+            remount(*orphan);
+        else
+            end_volume(*orphan, "its file system did not come back");
+    }
+}
+
+nk::usize format_fs_recovery(const Extension& extension, char* buffer, nk::usize size) {
+    nk::usize used = 0;
+    x86::InterruptGuard guard;
+    for (auto& volume : g_volumes) {
+        if (volume.owner != &extension || used >= size)
+            continue;
+        int wrote = snprintf(
+            buffer + used, size - used,
+            "  volume %s on %s: %llu requests, %llu replayed, %llu remounts, last interruption "
+            "%llu us, %llu inodes held by the kernel (open files, working directories)%s\n",
+            volume.mount_path, volume.device_name, (unsigned long long)volume.requests,
+            (unsigned long long)volume.replays, (unsigned long long)volume.remounts,
+            (unsigned long long)(volume.interrupted_ns / 1000),
+            (unsigned long long)volume.live_inodes,
+            volume.orphaned ? " (waiting for its file system)"
+                            : (volume.dead ? " (its file system is gone)" : ""));
+        if (wrote > 0)
+            used = nk::min(size, used + nk::usize(wrote));
+    }
+    return used;
+}
+
+nk::Result<nooks_fs_usage> volume_usage(kernel::fs::FileSystem& file_system) {
+    ExtensionFileSystem* fs = nullptr;
+    {
+        x86::InterruptGuard guard;
+        for (auto& volume : g_volumes) {
+            if (&volume == &file_system)
+                fs = &volume;
+        }
+    }
+    if (!fs)
+        return nk::Error::NotSupported;
+    nooks_fs_request request = {};
+    request.operation = NOOKS_FS_STATFS;
+    request.node = fs->root_number;
+    TRY(fs->perform(request, nullptr, false));
+    return request.usage;
+}
+
+nk::ErrorOr sync_volumes() {
+    nk::ErrorOr result = {};
+    // Every volume, one at a time (the list may change while a sync crosses: restart the walk
+    // from a snapshot count).
+    nk::usize count = mounted_volume_count();
+    for (nk::usize i = 0; i < count; ++i) {
+        ExtensionFileSystem* fs = nullptr;
+        {
+            x86::InterruptGuard guard;
+            nk::usize index = 0;
+            for (auto& volume : g_volumes) {
+                if (index++ == i)
+                    fs = &volume;
+            }
+        }
+        if (!fs)
+            break;
+        nooks_fs_request request = {};
+        request.operation = NOOKS_FS_SYNC;
+        request.node = fs->root_number;
+        if (auto synced = fs->perform(request, nullptr, false);
+            synced.is_error() && result.has_value())
+            result = synced.error();
+    }
+    return result;
 }
 
 } // namespace nooks

@@ -82,6 +82,9 @@ uint64_t isolated_incarnation(Extension& extension) {
 uint64_t isolated_uptime(Extension&) {
     return kernel::clock::nanoseconds_since_boot();
 }
+uint64_t isolated_time(Extension&) {
+    return kernel::clock::epoch_seconds();
+}
 
 void isolated_sleep(Extension&, uint64_t milliseconds) {
     extension_sleep_ms(milliseconds);
@@ -127,6 +130,27 @@ void isolated_mutex_unlock(Extension&, nk_mutex_handle handle) {
 }
 void isolated_mutex_destroy(Extension&, nk_mutex_handle handle) {
     destroy_extension_mutex(mutex_of(handle));
+}
+
+long isolated_event_create(Extension& extension, nk_event_handle* out) {
+    auto event = create_extension_event(&extension);
+    if (event.is_error())
+        return -long(event.error());
+    *out = reinterpret_cast<nk_event_handle>(&event.value()->tracked);
+    return 0;
+}
+ExtensionEvent& event_of(nk_event_handle handle) {
+    return *reinterpret_cast<ExtensionEvent*>(handle);
+}
+long isolated_event_wait(Extension&, nk_event_handle handle, uint64_t milliseconds) {
+    auto waited = wait_extension_event(event_of(handle), milliseconds);
+    return waited.is_error() ? -long(waited.error()) : 0;
+}
+void isolated_event_signal(Extension&, nk_event_handle handle) {
+    signal_extension_event(event_of(handle));
+}
+void isolated_event_destroy(Extension&, nk_event_handle handle) {
+    destroy_extension_event(event_of(handle));
 }
 
 // ---- Registered devices and file systems (device_classes.h). The structures passed in were
@@ -626,6 +650,7 @@ const KernelExport g_exports[] = {
                                      AtMost<MAX_PARAMETERS>>::entry)},
     {"nk_incarnation", address_of(&Wrapper<"nk_incarnation", isolated_incarnation>::entry)},
     {"nk_uptime_ns", address_of(&Wrapper<"nk_uptime_ns", isolated_uptime>::entry)},
+    {"nk_time_seconds", address_of(&Wrapper<"nk_time_seconds", isolated_time>::entry)},
     {"nk_sleep_ms",
      address_of(&Wrapper<"nk_sleep_ms", isolated_sleep, AtMost<MAX_SLEEP_MS>>::entry)},
     {"nk_request_irq",
@@ -683,6 +708,15 @@ const KernelExport g_exports[] = {
                                             OwnedHandle<ObjectKind::Mutex>>::entry)},
     {"nk_mutex_destroy", address_of(&Wrapper<"nk_mutex_destroy", isolated_mutex_destroy,
                                              OwnedHandle<ObjectKind::Mutex>>::entry)},
+    {"nk_event_create", address_of(&Wrapper<"nk_event_create", isolated_event_create,
+                                            WritableOut<sizeof(nk_event_handle)>>::entry)},
+    {"nk_event_wait",
+     address_of(&Wrapper<"nk_event_wait", isolated_event_wait, OwnedHandle<ObjectKind::Event>,
+                         Unchecked>::entry)},
+    {"nk_event_signal", address_of(&Wrapper<"nk_event_signal", isolated_event_signal,
+                                            OwnedHandle<ObjectKind::Event>>::entry)},
+    {"nk_event_destroy", address_of(&Wrapper<"nk_event_destroy", isolated_event_destroy,
+                                             OwnedHandle<ObjectKind::Event>>::entry)},
     {"nk_netdev_register",
      address_of(
          &Wrapper<"nk_netdev_register", isolated_netdev_register,

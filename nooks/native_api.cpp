@@ -196,6 +196,9 @@ void nk_bug(const char* message) {
 uint64_t nk_uptime_ns(void) {
     return kernel::clock::nanoseconds_since_boot();
 }
+uint64_t nk_time_seconds(void) {
+    return kernel::clock::epoch_seconds();
+}
 void nk_sleep_ms(uint64_t milliseconds) {
     nooks::extension_sleep_ms(milliseconds);
 }
@@ -239,6 +242,28 @@ void nk_mutex_unlock(nk_mutex_handle mutex) {
 void nk_mutex_destroy(nk_mutex_handle mutex) {
     if (mutex)
         nooks::destroy_extension_mutex(*reinterpret_cast<nooks::ExtensionMutex*>(mutex));
+}
+
+nk_status nk_event_create(nk_event_handle* out) {
+    if (!out)
+        return -NK_EINVAL;
+    auto event = nooks::create_extension_event(nooks::native_caller());
+    if (event.is_error())
+        return -long(event.error());
+    *out = reinterpret_cast<nk_event_handle>(event.value());
+    return 0;
+}
+nk_status nk_event_wait(nk_event_handle event, uint64_t milliseconds) {
+    auto waited =
+        nooks::wait_extension_event(*reinterpret_cast<nooks::ExtensionEvent*>(event), milliseconds);
+    return waited.is_error() ? -long(waited.error()) : 0;
+}
+void nk_event_signal(nk_event_handle event) {
+    nooks::signal_extension_event(*reinterpret_cast<nooks::ExtensionEvent*>(event));
+}
+void nk_event_destroy(nk_event_handle event) {
+    if (event)
+        nooks::destroy_extension_event(*reinterpret_cast<nooks::ExtensionEvent*>(event));
 }
 
 nk_status nk_netdev_register(const struct nooks_net_device_info* info,
@@ -367,6 +392,7 @@ const KernelExport g_exports[] = {
     EXPORT(nk_param),
     EXPORT(nk_incarnation),
     EXPORT(nk_uptime_ns),
+    EXPORT(nk_time_seconds),
     EXPORT(nk_sleep_ms),
     EXPORT(nk_request_irq),
     EXPORT(nk_free_irq),
@@ -395,6 +421,10 @@ const KernelExport g_exports[] = {
     EXPORT(nk_mutex_lock),
     EXPORT(nk_mutex_unlock),
     EXPORT(nk_mutex_destroy),
+    EXPORT(nk_event_create),
+    EXPORT(nk_event_wait),
+    EXPORT(nk_event_signal),
+    EXPORT(nk_event_destroy),
     EXPORT(nk_netdev_register),
     EXPORT(nk_netdev_unregister),
     EXPORT(nk_netif_rx),

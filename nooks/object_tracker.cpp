@@ -19,6 +19,8 @@ const char* object_kind_name(ObjectKind kind) {
         return "thread";
     case ObjectKind::Mutex:
         return "mutex";
+    case ObjectKind::Event:
+        return "event";
     case ObjectKind::NetDevice:
         return "netdev";
     case ObjectKind::BlockDevice:

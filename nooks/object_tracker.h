@@ -18,6 +18,7 @@ enum class ObjectKind : nk::u8 {
     PciDevice,
     Thread,
     Mutex,
+    Event,
     NetDevice,
     BlockDevice,
     BlockClient, // a block device a file system opened

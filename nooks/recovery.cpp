@@ -4,7 +4,9 @@
 #include <kernel/debug/panic.h>
 #include <kernel/sched/scheduler.h>
 #include <kernel/time/clock.h>
+#include <nooks/device_classes.h>
 #include <nooks/extension_manager.h>
+#include <nooks/fs_proxy.h>
 #include <nooks/extension_thread.h>
 #include <nooks/recovery.h>
 #include <nooks/xpc.h>
@@ -20,7 +22,7 @@ RecoveryStats g_stats;
 
 // Recovery proper, in a thread of its own (it may sleep, and a re-init that hangs must not hold
 // up the recovery of any other extension).
-void recover(Extension& extension) {
+void restart(Extension& extension) {
     nk::u64 start = x86::rdtsc();
     // Every thread must be out of the extension before its memory goes: threads inside the
     // kernel on its behalf abort their crossings on the way back (KernelEntry).
@@ -68,6 +70,14 @@ void recover(Extension& extension) {
     ++g_stats.recoveries;
     kprintf("nooks: '%s' recovered in %llu us (restart %llu)\n", extension.name,
             (unsigned long long)micros, (unsigned long long)extension.restarts);
+}
+
+// Then the class proxies settle what the old incarnation left: devices and volumes the new one
+// took over go on, the rest end (and whoever waits on them is told).
+void recover(Extension& extension) {
+    restart(extension);
+    finish_block_recovery(extension);
+    finish_fs_recovery(extension);
 }
 
 void recovery_thread(void* argument) {

@@ -54,7 +54,7 @@ void measure_devices(Extension& extension, const nooks_test_ops& ops, Measuremen
         result.block = best_cycles(5,
                                    [&] {
                                        for (unsigned i = 0; i < ROUNDS / 10; ++i)
-                                           (void)disk->read((i % 8) * 8, 8, data);
+                                           (void)disk->read_direct((i % 8) * 8, 8, data);
                                    }) /
                        (ROUNDS / 10);
         disk->unref();

@@ -1,4 +1,7 @@
 #include <kernel/block/block_device.h>
+#include <kernel/block/buffer_cache.h>
+#include <kernel/block/write_transaction.h>
+#include <stdio.h>
 
 namespace kernel::block {
 
@@ -17,21 +20,56 @@ nk::ErrorOr BlockDevice::check_range(nk::u64 sector, nk::u32 count) const {
     return {};
 }
 
+BlockDevice::~BlockDevice() {
+    (void)cache_forget_device(*this);
+}
+
 nk::ErrorOr BlockDevice::read(nk::u64 sector, nk::u32 count, void* buffer) {
     TRY(check_range(sector, count));
-    TRY(do_read(sector, count, buffer));
-    m_sectors_read += count;
+    TRY(cache_read(*this, sector, count, buffer));
+    if (WriteTransaction* transaction = WriteTransaction::current())
+        transaction->overlay(*this, sector, count, buffer);
     return {};
 }
 
 nk::ErrorOr BlockDevice::write(nk::u64 sector, nk::u32 count, const void* buffer) {
     TRY(check_range(sector, count));
-    TRY(do_write(sector, count, buffer));
+    if (WriteTransaction* transaction = WriteTransaction::current())
+        return transaction->stage(*this, sector, count, buffer);
+    StagedWrite write = {nullptr, this, sector, count, static_cast<const nk::u8*>(buffer)};
+    return cache_write_all(&write);
+}
+
+nk::ErrorOr BlockDevice::flush() {
+    if (!is_registered())
+        return nk::Error::NoDevice;
+    TRY(cache_write_back(this, false));
+    return flush_direct();
+}
+
+nk::ErrorOr BlockDevice::read_direct(nk::u64 sector, nk::u32 count, void* buffer) {
+    TRY(check_range(sector, count));
+    ++m_read_requests;
+    if (auto done = do_read(sector, count, buffer); done.is_error()) {
+        ++m_errors;
+        return done.error();
+    }
+    m_sectors_read += count;
+    return {};
+}
+
+nk::ErrorOr BlockDevice::write_direct(nk::u64 sector, nk::u32 count, const void* buffer) {
+    TRY(check_range(sector, count));
+    ++m_write_requests;
+    if (auto done = do_write(sector, count, buffer); done.is_error()) {
+        ++m_errors;
+        return done.error();
+    }
     m_sectors_written += count;
     return {};
 }
 
-nk::ErrorOr BlockDevice::flush() {
+nk::ErrorOr BlockDevice::flush_direct() {
     if (!is_registered())
         return nk::Error::NoDevice;
     return do_flush();
@@ -41,11 +79,18 @@ nk::ErrorOr register_device(BlockDevice& device) {
     nk::u32 size = device.sector_size();
     if (size < 512 || size > 4096 || (size & (size - 1)))
         return nk::Error::Invalid;
-    return g_devices.add(device);
+    TRY(g_devices.add(device));
+    start_cache_flusher();
+    return {};
 }
 
 void unregister_device(BlockDevice& device) {
+    device.ref(); // its pages go before the registry's reference does
     g_devices.remove(device);
+    if (nk::u64 lost = cache_forget_device(device))
+        kprintf("block: %s: gone with %llu unwritten pages of cache\n", device.name(),
+                (unsigned long long)lost);
+    device.unref();
 }
 
 BlockDevice* find(const char* name) {

@@ -22,18 +22,31 @@ public:
     nk::u32 sector_size() const { return m_sector_size; }
     nk::u64 sector_count() const { return m_sector_count; }
 
+    // Through the buffer cache (buffer_cache.h): a read is served from it, a write lands in it
+    // and reaches the device later (flush(), the flusher thread, eviction). While the running
+    // thread has a WriteTransaction open, writes are held there and reads see them.
     // Error::Invalid for a range past the end or a zero count, Error::NoDevice once the driver
     // is gone, Error::IO (or the driver's error) when the transfer failed.
     nk::ErrorOr read(nk::u64 sector, nk::u32 count, void* buffer);
     nk::ErrorOr write(nk::u64 sector, nk::u32 count, const void* buffer);
+    // Writes this device's dirty pages back, then flushes the device's own write cache.
     nk::ErrorOr flush();
 
-    // Statistics for `ext stats` and the benchmarks.
+    // Straight to the driver, bypassing the cache (the cache's own I/O, benchmarks).
+    nk::ErrorOr read_direct(nk::u64 sector, nk::u32 count, void* buffer);
+    nk::ErrorOr write_direct(nk::u64 sector, nk::u32 count, const void* buffer);
+    nk::ErrorOr flush_direct();
+
+    // Statistics for `lsblk`, `ext stats` and the benchmarks: what reached the driver.
     nk::u64 sectors_read() const { return m_sectors_read; }
     nk::u64 sectors_written() const { return m_sectors_written; }
+    nk::u64 read_requests() const { return m_read_requests; }
+    nk::u64 write_requests() const { return m_write_requests; }
+    nk::u64 errors() const { return m_errors; }
 
 protected:
     BlockDevice(const char* name, nk::u32 sector_size, nk::u64 sector_count);
+    ~BlockDevice() override;
 
     // The driver's side, with the range already checked.
     virtual nk::ErrorOr do_read(nk::u64 sector, nk::u32 count, void* buffer) = 0;
@@ -47,12 +60,16 @@ private:
     nk::u64 m_sector_count;
     nk::u64 m_sectors_read = 0;
     nk::u64 m_sectors_written = 0;
+    nk::u64 m_read_requests = 0;
+    nk::u64 m_write_requests = 0;
+    nk::u64 m_errors = 0;
 };
 
 // Takes over the creator's reference. Error::Exists when the name is taken, Error::Invalid for
 // an empty or overlong name or a sector size that is not a power of two in [512, 4096].
 nk::ErrorOr register_device(BlockDevice& device);
-// Removes it from the registry and drops the registry's reference.
+// Removes it from the registry and drops the registry's reference. Its pages leave the cache
+// (dirty ones are lost, and said so: write them back first while the driver can still take them).
 void unregister_device(BlockDevice& device);
 // A reference to the device of that name (unref() it), or nullptr.
 BlockDevice* find(const char* name);

@@ -63,6 +63,9 @@ public:
     void* nooks_thread = nullptr;
     // The natively loaded extension this thread is executing, or nullptr.
     void* nooks_native_extension = nullptr;
+    // The crossing-atomic write set of the file-system request this thread is making
+    // (kernel/block/write_transaction.h), or nullptr.
+    void* block_transaction = nullptr;
     nk::u64 context_switches = 0;
     nk::u64 run_ticks = 0;
 

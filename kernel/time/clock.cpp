@@ -1,3 +1,4 @@
+#include <arch/x86/rtc.h>
 #include <arch/x86/cpu.h>
 #include <arch/x86/pit.h>
 #include <kernel/interrupts/irq.h>
@@ -26,6 +27,10 @@ bool on_tick(void*) {
 
 } // namespace
 
+namespace {
+nk::u64 g_boot_epoch_seconds = 0;
+}
+
 void init() {
     // Three 10 ms windows; the smallest count is the one least disturbed (an emulator's vCPU
     // thread can be descheduled inside a window, which only ever adds cycles).
@@ -40,6 +45,15 @@ void init() {
     g_ns_per_cycle_fp32 = (1000000000ull << 32) / g_tsc_hz;
     x86::pit::start_periodic(TICK_HZ);
     (void)irq::register_handler(0, on_tick, nullptr);
+    // Wall-clock time: the RTC once, then the TSC.
+    nk::u64 rtc = x86::rtc::read_epoch_seconds();
+    nk::u64 uptime = nanoseconds_since_boot() / 1000000000ull;
+    g_boot_epoch_seconds = rtc > uptime ? rtc - uptime : 0;
+}
+
+nk::u64 epoch_seconds() {
+    return g_boot_epoch_seconds ? g_boot_epoch_seconds + nanoseconds_since_boot() / 1000000000ull
+                                : 0;
 }
 
 nk::u64 tsc_hz() {

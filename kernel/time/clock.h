@@ -18,5 +18,8 @@ nk::u64 nanoseconds_since_boot();
 nk::u64 cycles_to_nanoseconds(nk::u64 cycles);
 nk::u64 milliseconds_to_cycles(nk::u64 milliseconds);
 nk::u64 boot_entry_tsc();
+// Seconds since 1970-01-01 00:00 UTC (the RTC read at boot, carried on by the TSC); 0 when the
+// RTC gave nothing sensible.
+nk::u64 epoch_seconds();
 
 } // namespace kernel::clock

@@ -83,7 +83,10 @@ def make_iso(build_dir, cmdline, workdir):
 
 def qemu_command(iso, memory="512M", accel=None, extra=()):
     accel = accel or os.environ.get("NK_ACCEL", "tcg")
-    return ["qemu-system-x86_64", "-accel", accel, "-m", memory, "-cdrom", iso, "-boot", "d",
+    # -cpu max under TCG: SMEP, SMAP and NX on (../shared/PLATFORM.md), so every QEMU boot runs
+    # the kernel's paths for them, not only Bochs.
+    cpu = ["-cpu", "max"] if accel == "tcg" else []
+    return ["qemu-system-x86_64", "-accel", accel, *cpu, "-m", memory, "-cdrom", iso, "-boot", "d",
             "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *extra]
 
@@ -195,11 +198,12 @@ class ShellSession:
 
     PROMPT = "nk> "
 
-    def __init__(self, build_dir, cmdline="", memory="512M", boot_timeout=60):
+    def __init__(self, build_dir, cmdline="", memory="512M", boot_timeout=60, extra=()):
         import threading
         self._workdir = tempfile.TemporaryDirectory(prefix="nkshell-")
         iso = make_iso(build_dir, cmdline, self._workdir.name)
-        self.process = subprocess.Popen(qemu_command(iso, memory=memory), stdin=subprocess.PIPE,
+        self.process = subprocess.Popen(qemu_command(iso, memory=memory, extra=extra),
+                                        stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self._output = bytearray()
         self._lock = threading.Lock()

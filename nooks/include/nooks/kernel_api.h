@@ -67,6 +67,8 @@ void nk_bug(const char* message) __attribute__((noreturn));
 /* Time. In a thread started with nk_thread_create, nk_sleep_ms returns early when the thread is
  * asked to stop (nk_thread_should_stop). */
 uint64_t nk_uptime_ns(void);
+/* Wall-clock time: seconds since 1970-01-01 00:00 UTC, or 0 when the machine has no clock. */
+uint64_t nk_time_seconds(void);
 void nk_sleep_ms(uint64_t milliseconds);
 
 /* Threads: fn(context) runs in a new kernel thread (inside the extension's domain when it is
@@ -88,6 +90,16 @@ nk_status nk_mutex_create(nk_mutex_handle* out);
 void nk_mutex_lock(nk_mutex_handle mutex);
 void nk_mutex_unlock(nk_mutex_handle mutex);
 void nk_mutex_destroy(nk_mutex_handle mutex);
+
+/* Events: a driver's thread waits for its interrupt handler to say a command completed. An
+ * event is set by nk_event_signal (from any context, interrupt handlers and timers included)
+ * and cleared by the nk_event_wait it ends. Waits are bounded: 0 once signalled, -NK_ETIMEDOUT
+ * after `milliseconds` (at most 60000), -NK_ECANCELED when the extension is being torn down.
+ * Not from interrupt context. */
+nk_status nk_event_create(nk_event_handle* out);
+nk_status nk_event_wait(nk_event_handle event, uint64_t milliseconds);
+void nk_event_signal(nk_event_handle event);
+void nk_event_destroy(nk_event_handle event);
 
 /* Spinlocks that also keep interrupts off: for data shared with IRQ handlers and timers. They
  * live in the extension's own memory and cost no crossing. Natively (CPL 0) they clear the

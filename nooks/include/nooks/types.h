@@ -40,6 +40,7 @@ typedef struct nk_dma_object* nk_dma_handle;
 typedef struct nk_mmio_object* nk_mmio_handle;
 typedef struct nk_thread_object* nk_thread_handle;
 typedef struct nk_mutex_object* nk_mutex_handle;
+typedef struct nk_event_object* nk_event_handle;
 typedef struct nk_netdev_object* nk_netdev_handle;
 typedef struct nk_blkdev_object* nk_blkdev_handle;
 typedef struct nk_fs_object* nk_fs_handle;

@@ -1,0 +1,91 @@
+// vfat: the FAT12/16/32 file system with long names, an extension of the fs class. This file
+// is only the glue: it registers the "vfat" type and binds each mount's logic (fat_volume.h) to
+// the block device the kernel names, through nk_block_read/nk_block_write. The kernel's fs
+// proxy does the rest — a crossing per request, the request's writes held until it returns,
+// the volume mounted again after a restart.
+#include "fat_volume.h"
+
+#include <nooks/block.h>
+#include <nooks/extension.h>
+#include <nooks/fs.h>
+#include <nooks/kernel_api.h>
+#include <nooks/support.h>
+
+namespace {
+
+struct Mount {
+    vfat::Environment environment;
+    nk_block_handle block;
+    vfat::Volume* volume;
+};
+
+nk_fs_handle g_registration = nullptr;
+
+nk_status read_sectors(void* context, uint64_t sector, uint32_t count, void* buffer) {
+    return nk_block_read(static_cast<Mount*>(context)->block, sector, count, buffer);
+}
+
+nk_status write_sectors(void* context, uint64_t sector, uint32_t count, const void* buffer) {
+    return nk_block_write(static_cast<Mount*>(context)->block, sector, count, buffer);
+}
+
+void* allocate(size_t size) {
+    return nk_zalloc(size);
+}
+
+uint64_t now() {
+    return nk_time_seconds();
+}
+
+nk_status mount(const char* device, void** volume, nooks_fs_node* root) {
+    auto* mount = static_cast<Mount*>(nk_zalloc(sizeof(Mount)));
+    if (!mount)
+        return -NK_ENOMEM;
+    nooks_block_device_info info = {};
+    nk_status opened = nk_block_open(device, &info, &mount->block);
+    if (opened < 0) {
+        nk_free(mount);
+        return opened;
+    }
+    mount->environment = {mount,         info.sector_size, info.sector_count, read_sectors,
+                          write_sectors, allocate,         nk_free,           now};
+    nk_status mounted = vfat::mount(mount->environment, &mount->volume, root);
+    if (mounted < 0) {
+        nk_block_close(mount->block);
+        nk_free(mount);
+        return mounted;
+    }
+    vfat::VolumeInfo volume_info = vfat::info(mount->volume);
+    nk_log("%s: FAT%u volume '%s', %u clusters of %u bytes, %u free\n", device,
+           unsigned(volume_info.type), volume_info.label, volume_info.cluster_count,
+           volume_info.cluster_size, volume_info.free_clusters);
+    *volume = mount;
+    return 0;
+}
+
+void unmount(void* volume) {
+    auto* mount = static_cast<Mount*>(volume);
+    vfat::unmount(mount->volume);
+    nk_block_close(mount->block);
+    nk_free(mount);
+}
+
+nk_status request(void* volume, nooks_fs_request* request) {
+    return vfat::perform(static_cast<Mount*>(volume)->volume, *request);
+}
+
+const nooks_fs_ops g_ops = {mount, unmount, request};
+
+nk_status vfat_init() {
+    return nk_fs_register("vfat", &g_ops, &g_registration);
+}
+
+void vfat_exit() {
+    if (g_registration)
+        nk_fs_unregister(g_registration);
+    g_registration = nullptr;
+}
+
+} // namespace
+
+NOOKS_MODULE("vfat", NOOKS_CLASS_FS, vfat_init, vfat_exit, &g_ops);
