@@ -223,3 +223,387 @@ TEST_CASE("vfat writes files that mtools reads back, with long and non-ASCII nam
         }
     }
 }
+
+TEST_CASE("vfat builds deep trees that mtools can walk", "[vfat]") {
+    for (const Format& format : FORMATS) {
+        DYNAMIC_SECTION(format_name(format)) {
+            Image image(format);
+            std::string path;
+            auto data = pattern(4000, 9);
+            {
+                Mounted mounted(image);
+                REQUIRE(mounted.status() == 0);
+                uint64_t dir = ROOT;
+                for (int level = 0; level < 20; ++level) {
+                    std::string name = "level " + std::to_string(level) + " directory";
+                    nooks_fs_node node;
+                    REQUIRE(mounted.mkdir(dir, name, &node) == 0);
+                    CHECK(node.type == NOOKS_FS_DIRECTORY);
+                    CHECK(mounted.mkdir(dir, name, nullptr) == -NK_EEXIST);
+                    dir = node.number;
+                    path += "/" + name;
+                }
+                nooks_fs_node file;
+                REQUIRE(mounted.create(dir, "bottom.bin", &file) == 0);
+                REQUIRE(mounted.write(file.number, 0, data) == 0);
+                std::vector<std::string> names;
+                REQUIRE(mounted.list(dir, &names) == 0);
+                CHECK(names == std::vector<std::string>{"bottom.bin"});
+                nooks_fs_node found;
+                REQUIRE(mounted.walk(path.substr(1) + "/bottom.bin", &found) == 0);
+                CHECK(found.number == file.number);
+            }
+            require_clean(image);
+            CHECK(mtools_read(image, path + "/bottom.bin") == data);
+            // mtools' own file deep down, read by us after a remount.
+            auto theirs = pattern(1500, 10);
+            mtools_write(image, path + "/theirs.dat", theirs);
+            Mounted mounted(image);
+            nooks_fs_node node;
+            REQUIRE(mounted.walk(path.substr(1) + "/theirs.dat", &node) == 0);
+            std::vector<uint8_t> back;
+            REQUIRE(mounted.read_all(node.number, &back) == 0);
+            CHECK(back == theirs);
+        }
+    }
+}
+
+TEST_CASE("vfat fills the gaps of a fragmented volume", "[vfat]") {
+    for (const Format& format : FORMATS) {
+        DYNAMIC_SECTION(format_name(format)) {
+            Image image(format);
+            Layout layout = layout_of(image);
+            size_t chunk = layout.cluster_bytes;
+            std::map<std::string, std::vector<uint8_t>> files;
+            {
+                Mounted mounted(image);
+                REQUIRE(mounted.status() == 0);
+                std::vector<nooks_fs_node> nodes(4);
+                std::vector<std::string> names = {"one", "two", "three", "four"};
+                for (int i = 0; i < 4; ++i)
+                    REQUIRE(mounted.create(ROOT, names[i], &nodes[i]) == 0);
+                // Interleaved appends: the four chains alternate cluster by cluster.
+                for (int round = 0; round < 40; ++round) {
+                    for (int i = 0; i < 4; ++i) {
+                        auto piece = pattern(chunk, uint32_t(round * 4 + i));
+                        REQUIRE(mounted.write(nodes[i].number, files[names[i]].size(), piece) == 0);
+                        files[names[i]].insert(files[names[i]].end(), piece.begin(), piece.end());
+                    }
+                }
+                REQUIRE(mounted.unlink(ROOT, "two") == 0);
+                REQUIRE(mounted.unlink(ROOT, "four") == 0);
+                files.erase("two");
+                files.erase("four");
+                nooks_fs_usage before;
+                REQUIRE(mounted.statfs(&before) == 0);
+                // A large file that needs the freed gaps and more.
+                nooks_fs_node big;
+                REQUIRE(mounted.create(ROOT, "big file", &big) == 0);
+                files["big file"] = pattern(chunk * 200 + 123, 77);
+                uint64_t transferred;
+                REQUIRE(mounted.write(big.number, 0, files["big file"], &transferred) == 0);
+                CHECK(transferred == files["big file"].size());
+                nooks_fs_usage after;
+                REQUIRE(mounted.statfs(&after) == 0);
+                CHECK(before.free_blocks - after.free_blocks == 201);
+                for (auto& [name, data] : files) {
+                    nooks_fs_node node;
+                    REQUIRE(mounted.lookup(ROOT, name, &node) == 0);
+                    std::vector<uint8_t> back;
+                    REQUIRE(mounted.read_all(node.number, &back) == 0);
+                    CHECK(back == data);
+                }
+                // The big file's chain starts in the first gap (cluster after "one"'s first).
+                nooks_fs_node node;
+                REQUIRE(mounted.lookup(ROOT, "big file", &node) == 0);
+            }
+            require_clean(image);
+            for (auto& [name, data] : files)
+                CHECK(mtools_read(image, "/" + name) == data);
+        }
+    }
+}
+
+TEST_CASE("vfat writes what fits on a full volume and reports it", "[vfat]") {
+    for (const Format& format : FORMATS) {
+        if (format.bits == 32)
+            continue; // 64 MiB: the FAT12 and FAT16 volumes show the same
+        DYNAMIC_SECTION(format_name(format)) {
+            Image image(format);
+            std::vector<uint8_t> written;
+            uint64_t capacity;
+            {
+                Mounted mounted(image);
+                REQUIRE(mounted.status() == 0);
+                nooks_fs_usage usage;
+                REQUIRE(mounted.statfs(&usage) == 0);
+                capacity = usage.free_blocks * usage.block_size;
+                nooks_fs_node node;
+                REQUIRE(mounted.create(ROOT, "filler", &node) == 0);
+                size_t step = 1 << 20;
+                for (uint32_t round = 0;; ++round) {
+                    auto piece = pattern(step, round);
+                    uint64_t transferred = 0;
+                    nooks_fs_node state;
+                    nk_status status =
+                        mounted.write(node.number, written.size(), piece, &transferred, &state);
+                    if (status == -NK_ENOSPC) {
+                        CHECK(transferred == 0);
+                        break;
+                    }
+                    REQUIRE(status == 0);
+                    node = state;
+                    written.insert(written.end(), piece.begin(), piece.begin() + long(transferred));
+                    CHECK(node.size == written.size());
+                    REQUIRE(round < 1000);
+                }
+                CHECK(written.size() == capacity);
+                REQUIRE(mounted.statfs(&usage) == 0);
+                CHECK(usage.free_blocks == 0);
+                // No room for a file that needs a cluster; an empty one still fits the root.
+                nooks_fs_node other;
+                REQUIRE(mounted.create(ROOT, "empty", &other) == 0);
+                uint64_t transferred = 1;
+                CHECK(mounted.write(other.number, 0, pattern(10, 1), &transferred) == -NK_ENOSPC);
+                CHECK(transferred == 0);
+                CHECK(mounted.mkdir(ROOT, "no room", nullptr) == -NK_ENOSPC);
+                CHECK(mounted.truncate(other.number, 5000) == -NK_ENOSPC);
+                std::vector<uint8_t> back;
+                REQUIRE(mounted.read_all(node.number, &back) == 0);
+                CHECK(back == written);
+            }
+            require_clean(image);
+            CHECK(mtools_read(image, "/filler") == written);
+            CHECK(mtools_free_bytes(image) == 0);
+        }
+    }
+}
+
+TEST_CASE("vfat keeps hundreds of long names in one directory", "[vfat]") {
+    for (const Format& format : FORMATS) {
+        DYNAMIC_SECTION(format_name(format)) {
+            Image image(format);
+            std::set<std::string> expected;
+            {
+                Mounted mounted(image);
+                REQUIRE(mounted.status() == 0);
+                nooks_fs_node dir;
+                REQUIRE(mounted.mkdir(ROOT, "many", &dir) == 0);
+                for (int i = 0; i < 500; ++i) {
+                    std::string name =
+                        "A rather long file name number " + std::to_string(i) + ".text";
+                    nooks_fs_node node;
+                    REQUIRE(mounted.create(dir.number, name, &node) == 0);
+                    REQUIRE(mounted.write(node.number, 0, pattern(size_t(i), uint32_t(i))) == 0);
+                    expected.insert(name);
+                }
+                // The whole listing in one pass reads each directory block about once.
+                uint64_t reads = mounted.reads;
+                std::vector<std::string> names;
+                REQUIRE(mounted.list(dir.number, &names) == 0);
+                CHECK(names.size() == 500);
+                CHECK(as_set(names) == expected);
+                CHECK(mounted.reads - reads < 200);
+                for (int i = 0; i < 500; i += 2) {
+                    std::string name =
+                        "A rather long file name number " + std::to_string(i) + ".text";
+                    REQUIRE(mounted.unlink(dir.number, name) == 0);
+                    expected.erase(name);
+                }
+                REQUIRE(mounted.list(dir.number, &names) == 0);
+                CHECK(as_set(names) == expected);
+                nooks_fs_node node;
+                REQUIRE(mounted.lookup(dir.number, "a rather long FILE name number 301.TEXT",
+                                       &node) == 0);
+                std::vector<uint8_t> back;
+                REQUIRE(mounted.read_all(node.number, &back) == 0);
+                CHECK(back == pattern(301, 301));
+                CHECK(mounted.rmdir(ROOT, "many") == -NK_ENOTEMPTY);
+            }
+            require_clean(image);
+            CHECK(mtools_names(image, "/many") == expected);
+        }
+    }
+}
+
+TEST_CASE("vfat creates, removes and renames files and directories", "[vfat]") {
+    for (const Format& format : FORMATS) {
+        DYNAMIC_SECTION(format_name(format)) {
+            Image image(format);
+            {
+                Mounted mounted(image);
+                REQUIRE(mounted.status() == 0);
+                nooks_fs_node a, b, file, other, moved;
+                REQUIRE(mounted.mkdir(ROOT, "dir a", &a) == 0);
+                REQUIRE(mounted.mkdir(ROOT, "dir b", &b) == 0);
+                REQUIRE(mounted.create(a.number, "file.txt", &file) == 0);
+                REQUIRE(mounted.write(file.number, 0, pattern(3000, 1)) == 0);
+                REQUIRE(mounted.create(b.number, "victim.txt", &other) == 0);
+                REQUIRE(mounted.write(other.number, 0, pattern(9000, 2)) == 0);
+
+                CHECK(mounted.unlink(ROOT, "dir a") == -NK_EISDIR);
+                CHECK(mounted.rmdir(a.number, "file.txt") == -NK_ENOTDIR);
+                CHECK(mounted.rmdir(ROOT, "dir a") == -NK_ENOTEMPTY);
+                CHECK(mounted.unlink(ROOT, "nothing") == -NK_ENOENT);
+                CHECK(mounted.create(file.number, "x", nullptr) == -NK_ENOTDIR);
+
+                // Within a directory, to a new name and to another case of the same name.
+                REQUIRE(mounted.rename(a.number, "file.txt", a.number, "renamed file.txt",
+                                       &moved) == 0);
+                CHECK(mounted.lookup(a.number, "file.txt", nullptr) == -NK_ENOENT);
+                CHECK(moved.size == 3000);
+                REQUIRE(mounted.rename(a.number, "renamed file.txt", a.number, "RENAMED FILE.TXT",
+                                       &moved) == 0);
+                std::vector<std::string> names;
+                REQUIRE(mounted.list(a.number, &names) == 0);
+                CHECK(names == std::vector<std::string>{"RENAMED FILE.TXT"});
+                // Across directories, over an existing file (its clusters are freed).
+                nooks_fs_usage before, after;
+                REQUIRE(mounted.statfs(&before) == 0);
+                REQUIRE(mounted.rename(a.number, "renamed file.txt", b.number, "victim.txt",
+                                       &moved) == 0);
+                REQUIRE(mounted.statfs(&after) == 0);
+                CHECK(after.free_blocks > before.free_blocks);
+                std::vector<uint8_t> back;
+                REQUIRE(mounted.read_all(moved.number, &back) == 0);
+                CHECK(back == pattern(3000, 1));
+                REQUIRE(mounted.list(b.number, &names) == 0);
+                CHECK(names == std::vector<std::string>{"victim.txt"});
+                // Type mismatches and non-empty targets.
+                nooks_fs_node sub;
+                REQUIRE(mounted.mkdir(a.number, "sub", &sub) == 0);
+                REQUIRE(mounted.create(sub.number, "deep file", nullptr) == 0);
+                CHECK(mounted.rename(a.number, "sub", b.number, "victim.txt") == -NK_ENOTDIR);
+                CHECK(mounted.rename(b.number, "victim.txt", a.number, "sub") == -NK_EISDIR);
+                REQUIRE(mounted.mkdir(b.number, "full", nullptr) == 0);
+                nooks_fs_node full;
+                REQUIRE(mounted.lookup(b.number, "full", &full) == 0);
+                REQUIRE(mounted.create(full.number, "x", nullptr) == 0);
+                CHECK(mounted.rename(a.number, "sub", b.number, "full") == -NK_ENOTEMPTY);
+                // Not into itself or its subtree.
+                CHECK(mounted.rename(ROOT, "dir a", a.number, "inside") == -NK_EINVAL);
+                CHECK(mounted.rename(ROOT, "dir a", sub.number, "inside") == -NK_EINVAL);
+                // A directory moves: its ".." follows.
+                REQUIRE(mounted.rename(a.number, "sub", b.number, "moved sub", &moved) == 0);
+                CHECK(moved.type == NOOKS_FS_DIRECTORY);
+                REQUIRE(mounted.lookup(b.number, "moved sub", &sub) == 0);
+                REQUIRE(mounted.list(sub.number, &names) == 0);
+                CHECK(names == std::vector<std::string>{"deep file"});
+                // ... and to the root (".." becomes cluster 0).
+                REQUIRE(mounted.rename(b.number, "moved sub", ROOT, "top", &moved) == 0);
+                // Over an empty directory.
+                REQUIRE(mounted.mkdir(ROOT, "empty", nullptr) == 0);
+                REQUIRE(mounted.rename(b.number, "full", ROOT, "empty") == 0);
+                REQUIRE(mounted.rmdir(a.number, "nope") == -NK_ENOENT);
+                REQUIRE(mounted.rmdir(ROOT, "dir a") == 0);
+                CHECK(mounted.lookup(ROOT, "dir a", nullptr) == -NK_ENOENT);
+                REQUIRE(mounted.list(ROOT, &names) == 0);
+                CHECK(as_set(names) == std::set<std::string>{"dir b", "top", "empty"});
+            }
+            require_clean(image);
+            CHECK(mtools_names(image, "/") == std::set<std::string>{"dir b", "top", "empty"});
+            CHECK(mtools_names(image, "/top") == std::set<std::string>{"deep file"});
+            CHECK(mtools_names(image, "/empty") == std::set<std::string>{"x"});
+            CHECK(mtools_read(image, "/dir b/victim.txt") == pattern(3000, 1));
+            // mtools follows ".." from the moved directory back to the root.
+            CHECK(image.mtools("mdir", quote("::/top/..")).find("dir b") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("vfat truncates and writes past the end with zeros in between", "[vfat]") {
+    for (const Format& format : FORMATS) {
+        DYNAMIC_SECTION(format_name(format)) {
+            Image image(format);
+            std::vector<uint8_t> expected;
+            {
+                Mounted mounted(image);
+                REQUIRE(mounted.status() == 0);
+                nooks_fs_node node;
+                REQUIRE(mounted.create(ROOT, "sparse.bin", &node) == 0);
+                // A write far past the end: the gap reads as zeros.
+                auto tail = pattern(777, 3);
+                REQUIRE(mounted.write(node.number, 100000, tail, nullptr, &node) == 0);
+                CHECK(node.size == 100777);
+                expected.assign(100000, 0);
+                expected.insert(expected.end(), tail.begin(), tail.end());
+                // Overwrite in the middle, unaligned.
+                auto middle = pattern(5000, 4);
+                REQUIRE(mounted.write(node.number, 333, middle) == 0);
+                std::copy(middle.begin(), middle.end(), expected.begin() + 333);
+                std::vector<uint8_t> back;
+                REQUIRE(mounted.read_all(node.number, &back) == 0);
+                CHECK(back == expected);
+                // Shrink, then grow: the grown part is zeros, not the old bytes.
+                REQUIRE(mounted.truncate(node.number, 1000) == 0);
+                REQUIRE(mounted.stat(node.number, &node) == 0);
+                CHECK(node.size == 1000);
+                REQUIRE(mounted.truncate(node.number, 50000) == 0);
+                expected.resize(1000);
+                expected.resize(50000, 0);
+                REQUIRE(mounted.read_all(node.number, &back) == 0);
+                CHECK(back == expected);
+                // To zero and back.
+                REQUIRE(mounted.truncate(node.number, 0) == 0);
+                REQUIRE(mounted.stat(node.number, &node) == 0);
+                CHECK(node.size == 0);
+                REQUIRE(mounted.write(node.number, 10, pattern(5, 5)) == 0);
+                expected.assign(10, 0);
+                auto five = pattern(5, 5);
+                expected.insert(expected.end(), five.begin(), five.end());
+                REQUIRE(mounted.read_all(node.number, &back) == 0);
+                CHECK(back == expected);
+                // Reads past the end give nothing.
+                REQUIRE(mounted.read(node.number, 15, 10, &back) == 0);
+                CHECK(back.empty());
+                nooks_fs_node dir;
+                REQUIRE(mounted.mkdir(ROOT, "d", &dir) == 0);
+                CHECK(mounted.truncate(dir.number, 0) == -NK_EISDIR);
+                CHECK(mounted.write(dir.number, 0, five) == -NK_EISDIR);
+            }
+            require_clean(image);
+            CHECK(mtools_read(image, "/sparse.bin") == expected);
+        }
+    }
+}
+
+TEST_CASE("vfat makes 8.3 aliases the way Windows does", "[vfat]") {
+    for (const Format& format : FORMATS) {
+        DYNAMIC_SECTION(format_name(format)) {
+            Image image(format);
+            {
+                Mounted mounted(image);
+                REQUIRE(mounted.status() == 0);
+                for (const char* name :
+                     {"Long File Name.txt", "Long File Name 2.txt", "Long File Name 3.txt",
+                      "readme.txt", "README2.TXT", "Mixed.Txt", "a+b.c", ".hidden", "résumé.doc"})
+                    REQUIRE(mounted.create(ROOT, name, nullptr) == 0);
+                CHECK(mounted.create(ROOT, "LONGFI~1.TXT", nullptr) == -NK_EEXIST);
+                CHECK(mounted.create(ROOT, "README.TXT", nullptr) == -NK_EEXIST);
+                nooks_fs_node a, b;
+                REQUIRE(mounted.lookup(ROOT, "longfi~2.txt", &a) == 0);
+                REQUIRE(mounted.lookup(ROOT, "Long File Name 2.txt", &b) == 0);
+                CHECK(a.number == b.number);
+            }
+            require_clean(image);
+            std::string listing = image.mtools("mdir", "::/");
+            INFO(listing);
+            CHECK(listing.find("LONGFI~1 TXT         0") != std::string::npos);
+            CHECK(listing.find("LONGFI~2 TXT         0") != std::string::npos);
+            CHECK(listing.find("LONGFI~3 TXT         0") != std::string::npos);
+            CHECK(listing.find("Long File Name 2.txt") != std::string::npos);
+            CHECK(listing.find("MIXED    TXT         0") != std::string::npos);
+            CHECK(listing.find("A_B~1    C ") != std::string::npos);
+            CHECK(listing.find("HIDDEN~1") != std::string::npos);
+            CHECK(listing.find("R_SUM_~1 DOC") != std::string::npos);
+            // An upper-case 8.3 name has no long entries; a lower-case one uses the NT case
+            // bits (mtools shows it in lower case, with no long name after it).
+            CHECK(listing.find("README2  TXT         0 2023-11-14  22:13 \n") != std::string::npos);
+            CHECK(listing.find("readme   txt         0 2023-11-14  22:13 \n") != std::string::npos);
+            CHECK(mtools_names(image, "/") ==
+                  std::set<std::string>{"Long File Name.txt", "Long File Name 2.txt",
+                                        "Long File Name 3.txt", "readme.txt", "README2.TXT",
+                                        "Mixed.Txt", "a+b.c", ".hidden", "résumé.doc"});
+        }
+    }
+}
