@@ -66,7 +66,7 @@ public:
 
     Extension* owner;         // the extension that registered it (rebinds go to the same one)
     BlockBinding* binding;    // interrupts off to change
-    nk::u64 generation = 0;   // bumped by every bind
+    nk::u64 generation = 1;   // bumped by every bind (binding addresses get reused)
     bool orphaned = false;    // its driver crashed; waiting for the restarted one
     bool dead = false;        // the driver did not come back
     nk::u64 orphaned_ns = 0;  // when it lost its driver
@@ -100,16 +100,18 @@ protected:
 
 private:
     // The current binding, entered (leave() it), waiting while the device is orphaned or still
-    // bound to the incarnation `stale` (a crash not yet turned into an orphan). nullptr: the
+    // bound to generation `stale` (a crash not yet turned into an orphan). nullptr: the
     // device is gone, or nothing came back in time.
-    BlockBinding* enter_binding(BlockBinding* stale) {
+    BlockBinding* enter_binding(nk::u64 stale, nk::u64* bound_generation) {
         nk::u64 deadline = kernel::clock::nanoseconds_since_boot() + REBIND_WAIT_MS * 1000000;
         x86::InterruptGuard guard;
         for (;;) {
             if (dead || !is_registered())
                 return nullptr;
-            if (!orphaned && binding && binding != stale && binding->registration.enter())
+            if (!orphaned && binding && generation != stale && binding->registration.enter()) {
+                *bound_generation = generation;
                 return binding;
+            }
             nk::u64 now = kernel::clock::nanoseconds_since_boot();
             if (now >= deadline)
                 return nullptr;
@@ -118,9 +120,10 @@ private:
     }
 
     nk::ErrorOr transfer(nk::u32 operation, nk::u64 sector, nk::u32 count, nk::u8* data) {
-        BlockBinding* stale = nullptr;
+        nk::u64 stale = 0;
         for (int attempt = 0; attempt < 2; ++attempt) {
-            BlockBinding* current = enter_binding(stale);
+            nk::u64 bound_generation = 0;
+            BlockBinding* current = enter_binding(stale, &bound_generation);
             if (!current)
                 return attempt ? nk::Error::IO : nk::Error::NoDevice;
             Outcome outcome = transfer_once(*current, operation, sector, count, data);
@@ -129,7 +132,7 @@ private:
                 return outcome.result;
             // The driver crashed under this request (or was on its way out): once it is back,
             // the whole request again — a read or write of whole sectors is idempotent.
-            stale = current;
+            stale = bound_generation;
             ++replays;
         }
         return nk::Error::IO;

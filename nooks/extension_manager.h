@@ -92,6 +92,11 @@ struct Extension {
     volatile nk::u32* irq_mask;
     // A fault `ext crash` armed for the next crossing (nooks/fault_injection.h), or -1.
     volatile int armed_fault;
+    // `ext crash --after N --times K`: crossings still to let pass, firings still to come after
+    // the next one, and the spacing between them.
+    nk::u32 armed_skip;
+    nk::u32 armed_again;
+    nk::u32 armed_interval;
 
     // For reloads after a crash: the module file as it was loaded.
     nk::u8* pristine;

@@ -34,9 +34,12 @@ Function service(const char* name) {
 
 } // namespace
 
-void arm_fault(Extension& extension, int kind) {
+void arm_fault(Extension& extension, int kind, nk::u32 after, nk::u32 times) {
     x86::InterruptGuard guard;
     extension.armed_fault = kind;
+    extension.armed_skip = after;
+    extension.armed_interval = after;
+    extension.armed_again = times > 1 ? times - 1 : 0;
 }
 
 bool fault_armed(const Extension& extension) {
@@ -46,6 +49,22 @@ bool fault_armed(const Extension& extension) {
 int take_armed_fault(Extension& extension) {
     x86::InterruptGuard guard;
     int kind = extension.armed_fault;
+    if (kind < 0)
+        return -1;
+    if (extension.armed_interval) {
+        // Scheduled: only the running extension's crossings count (not its init or restart).
+        if (extension.state != ExtensionState::Running)
+            return -1;
+        if (extension.armed_skip) {
+            --extension.armed_skip;
+            return -1;
+        }
+        if (extension.armed_again) {
+            --extension.armed_again;
+            extension.armed_skip = extension.armed_interval;
+            return kind;
+        }
+    }
     extension.armed_fault = -1;
     return kind;
 }

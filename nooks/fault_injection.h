@@ -11,8 +11,10 @@ namespace nooks {
 
 struct Extension;
 
-// Arms `kind` (enum nooks_crash_kind); the next crossing fires it.
-void arm_fault(Extension& extension, int kind);
+// Arms `kind` (enum nooks_crash_kind); the next crossing fires it. With `after` > 0 the first
+// `after` crossings of the running extension pass untouched, and `times` > 1 re-arms it after
+// each firing to strike again `after` crossings later, `times` firings in all.
+void arm_fault(Extension& extension, int kind, nk::u32 after = 0, nk::u32 times = 1);
 bool fault_armed(const Extension& extension);
 
 // From the crossing code: the armed kind, disarmed (-1 when none).

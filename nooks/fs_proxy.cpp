@@ -109,6 +109,7 @@ public:
     void bind(VolumeBinding& new_binding) {
         x86::InterruptGuard guard;
         binding = &new_binding;
+        ++generation;
         if (orphaned)
             interrupted_ns = kernel::clock::nanoseconds_since_boot() - orphaned_ns;
         orphaned = false;
@@ -117,6 +118,9 @@ public:
 
     Extension* owner;
     VolumeBinding* binding = nullptr; // interrupts off to change
+    // Bumped by every bind: a binding's address may be reused by the next one, its generation
+    // is not.
+    nk::u64 generation = 1;
     bool orphaned = false;
     bool dead = false;
     nk::u64 orphaned_ns = 0;
@@ -137,7 +141,10 @@ private:
         nk::ErrorOr result;
         bool lost; // the crossing did not complete: the extension crashed under it
     };
-    VolumeBinding* enter_binding(VolumeBinding* stale);
+    // The current binding, entered (leave() it), waiting while the volume is orphaned or still
+    // bound to generation `stale` (a crash not yet turned into an orphan); nullptr when it is
+    // gone or nothing came back in time. `*bound_generation` receives the binding's generation.
+    VolumeBinding* enter_binding(nk::u64 stale, nk::u64* bound_generation);
     Outcome perform_once(VolumeBinding& bound, nooks_fs_request& request, nk::u8* data,
                          bool data_out);
 
@@ -263,14 +270,16 @@ private:
 
 nk::IntrusiveList<ExtensionFileSystem, &ExtensionFileSystem::node> g_volumes;
 
-VolumeBinding* ExtensionFileSystem::enter_binding(VolumeBinding* stale) {
+VolumeBinding* ExtensionFileSystem::enter_binding(nk::u64 stale, nk::u64* bound_generation) {
     nk::u64 deadline = kernel::clock::nanoseconds_since_boot() + REBIND_WAIT_MS * 1000000;
     x86::InterruptGuard guard;
     for (;;) {
         if (dead)
             return nullptr;
-        if (!orphaned && binding && binding != stale && binding->registration.enter())
+        if (!orphaned && binding && generation != stale && binding->registration.enter()) {
+            *bound_generation = generation;
             return binding;
+        }
         if (!orphaned && !binding)
             return nullptr; // unmounted, or never bound
         nk::u64 now = kernel::clock::nanoseconds_since_boot();
@@ -326,9 +335,10 @@ ExtensionFileSystem::Outcome ExtensionFileSystem::perform_once(VolumeBinding& bo
 
 nk::ErrorOr ExtensionFileSystem::perform(nooks_fs_request& request, nk::u8* data, bool data_out) {
     ++requests;
-    VolumeBinding* stale = nullptr;
+    nk::u64 stale = 0;
     for (int attempt = 0; attempt < 2; ++attempt) {
-        VolumeBinding* current = enter_binding(stale);
+        nk::u64 bound_generation = 0;
+        VolumeBinding* current = enter_binding(stale, &bound_generation);
         if (!current)
             return attempt ? nk::Error::IO : nk::Error::NoDevice;
         // Each attempt starts from the caller's request (the answer fields are written fresh).
@@ -341,7 +351,7 @@ nk::ErrorOr ExtensionFileSystem::perform(nooks_fs_request& request, nk::u8* data
                 request = attempt_request;
             return outcome.result;
         }
-        stale = current;
+        stale = bound_generation;
         ++replays;
     }
     return nk::Error::IO;
@@ -425,6 +435,13 @@ void remount(ExtensionFileSystem& fs) {
     strncpy(arguments.device, fs.device_name, sizeof arguments.device - 1);
     nk::ErrorOr mounted = bound ? call_mount(owner, type->ops, arguments)
                                 : nk::ErrorOr(nk::Error::NoMemory);
+    if (mounted.is_error() && fs.owner && fs.owner->state != ExtensionState::Running) {
+        // It crashed again while mounting: the volume stays orphaned, and the recovery that
+        // follows tries again (its restart policy bounds how often).
+        kfree(bound);
+        owner.leave();
+        return;
+    }
     if (mounted.is_error() || arguments.root.number != fs.root_number) {
         kfree(bound);
         owner.leave();
@@ -542,20 +559,21 @@ nk::usize mounted_volume_count() {
 }
 
 void finish_fs_recovery(Extension& extension) {
-    // Remounting calls into the extension: collect first, with interrupts on for the calls.
-    for (;;) {
+    // Each orphan once (a remount that crashes again leaves it orphaned for the next recovery).
+    // Remounting calls into the extension: found under interrupts off, called with them on.
+    nk::usize count = mounted_volume_count();
+    for (nk::usize i = 0; i < count; ++i) {
         ExtensionFileSystem* orphan = nullptr;
         {
             x86::InterruptGuard guard;
+            nk::usize index = 0;
             for (auto& volume : g_volumes) {
-                if (volume.owner == &extension && volume.orphaned) {
+                if (index++ == i && volume.owner == &extension && volume.orphaned)
                     orphan = &volume;
-                    break;
-                }
             }
         }
         if (!orphan)
-            return;
+            continue;
         if (extension.state == ExtensionState::Running)
             remount(*orphan);
         else
@@ -585,15 +603,24 @@ nk::usize format_fs_recovery(const Extension& extension, char* buffer, nk::usize
     return used;
 }
 
-nk::Result<nooks_fs_usage> volume_usage(kernel::fs::FileSystem& file_system) {
-    ExtensionFileSystem* fs = nullptr;
-    {
-        x86::InterruptGuard guard;
-        for (auto& volume : g_volumes) {
-            if (&volume == &file_system)
-                fs = &volume;
-        }
+namespace {
+ExtensionFileSystem* extension_volume(kernel::fs::FileSystem& file_system) {
+    x86::InterruptGuard guard;
+    for (auto& volume : g_volumes) {
+        if (&volume == &file_system)
+            return &volume;
     }
+    return nullptr;
+}
+} // namespace
+
+const char* volume_device(kernel::fs::FileSystem& file_system) {
+    ExtensionFileSystem* fs = extension_volume(file_system);
+    return fs ? fs->device_name : nullptr;
+}
+
+nk::Result<nooks_fs_usage> volume_usage(kernel::fs::FileSystem& file_system) {
+    ExtensionFileSystem* fs = extension_volume(file_system);
     if (!fs)
         return nk::Error::NotSupported;
     nooks_fs_request request = {};

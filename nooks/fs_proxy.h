@@ -34,6 +34,8 @@ void finish_fs_recovery(Extension& extension);
 nk::usize format_fs_recovery(const Extension& extension, char* buffer, nk::usize size);
 // Space on a mounted extension volume (`df`); Error::NotSupported for other file systems.
 nk::Result<nooks_fs_usage> volume_usage(kernel::fs::FileSystem& file_system);
+// The device an extension volume was mounted from ("hda"), or nullptr for other file systems.
+const char* volume_device(kernel::fs::FileSystem& file_system);
 // Asks every mounted extension volume to write back what it caches (NOOKS_FS_SYNC).
 nk::ErrorOr sync_volumes();
 

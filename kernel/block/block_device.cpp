@@ -105,4 +105,80 @@ nk::usize device_count() {
     return g_devices.count();
 }
 
+namespace {
+// The registered devices, with a reference each (unref() them): I/O cannot run inside the
+// registry's walk, which keeps interrupts off.
+struct DeviceSnapshot {
+    static constexpr nk::usize MAX = 16;
+    BlockDevice* devices[MAX];
+    nk::usize count;
+
+    DeviceSnapshot() : count(0) {
+        for_each_device(
+            [](BlockDevice& device, void* context) {
+                auto& self = *static_cast<DeviceSnapshot*>(context);
+                if (self.count < MAX) {
+                    device.ref();
+                    self.devices[self.count++] = &device;
+                }
+            },
+            this);
+    }
+    ~DeviceSnapshot() {
+        for (nk::usize i = 0; i < count; ++i)
+            devices[i]->unref();
+    }
+};
+} // namespace
+
+nk::ErrorOr sync_all() {
+    nk::ErrorOr result = cache_write_back(nullptr, false);
+    DeviceSnapshot snapshot;
+    for (nk::usize i = 0; i < snapshot.count; ++i) {
+        auto flushed = snapshot.devices[i]->flush_direct();
+        if (flushed.is_error() && result.has_value())
+            result = flushed.error();
+    }
+    return result;
+}
+
+nk::usize format_device_list(char* buffer, nk::usize size) {
+    nk::usize used = 0;
+    auto add = [&](int written) {
+        if (written > 0)
+            used = nk::min(size, used + nk::usize(written));
+    };
+    if (size == 0)
+        return 0;
+    buffer[0] = 0;
+    add(snprintf(buffer, size, "NAME      SECTORS  SIZE(MiB)  READS(req/KiB)  WRITES(req/KiB)  ERRORS  DIRTY\n"));
+    DeviceSnapshot snapshot;
+    for (nk::usize i = 0; i < snapshot.count && used < size; ++i) {
+        BlockDevice& device = *snapshot.devices[i];
+        nk::u64 bytes = device.sector_count() * device.sector_size();
+        add(snprintf(buffer + used, size - used, "%-6s %10llu %10llu %7llu/%-8llu %7llu/%-9llu %6llu %6llu\n",
+                     device.name(), (unsigned long long)device.sector_count(),
+                     (unsigned long long)(bytes >> 20), (unsigned long long)device.read_requests(),
+                     (unsigned long long)(device.sectors_read() * device.sector_size() / 1024),
+                     (unsigned long long)device.write_requests(),
+                     (unsigned long long)(device.sectors_written() * device.sector_size() / 1024),
+                     (unsigned long long)device.errors(),
+                     (unsigned long long)cache_dirty_pages(device)));
+    }
+    if (snapshot.count == 0 && used < size)
+        add(snprintf(buffer + used, size - used, "(no disks)\n"));
+    CacheStats cache = cache_stats();
+    if (used < size)
+        add(snprintf(buffer + used, size - used,
+                     "cache: %llu of %llu pages (%llu KiB), %llu dirty; %llu hits, %llu misses, "
+                     "%llu evictions; write-back: %llu pages in %llu requests, %llu flushes\n",
+                     (unsigned long long)cache.pages, (unsigned long long)cache.capacity_pages,
+                     (unsigned long long)(cache.capacity_pages * CACHE_PAGE_SIZE / 1024),
+                     (unsigned long long)cache.dirty_pages, (unsigned long long)cache.hits,
+                     (unsigned long long)cache.misses, (unsigned long long)cache.evictions,
+                     (unsigned long long)cache.written_pages,
+                     (unsigned long long)cache.write_requests, (unsigned long long)cache.flushes));
+    return used;
+}
+
 } // namespace kernel::block

@@ -75,5 +75,9 @@ void unregister_device(BlockDevice& device);
 BlockDevice* find(const char* name);
 void for_each_device(void (*visit)(BlockDevice& device, void* context), void* context);
 nk::usize device_count();
+// `sync`: the buffer cache's dirty pages to their disks, then each disk's own cache flushed.
+nk::ErrorOr sync_all();
+// What `lsblk` prints: one line per disk (size, traffic, dirty pages) and the cache's figures.
+nk::usize format_device_list(char* buffer, nk::usize size);
 
 } // namespace kernel::block

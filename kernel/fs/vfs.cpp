@@ -3,6 +3,8 @@
 #include <kernel/fs/inode.h>
 #include <kernel/fs/vfs.h>
 
+#include <string.h>
+
 namespace kernel::fs {
 
 using nk::Error;
@@ -106,10 +108,18 @@ nk::ErrorOr Vfs::mount(const char* path_text, FileSystem& fs) {
         return Error::NoMemory;
     mount->fs = &fs;
     mount->covered = covered.leak();
+    strncpy(mount->path, path.c_str(), sizeof mount->path - 1);
+    mount->path[sizeof mount->path - 1] = 0;
     m_mounts.push_back(*mount);
     if (!m_root_mount)
         m_root_mount = mount;
     return {};
+}
+
+void Vfs::for_each_mount(void (*visit)(const char*, FileSystem&, void*), void* context) {
+    MutexLocker locker(m_mutex);
+    for (Mount& mount : m_mounts)
+        visit(mount.path, *mount.fs, context);
 }
 
 nk::Result<FileSystem*> Vfs::mounted_at(const char* path_text) {

@@ -61,6 +61,11 @@ public:
     // For chdir: the normalised path of a directory (NotDirectory otherwise).
     nk::Result<Path> resolve_directory(const char* cwd, const char* path);
 
+    // Every mount in the order they were made: its path and file system (`mount`, `df`). The
+    // visitor runs under the VFS lock and must not call back into the VFS.
+    void for_each_mount(void (*visit)(const char* path, FileSystem& fs, void* context),
+                        void* context);
+
     // For code that works on inodes directly (initrd extraction, devfs registration).
     Mutex& mutex() { return m_mutex; }
     // Under mutex(): the root directory of the whole tree (nullptr before "/" is mounted),
@@ -73,6 +78,7 @@ private:
         FileSystem* fs;
         // The directory the mount hides, with a reference; nullptr for "/".
         Inode* covered;
+        char path[nk::abi::MAX_PATH];
     };
 
     nk::Result<RefPtr<Inode>> walk_locked(const Path& path);

@@ -5,6 +5,7 @@
 #include <kernel/syscall/syscall_table.h>
 #include <kernel/syscall/user_memory.h>
 #include <nooks/crash_test.h>
+#include <nooks/fault_injection.h>
 #include <nooks/extension_manager.h>
 #include <nooks/recovery.h>
 #include <nooks/wrapper.h>
@@ -99,9 +100,22 @@ Result<nk::i64> crash(const Frame& frame) {
     int kind = nooks::crash_kind_from_name(request.kind);
     if (kind < 0)
         return Error::Invalid;
-    auto result = nooks::crash_extension(*extension, kind);
     char text[256];
     int length;
+    if (request.after) {
+        if (extension->state != nooks::ExtensionState::Running)
+            return Error::Busy;
+        nk::u32 times = nk::max<nk::u32>(1, request.times);
+        nooks::arm_fault(*extension, kind, request.after, times);
+        char again[64] = "";
+        if (times > 1)
+            snprintf(again, sizeof again, ", then again every %u crossings (%u times in all)",
+                     request.after, times);
+        length = snprintf(text, sizeof text, "%s: %s: armed; strikes after %u crossings of '%s'%s\n",
+                          request.name, request.kind, request.after, request.name, again);
+        return copy_text_out(text, nk::usize(length), frame);
+    }
+    auto result = nooks::crash_extension(*extension, kind);
     if (result.has_value())
         length = snprintf(text, sizeof text, "%s: %s returned %ld\n", request.name, request.kind,
                           result.value());

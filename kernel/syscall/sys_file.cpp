@@ -1,5 +1,6 @@
 // File system calls: descriptors, reads and writes, and the name-space operations. Paths are
 // copied in and resolved against the calling process's working directory.
+#include <kernel/block/block_device.h>
 #include <kernel/fs/file.h>
 #include <kernel/fs/file_table.h>
 #include <kernel/fs/fs.h>
@@ -185,6 +186,16 @@ Result<nk::i64> sys_unmount(const Frame& frame) {
     return 0;
 }
 
+// Volumes first (a file system may hold what it has not written yet), then the buffer cache and
+// each disk's own write cache.
+Result<nk::i64> sys_sync(const Frame&) {
+    nk::ErrorOr volumes = nooks::sync_volumes();
+    nk::ErrorOr disks = block::sync_all();
+    TRY(volumes);
+    TRY(disks);
+    return 0;
+}
+
 Result<nk::i64> sys_chdir(const Frame& frame) {
     auto path = TRY(path_argument(frame.argument(0)));
     fs::Path resolved = TRY(fs::vfs().resolve_directory(self().cwd, path.text));
@@ -222,6 +233,7 @@ void register_file_calls(Handler* table) {
     table[nk::u64(abi::Syscall::Getcwd)] = sys_getcwd;
     table[nk::u64(abi::Syscall::Mount)] = sys_mount;
     table[nk::u64(abi::Syscall::Unmount)] = sys_unmount;
+    table[nk::u64(abi::Syscall::Sync)] = sys_sync;
 }
 
 } // namespace kernel::syscalls

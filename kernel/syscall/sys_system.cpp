@@ -2,7 +2,11 @@
 // power-off and reboot, the self tests, and the extension control call.
 #include <arch/x86/machine.h>
 #include <arch/x86/mmu.h>
+#include <kernel/block/block_device.h>
 #include <kernel/console/console.h>
+#include <kernel/fs/file_system.h>
+#include <kernel/fs/fs.h>
+#include <kernel/fs/vfs.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/kmalloc.h>
 #include <kernel/memory/memory_manager.h>
@@ -15,6 +19,7 @@
 #include <kernel/syscall/user_memory.h>
 #include <kernel/test/ktest.h>
 #include <kernel/time/clock.h>
+#include <nooks/fs_proxy.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,6 +94,43 @@ void uptime_report(Report& report) {
                (unsigned long long)clock::ticks(), (unsigned long long)clock::tsc_hz());
 }
 
+// `mount` without arguments: "hda on /disk type vfat", the kernel's own file systems too.
+void mounts_report(Report& report) {
+    fs::vfs().for_each_mount(
+        [](const char* path, fs::FileSystem& file_system, void* context) {
+            const char* device = nooks::volume_device(file_system);
+            static_cast<Report*>(context)->add("%s on %s type %s\n", device ? device : "none",
+                                               path, file_system.name());
+        },
+        &report);
+}
+
+// `df`: the extension volumes (the kernel's RAM file systems have no size to speak of).
+void usage_report(Report& report) {
+    report.add("FILESYSTEM      SIZE(KiB)    USED(KiB)   AVAIL(KiB)  USE%%  MOUNTED ON\n");
+    fs::vfs().for_each_mount(
+        [](const char* path, fs::FileSystem& file_system, void* context) {
+            auto& out = *static_cast<Report*>(context);
+            const char* device = nooks::volume_device(file_system);
+            if (!device)
+                return;
+            auto usage = nooks::volume_usage(file_system);
+            if (usage.is_error()) {
+                out.add("%-10s %s (%s)  %s\n", device, "unavailable",
+                        nk::error_string(usage.error()), path);
+                return;
+            }
+            nk::u64 total = usage.value().total_blocks * usage.value().block_size / 1024;
+            nk::u64 free = nk::min(usage.value().free_blocks, usage.value().total_blocks) *
+                           usage.value().block_size / 1024;
+            nk::u64 used = total - free;
+            out.add("%-10s %14llu %12llu %12llu %4llu%%  %s\n", device, (unsigned long long)total,
+                    (unsigned long long)used, (unsigned long long)free,
+                    (unsigned long long)(total ? (used * 100 + total - 1) / total : 0), path);
+        },
+        &report);
+}
+
 Result<nk::i64> sys_info(const Frame& frame) {
     auto kind = abi::InfoKind(frame.argument(0));
     nk::u64 user_buffer = frame.argument(1);
@@ -123,6 +165,17 @@ Result<nk::i64> sys_info(const Frame& frame) {
         break;
     case abi::InfoKind::Benchmark:
         size = run_kernel_benchmarks(text, REPORT_SIZE);
+        break;
+    case abi::InfoKind::Disks:
+        size = block::format_device_list(text, REPORT_SIZE);
+        break;
+    case abi::InfoKind::Mounts:
+        mounts_report(report);
+        size = report.length();
+        break;
+    case abi::InfoKind::DiskUsage:
+        usage_report(report);
+        size = report.length();
         break;
     default:
         kfree(text);

@@ -49,6 +49,7 @@ enum class Syscall : u64 {
     Mount = 29,   // (const char* type, const char* device, const char* path) -> 0: mounts a
                   //   file system an extension registered (nooks/fs.h)
     Unmount = 30, // (const char* path) -> 0: only volumes mounted with Mount
+    Sync = 31,    // () -> 0: every volume's and disk's cached writes reach the disks
     Count
 };
 
@@ -119,6 +120,9 @@ enum class InfoKind : u64 {
     Irqs = 4,      // irqs
     Uptime = 5,    // uptime
     Benchmark = 6, // bench: context-switch and syscall costs, measured on the spot
+    Disks = 7,     // lsblk: block devices, their traffic, and the buffer cache
+    Mounts = 8,    // mount (no arguments): what is mounted where
+    DiskUsage = 9, // df: size and free space of mounted volumes
 };
 
 // ExtControl operations (the shell's `ext` command).
@@ -137,6 +141,11 @@ enum class ExtOperation : u32 {
 struct ExtCrashRequest {
     char name[32];
     char kind[32];
+    // 0: fire at the next crossing, and wait for it. N > 0: let N crossings of the running
+    // extension pass first and return at once; `times` > 1 fires again every N crossings
+    // (counting only while it runs, so never in its restart), that many times in all.
+    u32 after;
+    u32 times;
 };
 
 enum class ExtMode : u32 { Native = 0, Isolated = 1 };

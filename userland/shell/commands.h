@@ -1,6 +1,7 @@
 // The builtin command functions, listed with their help text in builtins.cpp.
 #pragma once
 
+#include <nk/syscall_abi.h>
 #include <userland/shell/context.h>
 
 namespace shell::commands {
@@ -15,6 +16,11 @@ int rm(Context&, int argc, const char* const* argv);
 int mkdir(Context&, int argc, const char* const* argv);
 int mount(Context&, int argc, const char* const* argv);
 int umount(Context&, int argc, const char* const* argv);
+int df(Context&, int argc, const char* const* argv);
+// Prints one of the kernel's text reports (sys::info); the command takes no arguments.
+int print_info(Context& context, int argc, const char* const* argv, nk::abi::InfoKind kind);
+int sync(Context&, int argc, const char* const* argv);
+int lsblk(Context&, int argc, const char* const* argv);
 int rmdir(Context&, int argc, const char* const* argv);
 int stat(Context&, int argc, const char* const* argv);
 int cd(Context&, int argc, const char* const* argv);

@@ -15,6 +15,7 @@
 #include <userland/shell/commands.h>
 
 #include <nk/syscall_abi.h>
+#include <nk_stdlib.h>
 #include <nk_string.h>
 
 namespace shell::commands {
@@ -74,8 +75,10 @@ int named(Context& context, abi::ExtOperation operation, const char* command, co
     return STATUS_OK;
 }
 
-int crash(Context& context, const char* name, const char* kind) {
+int crash(Context& context, const char* name, const char* kind, u32 after, u32 times) {
     abi::ExtCrashRequest request = {};
+    request.after = after;
+    request.times = times;
     nk::copy_memory(request.name, name, nk::min<usize>(nk::string_length(name), 31));
     nk::copy_memory(request.kind, kind, nk::min<usize>(nk::string_length(kind), 31));
     static char text[512];
@@ -140,8 +143,29 @@ int ext(Context& context, int argc, const char* const* argv) {
         return named(context, abi::ExtOperation::Checks, "ext checks", argv[2], false);
     if (argc == 2 && equals(argv[1], "bench"))
         return named(context, abi::ExtOperation::Bench, "ext bench", nullptr, true);
-    if (argc == 4 && equals(argv[1], "crash"))
-        return crash(context, argv[2], argv[3]);
+    if (argc >= 4 && equals(argv[1], "crash")) {
+        // ext crash NAME KIND [--after N [--times K]]
+        u32 after = 0;
+        u32 times = 1;
+        for (int i = 4; i < argc; i += 2) {
+            if (i + 1 >= argc)
+                return usage("ext");
+            const char* end = nullptr;
+            nk::u64 value = nk::parse_unsigned(argv[i + 1], &end, 10);
+            if (end == argv[i + 1] || *end || argv[i + 1][0] == '-' || value == 0 ||
+                value > 1000000)
+                return usage("ext");
+            if (equals(argv[i], "--after"))
+                after = u32(value);
+            else if (equals(argv[i], "--times"))
+                times = u32(value);
+            else
+                return usage("ext");
+        }
+        if (times > 1 && after == 0)
+            return usage("ext");
+        return crash(context, argv[2], argv[3], after, times);
+    }
     return usage("ext");
 }
 

@@ -302,11 +302,30 @@ int mkdir(Context&, int argc, const char* const* argv) {
     return for_each_path(argc, argv, sys::mkdir);
 }
 
-int mount(Context&, int argc, const char* const* argv) {
+int mount(Context& context, int argc, const char* const* argv) {
+    if (argc == 1)
+        return print_info(context, argc, argv, abi::InfoKind::Mounts);
     if (argc != 4)
         return usage("mount");
     if (auto result = sys::mount(argv[1], argv[2], argv[3]); result.is_error())
         return report("mount", argv[3], result.error());
+    return STATUS_OK;
+}
+
+
+int df(Context& context, int argc, const char* const* argv) {
+    return print_info(context, argc, argv, abi::InfoKind::DiskUsage);
+}
+
+int lsblk(Context& context, int argc, const char* const* argv) {
+    return print_info(context, argc, argv, abi::InfoKind::Disks);
+}
+
+int sync(Context&, int argc, const char* const*) {
+    if (argc != 1)
+        return usage("sync");
+    if (auto result = sys::sync(); result.is_error())
+        return report("sync", nullptr, result.error());
     return STATUS_OK;
 }
 

@@ -14,8 +14,6 @@ namespace shell::commands {
 namespace abi = nk::abi;
 using nk::usize;
 
-namespace {
-
 // Prints one of the kernel's text reports. The kernel cuts a report to the buffer it is given,
 // so a full buffer is taken as a sign of more and the call is repeated with a bigger one.
 int print_info(Context& context, int argc, const char* const* argv, abi::InfoKind kind) {
@@ -47,6 +45,8 @@ int print_info(Context& context, int argc, const char* const* argv, abi::InfoKin
         return written.is_error() ? report(argv[0], "write", written.error()) : STATUS_OK;
     }
 }
+
+namespace {
 
 int machine(const char* name, abi::MachineCommand command) {
     return report(name, nullptr, sys::machine(command));
