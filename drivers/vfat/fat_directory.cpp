@@ -405,7 +405,7 @@ nk_status directory_of(Volume* v, uint64_t node, Directory* out) {
     if (node == ROOT_NODE) {
         out->fixed = v->geo.type != FatType::Fat32;
         out->first_cluster = out->fixed ? 0 : v->geo.root_cluster;
-        return 0;
+        return out->fixed ? 0 : check_directory_chain(v, out->first_cluster);
     }
     uint8_t raw[ENTRY_SIZE];
     nk_status status = load_node(v, node, raw);
@@ -414,8 +414,8 @@ nk_status directory_of(Volume* v, uint64_t node, Directory* out) {
     if (!(raw[11] & ATTR_DIRECTORY))
         return -NK_ENOTDIR;
     uint32_t cluster = entry_cluster(v, raw);
-    if (!cluster_valid(v, cluster))
-        return -NK_EIO;
+    if ((status = check_directory_chain(v, cluster)) < 0)
+        return status;
     out->fixed = false;
     out->first_cluster = cluster;
     return 0;

@@ -232,8 +232,8 @@ nk_status op_unlink(Volume* v, nooks_fs_request& request, bool directory_wanted)
         return -NK_ENOTDIR;
     uint32_t cluster = entry_cluster(v, entry->raw);
     if (is_directory) {
-        if (cluster == 0 || !cluster_valid(v, cluster))
-            return -NK_EIO;
+        if ((status = check_directory_chain(v, cluster)) < 0)
+            return status;
         Directory gone = {cluster, false};
         if (is_root(v, gone))
             return -NK_EBUSY;
@@ -266,8 +266,8 @@ nk_status op_rename(Volume* v, nooks_fs_request& request) {
         return status;
     bool source_directory = source->raw[11] & ATTR_DIRECTORY;
     uint32_t source_cluster = entry_cluster(v, source->raw);
-    if (source_directory && !cluster_valid(v, source_cluster))
-        return -NK_EIO;
+    if (source_directory && (status = check_directory_chain(v, source_cluster)) < 0)
+        return status;
     status = find_entry(v, to, v->other_name, v->other_length, target);
     bool replacing = status == 0;
     if (status < 0 && status != -NK_ENOENT)
@@ -293,8 +293,8 @@ nk_status op_rename(Volume* v, nooks_fs_request& request) {
         if (target_cluster && !cluster_valid(v, target_cluster))
             return -NK_EIO;
         if (target_directory) {
-            if (!target_cluster)
-                return -NK_EIO;
+            if ((status = check_directory_chain(v, target_cluster)) < 0)
+                return status;
             if ((status = directory_is_empty(v, Directory{target_cluster, false})) < 0)
                 return status;
         }

@@ -18,10 +18,10 @@ struct File {
     uint32_t last;   // last cluster of the chain
 };
 
-// The file named by `node` with its chain checked: a first cluster outside the volume, a chain
-// that is bad or loops, or a size the chain cannot hold are -NK_EIO (the file is damaged: it is
-// neither read past its chain nor written).
-nk_status open_file(Volume* v, uint64_t node, File* file, bool whole_chain) {
+// The file named by `node` with its chain checked: a first cluster outside the volume or a
+// chain that is bad or loops are -NK_EIO; so is a size the chain cannot hold when `writing` (a
+// damaged file is not written; it is read only as far as its chain goes).
+nk_status open_file(Volume* v, uint64_t node, File* file, bool writing) {
     if (node == ROOT_NODE)
         return -NK_EISDIR;
     nk_status status = load_node(v, node, file->raw);
@@ -35,14 +35,10 @@ nk_status open_file(Volume* v, uint64_t node, File* file, bool whole_chain) {
     file->length = 0;
     file->last = 0;
     if (file->first == 0)
-        return file->size == 0 || !whole_chain ? 0 : -NK_EIO;
-    if (!cluster_valid(v, file->first))
-        return -NK_EIO;
-    if (!whole_chain)
-        return 0;
+        return file->size == 0 || !writing ? 0 : -NK_EIO;
     if ((status = chain_end(v, file->first, &file->length, &file->last)) < 0)
         return status;
-    if (uint64_t(file->length) << v->geo.cluster_shift < file->size)
+    if (writing && uint64_t(file->length) << v->geo.cluster_shift < file->size)
         return -NK_EIO;
     return 0;
 }
@@ -66,6 +62,9 @@ nk_status update_file(Volume* v, File* file, uint32_t size) {
 
 // Adds `count` clusters to the end of the file's chain.
 nk_status extend(Volume* v, File* file, uint32_t count) {
+    // The transfer that follows starts at the old end: seek from there, not from the start.
+    if (file->first)
+        chain_remember(v, file->first, file->length - 1, file->last);
     uint32_t added;
     nk_status status = allocate_clusters(v, count, file->last, &added);
     if (status < 0)
@@ -73,6 +72,9 @@ nk_status extend(Volume* v, File* file, uint32_t count) {
     if (!file->first)
         file->first = added;
     file->length += count;
+    file->last = v->last_allocated;
+    // Remember the new end so the next write does not walk the chain again.
+    chain_known_end(v, file->first, file->length, file->last);
     return 0;
 }
 

@@ -219,8 +219,13 @@ nk_status allocate_clusters(Volume* v, uint32_t count, uint32_t tail, uint32_t* 
     }
     if (status == 0 && found < count)
         status = -NK_EIO; // the free count was wrong: the FAT changed under us
-    if (status == 0 && tail)
+    if (status == 0 && tail) {
         status = fat_set(v, tail, *first);
+        for (ChainPosition& position : v->positions) {
+            if (position.length && position.last == tail)
+                position.length = 0;
+        }
+    }
     if (status < 0) {
         if (*first)
             free_chain(v, *first);
@@ -300,14 +305,15 @@ nk_status chain_seek(Volume* v, uint32_t first, uint32_t index, uint32_t* out) {
 nk_status chain_end(Volume* v, uint32_t first, uint32_t* length, uint32_t* last) {
     if (!cluster_valid(v, first))
         return -NK_EIO;
-    uint32_t cluster = first;
-    uint32_t at = 0;
     for (const ChainPosition& position : v->positions) {
-        if (position.first == first && position.index >= at && position.cluster) {
-            cluster = position.cluster;
-            at = position.index;
+        if (position.first == first && position.length) {
+            *length = position.length;
+            *last = position.last;
+            return 0;
         }
     }
+    uint32_t cluster = first;
+    uint32_t count = 1;
     for (;;) {
         uint32_t next;
         nk_status status = fat_next(v, cluster, &next);
@@ -315,15 +321,51 @@ nk_status chain_end(Volume* v, uint32_t first, uint32_t* length, uint32_t* last)
             return status;
         if (next == 0)
             break;
-        if (at + 2 > v->geo.cluster_count)
-            return -NK_EIO;
+        if (count >= v->geo.cluster_count)
+            return -NK_EIO; // longer than the volume: a loop
         cluster = next;
-        ++at;
+        ++count;
     }
-    chain_remember(v, first, at, cluster);
-    *length = at + 1;
+    chain_remember(v, first, count - 1, cluster);
+    for (ChainPosition& position : v->positions) {
+        if (position.first == first) {
+            position.length = count;
+            position.last = cluster;
+        }
+    }
+    *length = count;
     *last = cluster;
     return 0;
+}
+
+void chain_known_end(Volume* v, uint32_t first, uint32_t length, uint32_t last) {
+    for (ChainPosition& position : v->positions) {
+        if (position.first == first) {
+            position.length = length;
+            position.last = last;
+            return;
+        }
+    }
+    chain_remember(v, first, length - 1, last);
+    chain_known_end(v, first, length, last);
+}
+
+nk_status check_directory_chain(Volume* v, uint32_t first) {
+    if (!cluster_valid(v, first))
+        return -NK_EIO;
+    uint32_t limit = DIRECTORY_ENTRIES_MAX / (v->geo.cluster_size / ENTRY_SIZE);
+    uint32_t cluster = first;
+    for (uint32_t count = 1;; ++count) {
+        uint32_t next;
+        nk_status status = fat_next(v, cluster, &next);
+        if (status < 0)
+            return status;
+        if (next == 0)
+            return 0;
+        if (count >= limit || count >= v->geo.cluster_count)
+            return -NK_EIO;
+        cluster = next;
+    }
 }
 
 void chain_remember(Volume* v, uint32_t first, uint32_t index, uint32_t cluster) {
@@ -339,6 +381,8 @@ void chain_remember(Volume* v, uint32_t first, uint32_t index, uint32_t cluster)
     slot.first = first;
     slot.index = index;
     slot.cluster = cluster;
+    slot.length = 0;
+    slot.last = 0;
 }
 
 void chain_forget(Volume* v) {

@@ -54,6 +54,8 @@ struct ChainPosition {
     uint32_t first;
     uint32_t index;
     uint32_t cluster;
+    uint32_t length; // clusters in the whole chain, checked; 0: not known
+    uint32_t last;   // its last cluster, when `length` is known
 };
 
 // Where the last READDIR of a directory stopped (entry index `next_visible` is at `walker`).
@@ -114,8 +116,15 @@ nk_status free_chain(Volume* v, uint32_t first);
 nk_status cut_chain(Volume* v, uint32_t first, uint32_t keep);
 // The cluster with index `index` in the chain from `first`: -NK_ENOENT when the chain is shorter.
 nk_status chain_seek(Volume* v, uint32_t first, uint32_t index, uint32_t* cluster);
-// The length of the chain from `first` and its last cluster.
+// The length of the chain from `first` and its last cluster, the whole chain checked (a bad
+// link or a loop: -NK_EIO). Remembered until the chain changes.
 nk_status chain_end(Volume* v, uint32_t first, uint32_t* length, uint32_t* last);
+// Records the length and last cluster of a chain just extended by this code (the position of
+// the last transfer stays).
+void chain_known_end(Volume* v, uint32_t first, uint32_t length, uint32_t last);
+// A directory's chain checked whole: valid links, ending within the 65536 entries a directory
+// may have.
+nk_status check_directory_chain(Volume* v, uint32_t first);
 void chain_remember(Volume* v, uint32_t first, uint32_t index, uint32_t cluster);
 void chain_forget(Volume* v);
 // Writes the dirty FAT blocks and the FSInfo sector.

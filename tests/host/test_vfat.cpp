@@ -607,3 +607,364 @@ TEST_CASE("vfat makes 8.3 aliases the way Windows does", "[vfat]") {
         }
     }
 }
+
+namespace {
+
+// The byte offset of a node's short entry in the image.
+uint64_t entry_offset(const nooks_fs_node& node) {
+    return (node.number - 2) * 32;
+}
+
+uint32_t first_cluster_of(const Image& image, const Layout& layout, const nooks_fs_node& node) {
+    uint8_t raw[32];
+    image.peek(entry_offset(node), raw, sizeof raw);
+    uint32_t high = layout.bits == 32 ? uint32_t(raw[20] | (raw[21] << 8)) : 0;
+    return (high << 16) | uint32_t(raw[26] | (raw[27] << 8));
+}
+
+void put16(const Image& image, uint64_t offset, uint16_t value) {
+    uint8_t b[2] = {uint8_t(value), uint8_t(value >> 8)};
+    image.poke(offset, b, 2);
+}
+
+void put32(const Image& image, uint64_t offset, uint32_t value) {
+    uint8_t b[4];
+    for (int i = 0; i < 4; ++i)
+        b[i] = uint8_t(value >> (8 * i));
+    image.poke(offset, b, 4);
+}
+
+nooks_fs_node lookup_node(const Image& image, const std::string& path) {
+    Mounted mounted(image);
+    REQUIRE(mounted.status() == 0);
+    nooks_fs_node node;
+    REQUIRE(mounted.walk(path, &node) == 0);
+    return node;
+}
+
+// Runs `operation` on a freshly mounted volume and checks that it fails with `expected` and
+// leaves every byte of the image as it was.
+template <typename Operation>
+void fails_cleanly(const Image& image, nk_status expected, Operation operation) {
+    auto before = image.bytes();
+    {
+        Mounted mounted(image);
+        REQUIRE(mounted.status() == 0);
+        CHECK(operation(mounted) == expected);
+    }
+    CHECK(image.bytes() == before);
+}
+
+} // namespace
+
+TEST_CASE("vfat refuses boot sectors it cannot trust", "[vfat]") {
+    struct Damage {
+        const char* what;
+        int bits;
+        uint64_t offset;
+        uint32_t value;
+        int width;
+    };
+    const Damage damages[] = {
+        {"bytes per sector not a power of two", 16, 11, 1000, 2},
+        {"bytes per sector 256", 16, 11, 256, 2},
+        {"bytes per sector unlike the device's", 16, 11, 1024, 2},
+        {"zero sectors per cluster", 16, 13, 0, 1},
+        {"three sectors per cluster", 16, 13, 3, 1},
+        {"no root directory entries on FAT16", 16, 17, 0, 2},
+        {"no reserved sector", 16, 14, 0, 2},
+        {"no FAT", 16, 16, 0, 1},
+        {"more sectors than the device", 16, 32, 65536 * 2, 4},
+        {"FAT12 total past the device", 12, 19, 9000, 2},
+        {"a FAT too small for the clusters", 16, 22, 1, 2},
+        {"no boot signature", 16, 510, 0, 2},
+        {"no jump", 16, 0, 0, 1},
+        {"FAT32 root cluster 0", 32, 44, 0, 4},
+        {"FAT32 root cluster past the end", 32, 44, 0x0FFFFF00, 4},
+        {"FAT32 version 1", 32, 42, 1, 2},
+        {"FAT32 with a FAT16 FAT size", 32, 22, 100, 2},
+    };
+    for (const Damage& damage : damages) {
+        DYNAMIC_SECTION(damage.what) {
+            const Format& format = damage.bits == 12   ? FORMATS[0]
+                                   : damage.bits == 16 ? FORMATS[1]
+                                                       : FORMATS[2];
+            Image image(format);
+            if (damage.width == 1) {
+                uint8_t b = uint8_t(damage.value);
+                image.poke(damage.offset, &b, 1);
+            } else if (damage.width == 2) {
+                put16(image, damage.offset, uint16_t(damage.value));
+            } else {
+                put32(image, damage.offset, damage.value);
+            }
+            auto before = image.bytes();
+            {
+                Mounted mounted(image);
+                CHECK(mounted.status() == -NK_EINVAL);
+                CHECK(mounted.volume() == nullptr);
+            }
+            CHECK(image.bytes() == before);
+        }
+    }
+    SECTION("a device sector size unlike the volume's") {
+        Image image(FORMATS[1]);
+        Mounted mounted(image, 4096);
+        CHECK(mounted.status() == -NK_EINVAL);
+    }
+}
+
+TEST_CASE("vfat gives clean errors for damaged chains and entries", "[vfat]") {
+    for (const Format& format : FORMATS) {
+        DYNAMIC_SECTION(format_name(format)) {
+            Image image(format);
+            Layout layout = layout_of(image);
+            uint32_t cluster = layout.cluster_bytes;
+            mtools_write(image, "/looping.bin", pattern(cluster * 5, 1));
+            mtools_write(image, "/past end.bin", pattern(cluster * 3, 2));
+            mtools_write(image, "/bad first.bin", pattern(cluster * 2, 3));
+            mtools_write(image, "/too big.bin", pattern(100, 4));
+            mtools_write(image, "/fine.bin", pattern(cluster * 2 + 5, 5));
+            image.mtools("mmd", quote("::/bad dir"));
+            image.mtools("mmd", quote("::/looping dir"));
+            for (int i = 0; i < 40; ++i)
+                mtools_write(image, "/looping dir/f" + std::to_string(i), pattern(1, 0));
+
+            // A chain that comes back to its start.
+            nooks_fs_node looping = lookup_node(image, "looping.bin");
+            uint32_t first = first_cluster_of(image, layout, looping);
+            uint32_t second = fat_entry(image, layout, first);
+            uint32_t third = fat_entry(image, layout, second);
+            set_fat_entry(image, layout, third, first);
+            // A link to a cluster past the last one.
+            nooks_fs_node past = lookup_node(image, "past end.bin");
+            uint32_t past_first = first_cluster_of(image, layout, past);
+            uint32_t beyond = layout.bits == 12 ? 0xFF0 : layout.bits == 16 ? 0xFFF0 : 0x0FFFFFF0;
+            set_fat_entry(image, layout, past_first, beyond);
+            // Entries whose first cluster is outside the volume.
+            nooks_fs_node bad_first = lookup_node(image, "bad first.bin");
+            put16(image, entry_offset(bad_first) + 26, 0xFFF0);
+            if (layout.bits == 32)
+                put16(image, entry_offset(bad_first) + 20, 0x0FFF);
+            nooks_fs_node bad_dir = lookup_node(image, "bad dir");
+            put16(image, entry_offset(bad_dir) + 26, 0xFFF0);
+            if (layout.bits == 32)
+                put16(image, entry_offset(bad_dir) + 20, 0x0FFF);
+            // A size of ten clusters on a one-cluster chain.
+            nooks_fs_node too_big = lookup_node(image, "too big.bin");
+            put32(image, entry_offset(too_big) + 28, cluster * 10);
+            // A directory chain that loops.
+            nooks_fs_node looping_dir = lookup_node(image, "looping dir");
+            uint32_t dir_first = first_cluster_of(image, layout, looping_dir);
+            uint32_t dir_last = dir_first;
+            for (int i = 0; i < 100; ++i) {
+                uint32_t next = fat_entry(image, layout, dir_last);
+                if (next >= (layout.bits == 12   ? 0xFF8u
+                             : layout.bits == 16 ? 0xFFF8u
+                                                 : 0x0FFFFFF8u))
+                    break;
+                dir_last = next;
+            }
+            set_fat_entry(image, layout, dir_last, dir_first);
+
+            std::vector<uint8_t> data(cluster * 10);
+            auto reading = [&](uint64_t node, uint64_t offset) {
+                return [&, node, offset](Mounted& mounted) {
+                    nooks_fs_request request = {};
+                    request.operation = NOOKS_FS_READ;
+                    request.node = node;
+                    request.offset = offset;
+                    request.length = data.size();
+                    request.buffer = data.data();
+                    return mounted.perform(request);
+                };
+            };
+            auto writing = [&](uint64_t node) {
+                return [node](Mounted& mounted) { return mounted.write(node, 0, pattern(10, 1)); };
+            };
+            auto truncating = [&](uint64_t node) {
+                return [node](Mounted& mounted) { return mounted.truncate(node, 1); };
+            };
+            auto unlinking = [&](const char* name) {
+                return [name](Mounted& mounted) { return mounted.unlink(ROOT, name); };
+            };
+            for (uint64_t node : {looping.number, past.number, bad_first.number}) {
+                INFO(node);
+                fails_cleanly(image, -NK_EIO, reading(node, 0));
+                fails_cleanly(image, -NK_EIO, writing(node));
+                fails_cleanly(image, -NK_EIO, truncating(node));
+            }
+            fails_cleanly(image, -NK_EIO, unlinking("looping.bin"));
+            fails_cleanly(image, -NK_EIO, unlinking("past end.bin"));
+            fails_cleanly(image, -NK_EIO, unlinking("bad first.bin"));
+            // The chain too short for the size: reads stop at its end, writes are refused.
+            {
+                Mounted mounted(image);
+                REQUIRE(mounted.status() == 0);
+                std::vector<uint8_t> back;
+                REQUIRE(mounted.read(too_big.number, 0, cluster * 10, &back) == 0);
+                CHECK(back.size() == cluster);
+                CHECK(std::equal(back.begin(), back.begin() + 100, pattern(100, 4).begin()));
+            }
+            fails_cleanly(image, -NK_EIO, reading(too_big.number, cluster * 3));
+            fails_cleanly(image, -NK_EIO, writing(too_big.number));
+            fails_cleanly(image, -NK_EIO, truncating(too_big.number));
+            // Directories that point outside or loop.
+            for (const char* name : {"bad dir", "looping dir"}) {
+                INFO(name);
+                nooks_fs_node dir = lookup_node(image, name);
+                fails_cleanly(image, -NK_EIO, [&](Mounted& mounted) {
+                    std::vector<std::string> names;
+                    return mounted.list(dir.number, &names);
+                });
+                fails_cleanly(image, -NK_EIO, [&](Mounted& mounted) {
+                    return mounted.create(dir.number, "new", nullptr);
+                });
+                fails_cleanly(image, -NK_EIO, [&](Mounted& mounted) {
+                    return mounted.lookup(dir.number, "f1", nullptr);
+                });
+                fails_cleanly(image, -NK_EIO,
+                              [&](Mounted& mounted) { return mounted.rmdir(ROOT, name); });
+                fails_cleanly(image, -NK_EIO, [&](Mounted& mounted) {
+                    return mounted.rename(ROOT, "fine.bin", dir.number, "moved");
+                });
+            }
+            // The rest of the volume still works.
+            Mounted mounted(image);
+            REQUIRE(mounted.status() == 0);
+            std::vector<std::string> names;
+            REQUIRE(mounted.list(ROOT, &names) == 0);
+            CHECK(names.size() == 7);
+            nooks_fs_node fine;
+            REQUIRE(mounted.lookup(ROOT, "fine.bin", &fine) == 0);
+            std::vector<uint8_t> back;
+            REQUIRE(mounted.read_all(fine.number, &back) == 0);
+            CHECK(back == pattern(cluster * 2 + 5, 5));
+            REQUIRE(mounted.create(ROOT, "new file", &fine) == 0);
+            REQUIRE(mounted.write(fine.number, 0, pattern(cluster * 3, 6)) == 0);
+            REQUIRE(mounted.read_all(fine.number, &back) == 0);
+            CHECK(back == pattern(cluster * 3, 6));
+        }
+    }
+}
+
+TEST_CASE("vfat ignores long-name entries that do not belong to their short entry", "[vfat]") {
+    for (const Format& format : FORMATS) {
+        DYNAMIC_SECTION(format_name(format)) {
+            Image image(format);
+            mtools_write(image, "/A Long Name With Bad Sum.txt", pattern(10, 1));
+            mtools_write(image, "/An Orphaned Long Name.txt", pattern(20, 2));
+            mtools_write(image, "/Out Of Order Long Name Entries.txt", pattern(30, 3));
+            nooks_fs_node bad_sum = lookup_node(image, "A Long Name With Bad Sum.txt");
+            nooks_fs_node orphan = lookup_node(image, "An Orphaned Long Name.txt");
+            nooks_fs_node order = lookup_node(image, "Out Of Order Long Name Entries.txt");
+            // The long entry just before the short entry: its checksum byte changed.
+            uint8_t sum;
+            image.peek(entry_offset(bad_sum) - 32 + 13, &sum, 1);
+            sum = uint8_t(sum + 1);
+            image.poke(entry_offset(bad_sum) - 32 + 13, &sum, 1);
+            // The short entry deleted: its long entries are orphans.
+            uint8_t deleted = 0xE5;
+            image.poke(entry_offset(orphan), &deleted, 1);
+            // The order numbers of a set swapped.
+            uint8_t first_order, second_order;
+            image.peek(entry_offset(order) - 32, &first_order, 1);
+            image.peek(entry_offset(order) - 64, &second_order, 1);
+            image.poke(entry_offset(order) - 32, &second_order, 1);
+            image.poke(entry_offset(order) - 64, &first_order, 1);
+
+            Mounted mounted(image);
+            REQUIRE(mounted.status() == 0);
+            std::vector<std::string> names;
+            REQUIRE(mounted.list(ROOT, &names) == 0);
+            CHECK(as_set(names) == std::set<std::string>{"ALONGN~1.TXT", "OUTOFO~1.TXT"});
+            CHECK(mounted.lookup(ROOT, "A Long Name With Bad Sum.txt", nullptr) == -NK_ENOENT);
+            CHECK(mounted.lookup(ROOT, "An Orphaned Long Name.txt", nullptr) == -NK_ENOENT);
+            nooks_fs_node node;
+            REQUIRE(mounted.lookup(ROOT, "alongn~1.txt", &node) == 0);
+            std::vector<uint8_t> back;
+            REQUIRE(mounted.read_all(node.number, &back) == 0);
+            CHECK(back == pattern(10, 1));
+            // New names still go in (past the damaged entries, which stay as they are).
+            REQUIRE(mounted.create(ROOT, "A Long Name With Bad Sum.txt", &node) == 0);
+            REQUIRE(mounted.list(ROOT, &names) == 0);
+            CHECK(names.size() == 3);
+        }
+    }
+}
+
+TEST_CASE("vfat reads and writes large files in few device calls", "[vfat]") {
+    // FAT32 with 512-byte clusters: the most FAT traffic per byte.
+    Image image(FORMATS[2]);
+    const size_t size = 16u << 20;
+    const size_t chunk = 64u << 10;
+    auto data = pattern(size, 42);
+    {
+        Mounted mounted(image);
+        REQUIRE(mounted.status() == 0);
+        nooks_fs_node node;
+        REQUIRE(mounted.create(ROOT, "big.bin", &node) == 0);
+        uint64_t writes = mounted.writes;
+        uint64_t reads = mounted.reads;
+        for (size_t offset = 0; offset < size; offset += chunk) {
+            std::vector<uint8_t> piece(data.begin() + long(offset),
+                                       data.begin() + long(offset + chunk));
+            REQUIRE(mounted.write(node.number, offset, piece) == 0);
+        }
+        uint64_t requests = size / chunk;
+        INFO("writes " << mounted.writes - writes << " reads " << mounted.reads - reads);
+        // Per request: the data, the FAT block in two copies, FSInfo and the entry.
+        CHECK(mounted.writes - writes <= requests * 6 + 64);
+        CHECK(mounted.reads - reads <= 64);
+    }
+    require_clean(image);
+    Mounted mounted(image);
+    REQUIRE(mounted.status() == 0);
+    nooks_fs_node node;
+    REQUIRE(mounted.lookup(ROOT, "big.bin", &node) == 0);
+    uint64_t reads = mounted.reads;
+    std::vector<uint8_t> back;
+    REQUIRE(mounted.read(node.number, 0, size, &back, chunk) == 0);
+    INFO("reads " << mounted.reads - reads);
+    // One call per request for the data, plus the FAT blocks (128 KiB of FAT in 8 KiB blocks,
+    // read once to check the chain, once more as the reads go along).
+    CHECK(mounted.reads - reads <= size / chunk + 40);
+    CHECK(mounted.writes == 0);
+    CHECK(back == data);
+}
+
+TEST_CASE("vfat keeps the FAT32 FSInfo sector right, and leaves an invalid one alone", "[vfat]") {
+    Image image(FORMATS[2]);
+    auto fsinfo_free = [&] {
+        uint8_t b[4];
+        image.peek(512 + 488, b, 4);
+        return uint32_t(b[0] | (b[1] << 8) | (b[2] << 16) | (uint32_t(b[3]) << 24));
+    };
+    {
+        Mounted mounted(image);
+        REQUIRE(mounted.status() == 0);
+        nooks_fs_node node;
+        REQUIRE(mounted.create(ROOT, "f", &node) == 0);
+        REQUIRE(mounted.write(node.number, 0, pattern(100000, 1)) == 0);
+        nooks_fs_usage usage;
+        REQUIRE(mounted.statfs(&usage) == 0);
+        CHECK(fsinfo_free() == usage.free_blocks);
+        REQUIRE(mounted.unlink(ROOT, "f") == 0);
+        REQUIRE(mounted.statfs(&usage) == 0);
+        CHECK(fsinfo_free() == usage.free_blocks);
+    }
+    require_clean(image);
+    put32(image, 512, 0x12345678); // lead signature
+    uint8_t sector[512];
+    image.peek(512, sector, sizeof sector);
+    {
+        Mounted mounted(image);
+        REQUIRE(mounted.status() == 0);
+        nooks_fs_node node;
+        REQUIRE(mounted.create(ROOT, "g", &node) == 0);
+        REQUIRE(mounted.write(node.number, 0, pattern(100000, 1)) == 0);
+    }
+    uint8_t after[512];
+    image.peek(512, after, sizeof after);
+    CHECK(std::memcmp(sector, after, sizeof sector) == 0);
+}
