@@ -121,8 +121,28 @@ nk_status issue(Channel& channel, Disk& disk, uint8_t command, uint64_t sector, 
     return 0;
 }
 
-// Software reset of the channel (ATA-6 9.2): SRST for at least 5 us, then wait for BSY to
-// clear; interrupts enabled again (nIEN clear).
+// Selects `unit` and makes sure the selection took: a device ignores writes to its command
+// block while the selected one is busy (QEMU's IDE does too), and the status of a missing
+// device reads as 0 — so a selection lost during a reset would make a present disk look absent.
+// The device register reads back the selection (ATA-6 7.10). False when it never took.
+bool select_after_reset(Channel& channel, uint8_t unit) {
+    uint8_t wanted = unit ? device::DEV : 0;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        out_register(channel, reg::DEVICE, uint8_t(device::OBSOLETE | wanted));
+        settle(channel);
+        uint8_t selected = nk_io_in8(uint16_t(channel.command_base + reg::DEVICE));
+        if (selected == 0xff)
+            return false; // nothing on the channel: a floating bus
+        if ((selected & device::DEV) == wanted)
+            return true;
+        nk_sleep_ms(1);
+    }
+    return false;
+}
+
+// Software reset of the channel (ATA-6 9.2): SRST for at least 5 us, then at least 2 ms before
+// the status means anything, then wait for BSY to clear on device 0 (which answers for both
+// after a reset); interrupts enabled again (nIEN clear).
 void reset_channel(Channel& channel) {
     ++channel.counters.resets;
     uint16_t port = uint16_t(channel.control_base + control::DEVICE_CONTROL);
@@ -130,9 +150,11 @@ void reset_channel(Channel& channel) {
     for (int i = 0; i < 40; ++i) // each read takes about 1 us on an ISA-timed port
         (void)in_alternate_status(channel);
     nk_io_out8(port, 0);
-    settle(channel);
+    nk_sleep_ms(2);
     uint8_t status = 0;
     (void)poll_status(channel, status::BSY, 0, RESET_TIMEOUT_MS, &status);
+    if (select_after_reset(channel, 0))
+        (void)poll_status(channel, status::BSY, 0, RESET_TIMEOUT_MS, &status);
 }
 
 nk_status fail(Disk& disk, const char* what, nk_status cause) {
@@ -174,8 +196,8 @@ void copy_model(const uint16_t* words, char* out) {
 // its signature (ATA-6 9.12: LBA mid 0x14, LBA high 0xeb) — it is not a disk, so it is skipped.
 void identify_disk(Channel& channel, Disk& disk, uint16_t* words) {
     disk.present = false;
-    out_register(channel, reg::DEVICE, uint8_t(device::OBSOLETE | (disk.unit ? device::DEV : 0)));
-    settle(channel);
+    if (!select_after_reset(channel, disk.unit))
+        return;
     uint8_t status = in_alternate_status(channel);
     if (status == 0 || status == 0xff)
         return;

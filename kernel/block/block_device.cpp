@@ -79,9 +79,7 @@ nk::ErrorOr register_device(BlockDevice& device) {
     nk::u32 size = device.sector_size();
     if (size < 512 || size > 4096 || (size & (size - 1)))
         return nk::Error::Invalid;
-    TRY(g_devices.add(device));
-    start_cache_flusher();
-    return {};
+    return g_devices.add(device);
 }
 
 void unregister_device(BlockDevice& device) {

@@ -333,7 +333,9 @@ def check_leaks(shell):
 
 
 def session(build_dir):
-    return nkboot.ShellSession(build_dir)
+    # nostorage: the careless driver claims the IDE controller for its port tests, which the
+    # storage stack would otherwise hold from boot.
+    return nkboot.ShellSession(build_dir, cmdline="nostorage")
 
 
 @case

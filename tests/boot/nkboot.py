@@ -138,10 +138,11 @@ def drain_terminal(master):
             return
 
 
-def boot_bochs(build_dir, cmdline, timeout=120, until=None):
+def boot_bochs(build_dir, cmdline, timeout=120, until=None, disks=()):
     """Boots in Bochs (its term display on a pseudo terminal of our own). Bochs exits
     with 1 even on a clean shutdown, so callers judge by the serial output. `until` is a regex
-    on the serial output at which the run may stop early."""
+    on the serial output at which the run may stop early. `disks`: (slot, image) pairs such as
+    ("ata0-slave", path) — flat raw images, geometry from their size."""
     with tempfile.TemporaryDirectory(prefix="nkbochs-") as workdir:
         # novga: Bochs' term display then has nothing to draw on its terminal.
         iso = make_iso(build_dir, (cmdline + " novga").strip(), workdir)
@@ -150,6 +151,8 @@ def boot_bochs(build_dir, cmdline, timeout=120, until=None):
         with open(rc, "w") as f:
             f.write(BOCHSRC.format(iso=iso, serial=serial, display="term",
                                    log=os.path.join(workdir, "bochs.log")))
+            for slot, image in disks:
+                f.write("%s: type=disk, path=%s, mode=flat\n" % (slot, image))
         commands = os.path.join(workdir, "commands")
         with open(commands, "w") as f:
             f.write("c\n")
