@@ -290,8 +290,11 @@ nk_status op_rename(Volume* v, nooks_fs_request& request) {
         if (!source_directory && target_directory)
             return -NK_EISDIR;
         target_cluster = entry_cluster(v, target->raw);
-        if (target_cluster && !cluster_valid(v, target_cluster))
-            return -NK_EIO;
+        // The replaced file's chain is freed last, after the entries changed: check it now.
+        uint32_t length, last;
+        if (!target_directory && target_cluster &&
+            (status = chain_end(v, target_cluster, &length, &last)) < 0)
+            return status;
         if (target_directory) {
             if ((status = check_directory_chain(v, target_cluster)) < 0)
                 return status;

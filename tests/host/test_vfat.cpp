@@ -797,6 +797,10 @@ TEST_CASE("vfat gives clean errors for damaged chains and entries", "[vfat]") {
             fails_cleanly(image, -NK_EIO, unlinking("looping.bin"));
             fails_cleanly(image, -NK_EIO, unlinking("past end.bin"));
             fails_cleanly(image, -NK_EIO, unlinking("bad first.bin"));
+            // Replacing a damaged file by a rename: refused before anything changes.
+            fails_cleanly(image, -NK_EIO, [](Mounted& mounted) {
+                return mounted.rename(ROOT, "fine.bin", ROOT, "looping.bin");
+            });
             // The chain too short for the size: reads stop at its end, writes are refused.
             {
                 Mounted mounted(image);
