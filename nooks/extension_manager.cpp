@@ -121,6 +121,8 @@ nk::ErrorOr create_domain_memory(Extension& extension) {
 // image, domain. Safe on a partly built extension.
 void tear_down(Extension& extension) {
     extension.tracker.release_all();
+    for (auto& spare : extension.spare_bounces)
+        spare = {};
     if (extension.heap) {
         extension.heap->~Heap();
         kfree(extension.heap);
@@ -221,14 +223,43 @@ nk::ErrorOr extension_heap_free(Extension& extension, void* block) {
     return extension.heap->free(block);
 }
 
-BounceBuffer::BounceBuffer(Extension& extension, nk::usize size)
-    : m_extension(extension),
-      m_block(extension.heap ? extension_heap_allocate(extension, size).value_or(nullptr)
-                             : nullptr) {}
+BounceBuffer::BounceBuffer(Extension& extension, nk::usize size) : m_extension(extension) {
+    if (!extension.heap)
+        return;
+    {
+        // The smallest spare block that fits.
+        x86::InterruptGuard guard;
+        Extension::SpareBounce* best = nullptr;
+        for (auto& spare : extension.spare_bounces) {
+            if (spare.block && spare.size >= size && (!best || spare.size < best->size))
+                best = &spare;
+        }
+        if (best) {
+            m_block = best->block;
+            m_size = best->size;
+            *best = {};
+            return;
+        }
+    }
+    // Rounded up (to 8 KiB past a page) so that the next crossings of about the same size can
+    // reuse it.
+    m_size = size > 4096 ? nk::align_up(size, nk::usize(8192)) : size;
+    m_block = extension_heap_allocate(extension, m_size).value_or(nullptr);
+}
 
 BounceBuffer::~BounceBuffer() {
-    if (m_block && !m_abandoned)
-        (void)extension_heap_free(m_extension, m_block);
+    if (!m_block || m_abandoned)
+        return;
+    {
+        x86::InterruptGuard guard;
+        for (auto& spare : m_extension.spare_bounces) {
+            if (!spare.block && m_size > 4096 && m_extension.heap) {
+                spare = {m_block, m_size};
+                return;
+            }
+        }
+    }
+    (void)extension_heap_free(m_extension, m_block);
 }
 
 int acquire_domain_stack(Extension& extension) {

@@ -81,6 +81,15 @@ struct Extension {
     ProtectionDomain* domain;
     DomainHeapPages* heap_pages;
     kernel::Heap* heap;
+    // Bounce blocks kept for the next crossing (BounceBuffer): a fresh 64 KiB block from the
+    // heap costs mapping its pages into the domain every time. They stay in the extension's heap
+    // and go with it.
+    struct SpareBounce {
+        void* block;
+        nk::usize size;
+    };
+    static constexpr unsigned SPARE_BOUNCES = 4;
+    SpareBounce spare_bounces[SPARE_BOUNCES];
     DomainStack stacks[DOMAIN_STACKS];
     ObjectTracker tracker;
     volatile nk::u64 active_crossings;
@@ -155,7 +164,8 @@ public:
 
 private:
     Extension& m_extension;
-    void* m_block;
+    void* m_block = nullptr;
+    nk::usize m_size = 0;
     bool m_abandoned = false;
 };
 

@@ -335,6 +335,7 @@ ExtensionFileSystem::Outcome ExtensionFileSystem::perform_once(VolumeBinding& bo
 
 nk::ErrorOr ExtensionFileSystem::perform(nooks_fs_request& request, nk::u8* data, bool data_out) {
     ++requests;
+    request.time = kernel::clock::epoch_seconds();
     nk::u64 stale = 0;
     for (int attempt = 0; attempt < 2; ++attempt) {
         nk::u64 bound_generation = 0;

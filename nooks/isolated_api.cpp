@@ -203,6 +203,29 @@ long isolated_block_write(Extension& extension, nk_block_handle handle, uint64_t
     auto done = device.write(sector, count, buffer);
     return done.is_error() ? -long(done.error()) : 0;
 }
+// The list is copied first, then each buffer checked: the extension cannot change an extent
+// between its check and its use.
+long isolated_block_write_extents(Extension& extension, nk_block_handle handle,
+                                  const nooks_block_extent* extents, uint32_t count) {
+    auto& device = opened_block_device(handle);
+    nooks_block_extent copy[NOOKS_BLOCK_EXTENTS_MAX];
+    if (!check_buffer(extension, "nk_block_write_extents", 1, extents,
+                      nk::u64(count) * sizeof(nooks_block_extent), false))
+        return -NK_EFAULT;
+    memcpy(copy, extents, count * sizeof(nooks_block_extent));
+    for (uint32_t i = 0; i < count; ++i) {
+        if (copy[i].count > MAX_BLOCK_SECTORS ||
+            !check_buffer(extension, "nk_block_write_extents", 1, copy[i].buffer,
+                          nk::u64(copy[i].count) * device.sector_size(), false))
+            return -NK_EFAULT;
+    }
+    for (uint32_t i = 0; i < count; ++i) {
+        if (auto done = device.write(copy[i].sector, copy[i].count, copy[i].buffer);
+            done.is_error())
+            return -long(done.error());
+    }
+    return 0;
+}
 void isolated_block_close(Extension&, nk_block_handle handle) {
     close_block_device(handle);
 }
@@ -744,6 +767,10 @@ const KernelExport g_exports[] = {
      address_of(
          &Wrapper<"nk_block_write", isolated_block_write, OwnedHandle<ObjectKind::BlockClient>,
                   Unchecked, AtMost<MAX_BLOCK_SECTORS>, Unchecked>::entry)},
+    {"nk_block_write_extents",
+     address_of(&Wrapper<"nk_block_write_extents", isolated_block_write_extents,
+                         OwnedHandle<ObjectKind::BlockClient>, Unchecked,
+                         AtMost<NOOKS_BLOCK_EXTENTS_MAX>>::entry)},
     {"nk_block_close", address_of(&Wrapper<"nk_block_close", isolated_block_close,
                                            OwnedHandle<ObjectKind::BlockClient>>::entry)},
     {"nk_fs_register",

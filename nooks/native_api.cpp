@@ -312,6 +312,20 @@ nk_status nk_block_write(nk_block_handle handle, uint64_t sector, uint32_t count
     auto done = nooks::opened_block_device(handle).write(sector, count, buffer);
     return done.is_error() ? -long(done.error()) : 0;
 }
+nk_status nk_block_write_extents(nk_block_handle handle, const struct nooks_block_extent* extents,
+                                 uint32_t count) {
+    if (!handle || (!extents && count) || count > NOOKS_BLOCK_EXTENTS_MAX)
+        return -NK_EINVAL;
+    auto& device = nooks::opened_block_device(handle);
+    for (uint32_t i = 0; i < count; ++i) {
+        if (!extents[i].buffer)
+            return -NK_EINVAL;
+        if (auto done = device.write(extents[i].sector, extents[i].count, extents[i].buffer);
+            done.is_error())
+            return -long(done.error());
+    }
+    return 0;
+}
 void nk_block_close(nk_block_handle handle) {
     if (handle)
         nooks::close_block_device(handle);
@@ -433,6 +447,7 @@ const KernelExport g_exports[] = {
     EXPORT(nk_block_open),
     EXPORT(nk_block_read),
     EXPORT(nk_block_write),
+    EXPORT(nk_block_write_extents),
     EXPORT(nk_block_close),
     EXPORT(nk_fs_register),
     EXPORT(nk_fs_unregister),

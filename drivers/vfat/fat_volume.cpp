@@ -61,9 +61,14 @@ nk_status read_fsinfo(Volume* v) {
 }
 
 nk_status flush(Volume* v) {
+    // The cache slots and the FSInfo sector are not touched again before batch_end: what the
+    // write-back hands over may be sent later, all at once.
+    if (v->env.batch_begin)
+        v->env.batch_begin(v->env.context);
     nk_status status = cache_flush(v->env, &v->directory);
     nk_status fat = fat_flush(v);
-    return status < 0 ? status : fat;
+    nk_status batch = v->env.batch_end ? v->env.batch_end(v->env.context) : 0;
+    return status < 0 ? status : fat < 0 ? fat : batch;
 }
 
 } // namespace

@@ -38,6 +38,12 @@ struct Environment {
     void (*release)(void* memory);
     // Seconds since 1970-01-01 00:00 UTC, for timestamps (0 when unknown: the FAT epoch 1980).
     uint64_t (*now)();
+    // Optional (null: every write goes out on its own). Between batch_begin and batch_end the
+    // writes may be gathered and sent in one call; their buffers stay untouched until
+    // batch_end, which returns 0 or the first error. Used for the write-back at the end of a
+    // request, so that it costs one crossing, not one per block.
+    void (*batch_begin)(void* context);
+    nk_status (*batch_end)(void* context);
 };
 
 enum class FatType : uint8_t { Fat12 = 12, Fat16 = 16, Fat32 = 32 };

@@ -17,16 +17,52 @@ struct Mount {
     vfat::Environment environment;
     nk_block_handle block;
     vfat::Volume* volume;
+    // Writes gathered between batch_begin and batch_end (the end of a request's write-back):
+    // one nk_block_write_extents call for all of them.
+    bool batching;
+    uint32_t pending;
+    nooks_block_extent extents[NOOKS_BLOCK_EXTENTS_MAX];
 };
 
 nk_fs_handle g_registration = nullptr;
+// The time of the request being carried out (the kernel passes it in; requests to a volume come
+// one at a time).
+uint64_t g_request_time = 0;
 
 nk_status read_sectors(void* context, uint64_t sector, uint32_t count, void* buffer) {
     return nk_block_read(static_cast<Mount*>(context)->block, sector, count, buffer);
 }
 
+nk_status submit(Mount* mount) {
+    nk_status status = 0;
+    if (mount->pending)
+        status = nk_block_write_extents(mount->block, mount->extents, mount->pending);
+    mount->pending = 0;
+    return status;
+}
+
 nk_status write_sectors(void* context, uint64_t sector, uint32_t count, const void* buffer) {
-    return nk_block_write(static_cast<Mount*>(context)->block, sector, count, buffer);
+    auto* mount = static_cast<Mount*>(context);
+    if (!mount->batching)
+        return nk_block_write(mount->block, sector, count, buffer);
+    if (mount->pending == NOOKS_BLOCK_EXTENTS_MAX) {
+        if (nk_status status = submit(mount); status < 0)
+            return status;
+    }
+    mount->extents[mount->pending++] = {sector, count, 0, buffer};
+    return 0;
+}
+
+void batch_begin(void* context) {
+    auto* mount = static_cast<Mount*>(context);
+    mount->batching = true;
+    mount->pending = 0;
+}
+
+nk_status batch_end(void* context) {
+    auto* mount = static_cast<Mount*>(context);
+    mount->batching = false;
+    return submit(mount);
 }
 
 void* allocate(size_t size) {
@@ -34,7 +70,7 @@ void* allocate(size_t size) {
 }
 
 uint64_t now() {
-    return nk_time_seconds();
+    return g_request_time;
 }
 
 nk_status mount(const char* device, void** volume, nooks_fs_node* root) {
@@ -47,8 +83,8 @@ nk_status mount(const char* device, void** volume, nooks_fs_node* root) {
         nk_free(mount);
         return opened;
     }
-    mount->environment = {mount,         info.sector_size, info.sector_count, read_sectors,
-                          write_sectors, allocate,         nk_free,           now};
+    mount->environment = {mount,    info.sector_size, info.sector_count, read_sectors,
+                          write_sectors, allocate, nk_free, now, batch_begin, batch_end};
     nk_status mounted = vfat::mount(mount->environment, &mount->volume, root);
     if (mounted < 0) {
         nk_block_close(mount->block);
@@ -71,6 +107,7 @@ void unmount(void* volume) {
 }
 
 nk_status request(void* volume, nooks_fs_request* request) {
+    g_request_time = request->time;
     return vfat::perform(static_cast<Mount*>(volume)->volume, *request);
 }
 

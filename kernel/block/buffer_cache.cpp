@@ -243,8 +243,19 @@ nk::ErrorOr bring_in(BlockDevice& device, nk::u64 index, nk::u64 count, bool fil
             continue;
         }
         nk::u64 run = 1;
-        while (i + run < count && run < RUN_PAGES && !lookup(device, index + i + run))
-            ++run;
+        if (fill) {
+            // Read-ahead: a miss brings in the following pages too, up to one run, until one
+            // that is cached already or the end of the device. Sequential readers (a file
+            // system asking a cluster at a time) then find the rest in the cache.
+            nk::u64 pages_on_device =
+                (device.sector_count() + sectors_per_page(device) - 1) / sectors_per_page(device);
+            while (run < RUN_PAGES && index + i + run < pages_on_device &&
+                   !lookup(device, index + i + run))
+                ++run;
+        } else {
+            while (i + run < count && run < RUN_PAGES && !lookup(device, index + i + run))
+                ++run;
+        }
         if (!fill) {
             for (nk::u64 j = 0; j < run; ++j)
                 TRY(new_page(device, index + i + j));
@@ -413,6 +424,12 @@ nk::u64 cache_dirty_pages(const BlockDevice& device) {
 void start_cache_flusher() {
     if (__atomic_exchange_n(&g_flusher_started, true, __ATOMIC_SEQ_CST))
         return;
+    {
+        // The run buffer from the start too, not at the first disk (a late allocation that
+        // stays would look like a leak).
+        MutexLocker locker(g_lock);
+        (void)ensure_run_buffer();
+    }
     auto thread = sched::create_thread("bflush", flusher, nullptr);
     if (thread.is_error()) {
         g_flusher_started = false;

@@ -1,9 +1,11 @@
 // File system calls: descriptors, reads and writes, and the name-space operations. Paths are
 // copied in and resolved against the calling process's working directory.
 #include <kernel/block/block_device.h>
+#include <kernel/block/buffer_cache.h>
 #include <kernel/fs/file.h>
 #include <kernel/fs/file_table.h>
 #include <kernel/fs/fs.h>
+#include <kernel/memory/kmalloc.h>
 #include <kernel/process/processes.h>
 #include <kernel/syscall/syscall_table.h>
 #include <kernel/syscall/user_memory.h>
@@ -39,11 +41,32 @@ Result<fs::RefPtr<fs::File>> file_argument(nk::u64 fd) {
     return self().files->get(int(fd));
 }
 
+// Where data between a program and a file passes through the kernel: CHUNK bytes on the stack
+// for small transfers; for larger ones up to LARGE_CHUNK from the heap, so that a 64 KiB read
+// reaches a file system as one request (one crossing into an isolated one), not 64.
+constexpr nk::usize LARGE_CHUNK = 64 * 1024;
+
 class BounceBuffer {
 public:
-    nk::u8* data() { return m_data; }
+    explicit BounceBuffer(nk::usize wanted) {
+        if (wanted > CHUNK) {
+            m_heap = static_cast<nk::u8*>(kmalloc(nk::min(wanted, LARGE_CHUNK)));
+            if (m_heap)
+                m_size = nk::min(wanted, LARGE_CHUNK);
+        }
+    }
+    ~BounceBuffer() {
+        if (m_heap)
+            kfree(m_heap);
+    }
+    BounceBuffer(const BounceBuffer&) = delete;
+    BounceBuffer& operator=(const BounceBuffer&) = delete;
+    nk::u8* data() { return m_heap ? m_heap : m_data; }
+    nk::usize size() const { return m_size; }
 
 private:
+    nk::u8* m_heap = nullptr;
+    nk::usize m_size = CHUNK;
     alignas(16) nk::u8 m_data[CHUNK];
 };
 
@@ -54,10 +77,10 @@ Result<nk::i64> sys_read(const Frame& frame) {
     // Checked before reading: bytes taken from a device (the console) must not be lost to a
     // bad buffer afterwards.
     TRY(user::check(destination, length, true));
-    BounceBuffer bounce;
+    BounceBuffer bounce(length);
     nk::usize total = 0;
     while (total < length) {
-        nk::usize chunk = nk::min(length - total, CHUNK);
+        nk::usize chunk = nk::min(length - total, bounce.size());
         nk::usize got = TRY(file->read(bounce.data(), chunk));
         TRY(user::copy_to(destination + total, bounce.data(), got));
         total += got;
@@ -72,10 +95,10 @@ Result<nk::i64> sys_write(const Frame& frame) {
     auto file = TRY(file_argument(frame.argument(0)));
     nk::u64 source = frame.argument(1);
     nk::usize length = frame.argument(2);
-    BounceBuffer bounce;
+    BounceBuffer bounce(length);
     nk::usize total = 0;
     while (total < length) {
-        nk::usize chunk = nk::min(length - total, CHUNK);
+        nk::usize chunk = nk::min(length - total, bounce.size());
         TRY(user::copy_from(bounce.data(), source + total, chunk));
         auto written = file->write(bounce.data(), chunk);
         if (written.is_error())
@@ -134,7 +157,7 @@ Result<nk::i64> sys_readdir(const Frame& frame) {
     nk::usize count = nk::min<nk::usize>(frame.argument(2), CHUNK / sizeof(abi::DirEntry));
     if (count == 0)
         return 0;
-    BounceBuffer bounce;
+    BounceBuffer bounce(CHUNK);
     auto* entries = reinterpret_cast<abi::DirEntry*>(bounce.data());
     nk::usize got = TRY(file->read_directory(entries, count));
     TRY(user::copy_to(destination, entries, got * sizeof(abi::DirEntry)));
@@ -188,11 +211,15 @@ Result<nk::i64> sys_unmount(const Frame& frame) {
 
 // Volumes first (a file system may hold what it has not written yet), then the buffer cache and
 // each disk's own write cache.
-Result<nk::i64> sys_sync(const Frame&) {
+Result<nk::i64> sys_sync(const Frame& frame) {
+    if (frame.argument(0) & ~abi::SYNC_DROP_CACHE)
+        return Error::Invalid;
     nk::ErrorOr volumes = nooks::sync_volumes();
     nk::ErrorOr disks = block::sync_all();
     TRY(volumes);
     TRY(disks);
+    if (frame.argument(0) & abi::SYNC_DROP_CACHE)
+        (void)block::cache_drop_clean();
     return 0;
 }
 

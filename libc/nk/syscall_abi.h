@@ -49,9 +49,13 @@ enum class Syscall : u64 {
     Mount = 29,   // (const char* type, const char* device, const char* path) -> 0: mounts a
                   //   file system an extension registered (nooks/fs.h)
     Unmount = 30, // (const char* path) -> 0: only volumes mounted with Mount
-    Sync = 31,    // () -> 0: every volume's and disk's cached writes reach the disks
+    Sync = 31,    // (u64 flags) -> 0: every volume's and disk's cached writes reach the disks;
+                  //   with SYNC_DROP_CACHE the clean cached pages are then forgotten
+                  //   (a benchmark's cold start)
     Count
 };
+
+constexpr u64 SYNC_DROP_CACHE = 1;
 
 // Open flags (the Linux values, so programs read familiarly).
 constexpr u32 O_RDONLY = 0;

@@ -85,8 +85,8 @@ inline ErrorOr mount(const char* type, const char* device, const char* path) {
 inline ErrorOr unmount(const char* path) {
     return detail::to_error_or(raw_syscall(Syscall::Unmount, arg(path)));
 }
-inline ErrorOr sync() {
-    return detail::to_error_or(raw_syscall(Syscall::Sync));
+inline ErrorOr sync(u64 flags = 0) {
+    return detail::to_error_or(raw_syscall(Syscall::Sync, flags));
 }
 inline ErrorOr rmdir(const char* path) {
     return detail::to_error_or(raw_syscall(Syscall::Rmdir, arg(path)));

@@ -8,6 +8,7 @@
 #include <userland/lib/syscalls.h>
 #include <userland/shell/builtins.h>
 #include <userland/shell/commands.h>
+#include <userland/shell/run_program.h>
 
 namespace shell::commands {
 
@@ -117,6 +118,13 @@ int irqs(Context& context, int argc, const char* const* argv) {
 }
 
 int bench(Context& context, int argc, const char* const* argv) {
+    // bench disk [MiB]: the storage stack native, then isolated (the diskbench program).
+    if (argc >= 2 && nk::compare_strings(argv[1], "disk") == 0) {
+        if (argc > 3)
+            return usage("bench");
+        const char* program[] = {"/bin/diskbench", argc == 3 ? argv[2] : nullptr, nullptr};
+        return run_program(program, argc == 3 ? 2 : 1, context.out);
+    }
     return print_info(context, argc, argv, abi::InfoKind::Benchmark);
 }
 

@@ -54,6 +54,19 @@ nk_status nk_block_write(nk_block_handle handle, uint64_t sector, uint32_t count
                          const void* buffer);
 void nk_block_close(nk_block_handle handle);
 
+/* Several writes in one call — a file system writing back what one request changed (directory
+ * blocks, every FAT copy, FSInfo) crosses the boundary once instead of once per block. Applied in
+ * order; 0, or the first error (the writes before it stay done). */
+#define NOOKS_BLOCK_EXTENTS_MAX 16
+struct nooks_block_extent {
+    uint64_t sector;
+    uint32_t count;
+    uint32_t reserved;
+    const void* buffer;
+};
+nk_status nk_block_write_extents(nk_block_handle handle, const struct nooks_block_extent* extents,
+                                 uint32_t count);
+
 #ifdef __cplusplus
 }
 #endif

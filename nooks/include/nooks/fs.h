@@ -60,6 +60,9 @@ struct nooks_fs_request {
     uint64_t other;
     char name[NOOKS_FS_NAME_MAX + 1];
     char other_name[NOOKS_FS_NAME_MAX + 1];
+    /* The wall-clock time of the request (seconds since 1970, 0 when unknown), for timestamps:
+     * a file system need not ask the kernel for it. */
+    uint64_t time;
     /* Filled in by the file system. */
     uint64_t transferred;
     struct nooks_fs_node result;
