@@ -7,13 +7,19 @@
 
 namespace nk {
 
-// The forward copy and the fill use the string instructions: with ERMS (every x86_64 CPU this
-// kernel targets) they are as fast as a hand-written loop and they need no SSE registers, which
-// the kernel is built without. Their byte-by-byte semantics also make a forward copy correct when
-// the destination lies below an overlapping source.
+// The forward copy and the fill use the string instructions: they need no SSE registers, which
+// the kernel is built without. Eight bytes per iteration first, then the tail: with ERMS a
+// `rep movsb` alone would be as fast on hardware, but emulators (QEMU's TCG) run string
+// instructions one iteration at a time, so the quadword form moves a 64 KiB block about eight
+// times faster there — and every bounce, cache and user copy goes through here. A forward copy
+// stays correct when the destination lies below an overlapping source: each quadword is read
+// before anything at or above it is written.
 NK_NO_LIBCALLS void* copy_memory(void* destination, const void* source, usize length) {
     void* result = destination;
-    asm volatile("rep movsb" : "+D"(destination), "+S"(source), "+c"(length) : : "memory");
+    usize quads = length / 8;
+    usize tail = length % 8;
+    asm volatile("rep movsq" : "+D"(destination), "+S"(source), "+c"(quads) : : "memory");
+    asm volatile("rep movsb" : "+D"(destination), "+S"(source), "+c"(tail) : : "memory");
     return result;
 }
 
@@ -33,10 +39,11 @@ NK_NO_LIBCALLS void* move_memory(void* destination, const void* source, usize le
 
 NK_NO_LIBCALLS void* fill_memory(void* destination, int byte, usize length) {
     void* result = destination;
-    asm volatile("rep stosb"
-                 : "+D"(destination), "+c"(length)
-                 : "a"(static_cast<u8>(byte))
-                 : "memory");
+    usize quads = length / 8;
+    usize tail = length % 8;
+    u64 pattern = static_cast<u8>(byte) * 0x0101010101010101ull;
+    asm volatile("rep stosq" : "+D"(destination), "+c"(quads) : "a"(pattern) : "memory");
+    asm volatile("rep stosb" : "+D"(destination), "+c"(tail) : "a"(pattern) : "memory");
     return result;
 }
 
