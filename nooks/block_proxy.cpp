@@ -29,7 +29,7 @@ namespace nooks {
 
 namespace {
 
-constexpr nk::u64 BOUNCE_BYTES = 64 * 1024;
+constexpr nk::u64 BOUNCE_BYTES = 256 * 1024;
 // How long a request waits for a crashed driver to come back: its recovery's own bounds (init,
 // backoff) and some slack. Recovery ending without it wakes the waiters at once.
 constexpr nk::u64 REBIND_WAIT_MS = INIT_LIMIT_MS + 5000;

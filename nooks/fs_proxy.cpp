@@ -37,7 +37,7 @@ namespace {
 using kernel::fs::Inode;
 using nk::abi::FileType;
 
-constexpr nk::usize DATA_PER_CROSSING = 64 * 1024;
+constexpr nk::usize DATA_PER_CROSSING = 256 * 1024;
 // How long a request waits for a crashed file system to come back (see block_proxy.cpp).
 constexpr nk::u64 REBIND_WAIT_MS = INIT_LIMIT_MS + 5000;
 

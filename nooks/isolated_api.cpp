@@ -33,7 +33,7 @@ namespace {
 
 constexpr nk::u64 MAX_ALLOCATION = 4ull << 20;
 constexpr nk::u64 MAX_SLEEP_MS = 60000;
-constexpr nk::u64 MAX_BLOCK_SECTORS = 256; // 128 KiB of 512-byte sectors per call
+constexpr nk::u64 MAX_BLOCK_SECTORS = 1024; // 512 KiB of 512-byte sectors per call
 
 // The heap keeps its metadata in pages the extension can write, and refuses to follow what it
 // finds damaged there (kernel/memory/heap.cpp): damage is the extension's fault.
@@ -285,6 +285,24 @@ void release_irq(TrackedObject& tracked) {
     kfree(record);
 }
 
+// nk_irq_event: the kernel wakes the driver's thread itself; nothing crosses into the extension
+// at interrupt time.
+struct IrqEventRecord {
+    IrqRecord base; // first: the Irq-kind record the tracker, the limits and storms know
+    ExtensionEvent* event;
+};
+
+bool irq_event(void* argument) {
+    signal_extension_event(*static_cast<IrqEventRecord*>(argument)->event);
+    return true;
+}
+
+void release_irq_event(TrackedObject& tracked) {
+    auto* record = reinterpret_cast<IrqEventRecord*>(&tracked);
+    (void)kernel::irq::unregister_handler(record->base.line, irq_event, record);
+    kfree(record);
+}
+
 } // namespace
 
 unsigned charge_interrupt_storm(unsigned line) {
@@ -330,6 +348,25 @@ long isolated_request_irq(Extension& extension, unsigned line, nk_irq_handler ha
     }
     extension.tracker.add(record->tracked);
     *out = reinterpret_cast<nk_irq_handle>(&record->tracked);
+    return 0;
+}
+
+long isolated_irq_event(Extension& extension, unsigned line, nk_event_handle event,
+                        nk_irq_handle* out) {
+    if (auto charged = charge_resource(extension, Resource::Irqs, 1); charged.is_error())
+        return -long(charged.error());
+    auto* record = static_cast<IrqEventRecord*>(kmalloc(sizeof(IrqEventRecord)));
+    if (!record)
+        return -NK_ENOMEM;
+    *record = {{{{}, ObjectKind::Irq, release_irq_event}, &extension, line, nullptr, nullptr, false},
+               reinterpret_cast<ExtensionEvent*>(event)};
+    auto registered = kernel::irq::register_handler(line, irq_event, record);
+    if (registered.is_error()) {
+        kfree(record);
+        return -long(registered.error());
+    }
+    extension.tracker.add(record->base.tracked);
+    *out = reinterpret_cast<nk_irq_handle>(&record->base.tracked);
     return 0;
 }
 
@@ -679,6 +716,9 @@ const KernelExport g_exports[] = {
     {"nk_request_irq",
      address_of(&Wrapper<"nk_request_irq", isolated_request_irq, AtMost<15>, ModuleCode, Unchecked,
                          WritableOut<sizeof(nk_irq_handle)>>::entry)},
+    {"nk_irq_event",
+     address_of(&Wrapper<"nk_irq_event", isolated_irq_event, AtMost<15>,
+                         OwnedHandle<ObjectKind::Event>, WritableOut<sizeof(nk_irq_handle)>>::entry)},
     {"nk_free_irq", address_of(&Wrapper<"nk_free_irq", release_handle<nk_irq_handle>,
                                         OwnedHandle<ObjectKind::Irq>>::entry)},
     {"nk_timer_start",

@@ -357,7 +357,43 @@ nk_status nk_request_irq(unsigned line, nk_irq_handler handler, void* context, n
     return 0;
 }
 
+namespace {
+struct IrqEventRegistration {
+    unsigned line;
+    nooks::ExtensionEvent* event;
+};
+bool irq_event_trampoline(void* context) {
+    nooks::signal_extension_event(*static_cast<IrqEventRegistration*>(context)->event);
+    return true;
+}
+} // namespace
+
+nk_status nk_irq_event(unsigned line, nk_event_handle event, nk_irq_handle* out) {
+    if (!event || !out)
+        return -NK_EINVAL;
+    auto* registration = static_cast<IrqEventRegistration*>(kmalloc(sizeof(IrqEventRegistration)));
+    if (!registration)
+        return -NK_ENOMEM;
+    *registration = {line, reinterpret_cast<nooks::ExtensionEvent*>(event)};
+    auto result = kernel::irq::register_handler(line, irq_event_trampoline, registration);
+    if (result.is_error()) {
+        kfree(registration);
+        return -long(result.error());
+    }
+    // Tagged (low bit) so that nk_free_irq knows which kind it frees.
+    *out = reinterpret_cast<nk_irq_handle>(reinterpret_cast<nk::uptr>(registration) | 1);
+    return 0;
+}
+
 void nk_free_irq(nk_irq_handle handle) {
+    if (reinterpret_cast<nk::uptr>(handle) & 1) {
+        auto* registration = reinterpret_cast<IrqEventRegistration*>(
+            reinterpret_cast<nk::uptr>(handle) & ~nk::uptr(1));
+        (void)kernel::irq::unregister_handler(registration->line, irq_event_trampoline,
+                                              registration);
+        kfree(registration);
+        return;
+    }
     auto* registration = reinterpret_cast<IrqRegistration*>(handle);
     if (!registration)
         return;
@@ -410,6 +446,7 @@ const KernelExport g_exports[] = {
     EXPORT(nk_sleep_ms),
     EXPORT(nk_request_irq),
     EXPORT(nk_free_irq),
+    EXPORT(nk_irq_event),
     EXPORT(nk_timer_start),
     EXPORT(nk_timer_cancel),
     EXPORT(nk_bug),

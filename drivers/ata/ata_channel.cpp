@@ -62,26 +62,37 @@ void log_failure(Disk& disk, const char* what, uint8_t status, uint8_t error_bit
     nk_log("%s: %s failed: %s\n", disk.name, what, words);
 }
 
-// Waits for the interrupt that ends a command phase; the handler has read the status (which
-// acknowledges INTRQ). A signal left over from an earlier interrupt shows up as a status with
-// BSY still set: then wait on. -NK_ETIMEDOUT when nothing came in time.
+// Acknowledges the channel's interrupt: the bus-master interrupt bit (write 1 to clear; the
+// "drive DMA capable" bits kept) and INTRQ (reading the status register, ATA-6 7.15). The
+// kernel only woke this thread (nk_irq_event): nothing ran in interrupt context.
+uint8_t acknowledge(Channel& channel) {
+    if (channel.bus_master_base) {
+        uint16_t port = uint16_t(channel.bus_master_base + bus_master::STATUS);
+        uint8_t bus_status = nk_io_in8(port);
+        nk_io_out8(port, uint8_t((bus_status & 0x60) | bus_master::STATUS_INTERRUPT));
+        channel.last_bus_status = bus_status;
+    }
+    channel.last_status = in_status(channel);
+    ++channel.counters.interrupts;
+    return channel.last_status;
+}
+
+// Waits for the interrupt that ends a command phase, then acknowledges it. A signal left over
+// from an earlier interrupt shows up as a status with BSY still set: then wait on (a few times
+// at most). -NK_ETIMEDOUT when nothing came in time.
 nk_status wait_interrupt(Channel& channel, uint8_t* status) {
-    uint64_t deadline = nk_uptime_ns() + COMMAND_TIMEOUT_MS * 1000000;
-    for (;;) {
-        uint64_t now = nk_uptime_ns();
-        if (now >= deadline)
-            return -NK_ETIMEDOUT;
-        nk_status waited = nk_event_wait(channel.done, (deadline - now) / 1000000 + 1);
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        nk_status waited = nk_event_wait(channel.done, COMMAND_TIMEOUT_MS);
         if (waited == -NK_ECANCELED)
             return waited;
-        uint8_t seen = in_alternate_status(channel);
-        if (!(seen & status::BSY)) {
-            *status = seen;
+        if (!(in_alternate_status(channel) & status::BSY)) {
+            *status = acknowledge(channel);
             return 0;
         }
         if (waited == -NK_ETIMEDOUT)
             return -NK_ETIMEDOUT;
     }
+    return -NK_ETIMEDOUT;
 }
 
 // Selects the device and waits until the channel is not busy (ATA-6 9.5, "device selection").
@@ -246,22 +257,6 @@ void identify_disk(Channel& channel, Disk& disk, uint16_t* words) {
     disk.present = disk.sectors > 0;
 }
 
-int channel_interrupt(void* context) {
-    auto& channel = *static_cast<Channel*>(context);
-    uint8_t bus_status = 0;
-    if (channel.bus_master_base) {
-        uint16_t port = uint16_t(channel.bus_master_base + bus_master::STATUS);
-        bus_status = nk_io_in8(port);
-        // Write-1-to-clear the interrupt bit; keep the "drive DMA capable" bits as they are.
-        nk_io_out8(port, uint8_t((bus_status & 0x60) | bus_master::STATUS_INTERRUPT));
-    }
-    channel.last_bus_status = bus_status;
-    channel.last_status = in_status(channel); // acknowledges INTRQ
-    ++channel.counters.interrupts;
-    nk_event_signal(channel.done);
-    return 1;
-}
-
 bool use_extended(uint64_t sector, uint32_t count) {
     return sector + count > LBA28_LIMIT || count > 256;
 }
@@ -369,9 +364,11 @@ nk_status dma_transfer(Disk& disk, uint64_t sector, uint32_t count, bool write) 
 
 // One transfer of at most what a single command (and, for DMA, the buffer) carries.
 uint32_t per_command(const Disk& disk) {
+    // LBA28's count register holds 1..256 (0 meaning 256 — avoided); LBA48's up to 65536.
+    uint32_t limit = disk.lba48 ? 65535 : 255;
     if (disk.dma)
-        return DMA_BUFFER_BYTES / SECTOR_SIZE;
-    return disk.lba48 ? 256 : 255; // LBA28's count register: 0 would mean 256 — avoid the edge
+        return DMA_BUFFER_BYTES / SECTOR_SIZE < limit ? DMA_BUFFER_BYTES / SECTOR_SIZE : limit;
+    return disk.lba48 ? 256 : 255;
 }
 
 nk_status transfer(Disk& disk, uint64_t sector, uint32_t count, uint8_t* data, bool write) {
@@ -464,8 +461,10 @@ nk_status start_channel(Channel& channel) {
     } else {
         channel.use_dma = false;
     }
-    if ((result = nk_request_irq(channel.irq, channel_interrupt, &channel, &channel.irq_handle)) <
-        0)
+    // The legacy channel interrupts are edge-triggered ISA lines of their own: the kernel wakes
+    // the waiting thread itself, and the thread acknowledges the device (no crossing into the
+    // driver at interrupt time).
+    if ((result = nk_irq_event(channel.irq, channel.done, &channel.irq_handle)) < 0)
         return result;
     reset_channel(channel);
     uint16_t* words = static_cast<uint16_t*>(nk_malloc(512));

@@ -56,7 +56,7 @@ struct Channel {
     ChannelCounters counters;
 };
 
-constexpr uint32_t DMA_BUFFER_BYTES = 64 * 1024;
+constexpr uint32_t DMA_BUFFER_BYTES = 256 * 1024;
 
 // Takes the channel's interrupt, event and lock (and DMA memory when `use_dma` and there is a
 // bus master), resets the channel and identifies its devices. A channel with nothing on it is

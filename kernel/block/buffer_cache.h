@@ -16,8 +16,8 @@ namespace kernel::block {
 class BlockDevice;
 
 constexpr nk::u32 CACHE_PAGE_SIZE = 4096;
-// The largest request the cache makes of a device: 16 pages.
-constexpr nk::u32 CACHE_RUN_BYTES = 64 * 1024;
+// The largest request the cache makes of a device (a read-ahead, a merged write-back): 64 pages.
+constexpr nk::u32 CACHE_RUN_BYTES = 256 * 1024;
 
 // One write: `count` sectors from `sector` of `device`, the data at `data`. A list of them
 // (next) is applied in order.

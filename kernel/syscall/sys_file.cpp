@@ -42,9 +42,9 @@ Result<fs::RefPtr<fs::File>> file_argument(nk::u64 fd) {
 }
 
 // Where data between a program and a file passes through the kernel: CHUNK bytes on the stack
-// for small transfers; for larger ones up to LARGE_CHUNK from the heap, so that a 64 KiB read
+// for small transfers; for larger ones up to LARGE_CHUNK from the heap, so that a 256 KiB read
 // reaches a file system as one request (one crossing into an isolated one), not 64.
-constexpr nk::usize LARGE_CHUNK = 64 * 1024;
+constexpr nk::usize LARGE_CHUNK = 256 * 1024;
 
 class BounceBuffer {
 public:

@@ -1,6 +1,6 @@
 // diskbench [MiB]: the storage stack measured twice in one boot — ata and vfat loaded native,
 // then isolated — on the same disk with the same workloads, and the isolated/native ratio of
-// every figure. Workloads: sequential write (64 KiB writes, then sync) and sequential read (cold
+// every figure. Workloads: sequential write (256 KiB writes, then sync) and sequential read (cold
 // cache) of one large file; small-file create+write and delete rates; and a compile-like run
 // (unpack a tree of a few hundred small files, read each back, delete them). Beside each: the
 // crossings into vfat and ata per operation. Last, the recovery time of each driver, crashed
@@ -25,7 +25,7 @@ namespace {
 constexpr const char* MOUNT_POINT = "/disk";
 constexpr const char* DEVICE = "hda";
 constexpr const char* WORK = "/disk/bench";
-constexpr usize CHUNK = 64 * 1024;
+constexpr usize CHUNK = 256 * 1024;
 constexpr unsigned SMALL_FILES = 200;
 constexpr unsigned TREE_DIRECTORIES = 12;
 constexpr unsigned TREE_FILES_PER_DIRECTORY = 25; // 300 files

@@ -188,6 +188,13 @@ typedef int (*nk_irq_handler)(void* context);
 nk_status nk_request_irq(unsigned line, nk_irq_handler handler, void* context, nk_irq_handle* out);
 void nk_free_irq(nk_irq_handle handle);
 
+/* An interrupt that only has to wake a waiting thread: the kernel signals `event` itself on
+ * every interrupt of `line` and calls nothing in the extension (no crossing), and the driver
+ * acknowledges the device after its nk_event_wait. Only for a line nobody else shares that
+ * stays quiet until acknowledged — an edge-triggered ISA line such as a legacy IDE channel's;
+ * a level-triggered line would keep interrupting and be masked as a storm. */
+nk_status nk_irq_event(unsigned line, nk_event_handle event, nk_irq_handle* out);
+
 /* Timers: callback runs in interrupt context. */
 typedef void (*nk_timer_callback)(void* context);
 nk_status nk_timer_start(uint64_t milliseconds, int periodic, nk_timer_callback callback,
