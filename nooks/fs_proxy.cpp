@@ -107,6 +107,9 @@ public:
     nk::ErrorOr perform(nooks_fs_request& request, nk::u8* data, bool data_out);
 
     void bind(VolumeBinding& new_binding) {
+        // A file system that lost its state in the crash (a RAM file system) may not know the
+        // names the old incarnation answered: ask it again.
+        forget_names(~0ull);
         x86::InterruptGuard guard;
         binding = &new_binding;
         ++generation;
@@ -114,6 +117,54 @@ public:
             interrupted_ns = kernel::clock::nanoseconds_since_boot() - orphaned_ns;
         orphaned = false;
         rebound.wake_all();
+    }
+
+    // Lookups already made, (directory node, name) -> (node, type), so that a path walk through
+    // the same directories costs no crossing. Filled by lookup, create and mkdir; an unlink or
+    // rmdir forgets the entries of its directory, a rename forgets all of them (a FAT node number
+    // is its entry's position: a moved directory's children change numbers). Names match
+    // exactly — another spelling of a case-insensitive name simply misses. Emptied when the volume
+    // is bound to a restarted file system.
+    struct NameEntry {
+        nk::u64 parent;
+        nk::u64 number; // 0: unused
+        nk::u32 type;
+        char name[44];
+    };
+    static constexpr unsigned NAME_ENTRIES = 64;
+    NameEntry names[NAME_ENTRIES] = {};
+    unsigned next_name = 0;
+    nk::u64 name_hits = 0;
+
+    bool cached_lookup(nk::u64 parent, const char* name, nooks_fs_node& out) {
+        x86::InterruptGuard guard;
+        for (auto& entry : names) {
+            if (entry.number && entry.parent == parent &&
+                strncmp(entry.name, name, sizeof entry.name) == 0) {
+                out = {};
+                out.number = entry.number;
+                out.type = entry.type;
+                ++name_hits;
+                return true;
+            }
+        }
+        return false;
+    }
+    void remember(nk::u64 parent, const char* name, const nooks_fs_node& node) {
+        if (strnlen(name, sizeof NameEntry::name) >= sizeof NameEntry::name)
+            return;
+        x86::InterruptGuard guard;
+        NameEntry& entry = names[next_name++ % NAME_ENTRIES];
+        entry = {parent, node.number, node.type, {}};
+        strncpy(entry.name, name, sizeof entry.name - 1);
+    }
+    // `parent` ~0: everything.
+    void forget_names(nk::u64 parent) {
+        x86::InterruptGuard guard;
+        for (auto& entry : names) {
+            if (parent == ~0ull || entry.parent == parent)
+                entry.number = 0;
+        }
     }
 
     Extension* owner;
@@ -176,6 +227,7 @@ public:
         nooks_fs_request request = prepare(NOOKS_FS_RENAME, name);
         request.other = new_parent.number();
         strncpy(request.other_name, new_name, NOOKS_FS_NAME_MAX);
+        fs().forget_names(~0ull);
         return fs().perform(request, nullptr, false);
     }
     nk::Result<bool> read_directory(nk::u64 index, nk::abi::DirEntry& entry) override {
@@ -233,7 +285,10 @@ private:
         if (!is_directory())
             return nk::Error::NotDirectory;
         nooks_fs_request request = prepare(operation, name);
-        TRY(fs().perform(request, nullptr, false));
+        if (operation != NOOKS_FS_LOOKUP || !fs().cached_lookup(number(), name, request.result)) {
+            TRY(fs().perform(request, nullptr, false));
+            fs().remember(number(), name, request.result);
+        }
         auto* inode = new ExtensionInode(fs(), request.result);
         if (!inode)
             return nk::Error::NoMemory;
@@ -244,6 +299,7 @@ private:
         if (!is_directory())
             return nk::Error::NotDirectory;
         nooks_fs_request request = prepare(operation, name);
+        fs().forget_names(number()); // an unlink or rmdir changes this directory
         return fs().perform(request, nullptr, false);
     }
 
@@ -591,11 +647,12 @@ nk::usize format_fs_recovery(const Extension& extension, char* buffer, nk::usize
         int wrote = snprintf(
             buffer + used, size - used,
             "  volume %s on %s: %llu requests, %llu replayed, %llu remounts, last interruption "
-            "%llu us, %llu inodes held by the kernel (open files, working directories)%s\n",
+            "%llu us, %llu inodes held by the kernel (open files, working directories), %llu "
+            "lookups answered by the proxy%s\n",
             volume.mount_path, volume.device_name, (unsigned long long)volume.requests,
             (unsigned long long)volume.replays, (unsigned long long)volume.remounts,
             (unsigned long long)(volume.interrupted_ns / 1000),
-            (unsigned long long)volume.live_inodes,
+            (unsigned long long)volume.live_inodes, (unsigned long long)volume.name_hits,
             volume.orphaned ? " (waiting for its file system)"
                             : (volume.dead ? " (its file system is gone)" : ""));
         if (wrote > 0)
