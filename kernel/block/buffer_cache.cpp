@@ -22,6 +22,7 @@ struct Page {
     nk::u32 sectors; // valid sectors (the device's last page may be short)
     nk::u32 pins;    // held by a write_all in progress: not evicted
     bool dirty;
+    bool empty; // made for a write that covers it whole, not written yet: holds nothing
     nk::u64 phys;
     nk::u8* data;
 };
@@ -258,7 +259,7 @@ nk::ErrorOr bring_in(BlockDevice& device, nk::u64 index, nk::u64 count, bool fil
         }
         if (!fill) {
             for (nk::u64 j = 0; j < run; ++j)
-                TRY(new_page(device, index + i + j));
+                TRY(new_page(device, index + i + j))->empty = true;
             i += run;
             continue;
         }
@@ -366,9 +367,17 @@ nk::ErrorOr cache_write_all(const StagedWrite* first) {
                 Overlap part = overlap(device, index, write->sector, write->count);
                 memcpy(page->data + part.page_offset, write->data + part.buffer_offset,
                        part.length);
+                page->empty = false;
                 mark_dirty(*page);
             }
             --page->pins;
+        }
+    }
+    if (prepared.is_error()) {
+        // Pages made for whole-page writes that were not applied hold no data: they go.
+        for (Page& page : g_lru) {
+            if (page.empty && !page.pins)
+                free_page(page);
         }
     }
     return prepared;
