@@ -358,6 +358,36 @@ def storage_recovery_ata(build_dir):
 
 
 @case
+def storage_pio(build_dir):
+    """ata with mode=pio (no bus-master DMA): the disk reads with the host's hashes, a copy
+    written through PIO reads back right, and the image is clean."""
+    big = "/disk/files/" + make_disk_image.BIG_FILE
+    want = site_hashes()
+    with tempfile.TemporaryDirectory(prefix="nkdisk-") as workdir:
+        image = fresh_disk(build_dir, workdir)
+        with session(build_dir, drive(image)) as shell:
+            for command in ("umount /disk", "ext unload vfat", "ext unload ata"):
+                shell.run(command)
+            expect_match(r"hda: QEMU HARDDISK, \d+ sectors .*, PIO$",
+                         shell.run("ext load /lib/modules/ata.ko mode=pio"), "PIO mode", shell)
+            expect_match(r"loaded extension 'vfat'", shell.run("ext load /lib/modules/vfat.ko"),
+                         "vfat", shell)
+            expect(shell.run("mount vfat hda /disk").strip().startswith(("", "[vfat]")),
+                   "mount", shell)
+            got = guest_hashes(shell.run("diskcheck", timeout=240))
+            for path, digest in want.items():
+                expect(got.get(path) == digest, "%s: read %s over PIO, host has %s"
+                       % (path, got.get(path), digest), shell)
+            out = shell.run("cp %s /disk/pio-copy.bin" % big, timeout=240)
+            expect(not re.search(r"^cp:", out, re.MULTILINE), "cp: %r" % out, shell)
+            expect(shell.run("sync").strip() == "", "sync", shell)
+            power_off(shell)
+        fsck_clean(image)
+        expect(mtools_read(image, "/pio-copy.bin") == make_disk_image.big_file_bytes(),
+               "the copy written over PIO")
+
+
+@case
 def storage_bochs(build_dir):
     """The default disk in Bochs (as the slave of the first channel, behind the CD): the storage
     stack comes up and every file reads back with the host's hash."""
