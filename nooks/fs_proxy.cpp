@@ -120,18 +120,20 @@ public:
     }
 
     // Lookups already made, (directory node, name) -> (node, type), so that a path walk through
-    // the same directories costs no crossing. Filled by lookup, create and mkdir; an unlink or
-    // rmdir forgets the entries of its directory, a rename forgets all of them (a FAT node number
-    // is its entry's position: a moved directory's children change numbers). Names match
-    // exactly — another spelling of a case-insensitive name simply misses. Emptied when the volume
-    // is bound to a restarted file system.
+    // the same directories, or the lookup the VFS makes before an unlink, costs no crossing.
+    // Filled by lookup, create and mkdir. An unlink or rmdir forgets its victim under every
+    // spelling (the entries with its node number) and, for a directory, what was looked up in
+    // it — or, when the name was not cached under that spelling, everything of its directory. A
+    // rename forgets all of them (a FAT node number is its entry's position: a moved directory's
+    // children change numbers). Names match exactly — another spelling of a case-insensitive name
+    // simply misses. Emptied when the volume is bound to a restarted file system.
     struct NameEntry {
         nk::u64 parent;
         nk::u64 number; // 0: unused
         nk::u32 type;
         char name[44];
     };
-    static constexpr unsigned NAME_ENTRIES = 64;
+    static constexpr unsigned NAME_ENTRIES = 256;
     NameEntry names[NAME_ENTRIES] = {};
     unsigned next_name = 0;
     nk::u64 name_hits = 0;
@@ -163,6 +165,31 @@ public:
         x86::InterruptGuard guard;
         for (auto& entry : names) {
             if (parent == ~0ull || entry.parent == parent)
+                entry.number = 0;
+        }
+    }
+    // Before an unlink or rmdir of `name` in `parent`.
+    void forget_victim(nk::u64 parent, const char* name) {
+        nooks_fs_node victim = {};
+        bool known;
+        {
+            x86::InterruptGuard guard;
+            known = false;
+            for (auto& entry : names) {
+                if (entry.number && entry.parent == parent &&
+                    strncmp(entry.name, name, sizeof entry.name) == 0) {
+                    victim.number = entry.number;
+                    known = true;
+                }
+            }
+        }
+        if (!known) {
+            forget_names(parent);
+            return;
+        }
+        x86::InterruptGuard guard;
+        for (auto& entry : names) {
+            if (entry.number == victim.number || entry.parent == victim.number)
                 entry.number = 0;
         }
     }
@@ -299,7 +326,7 @@ private:
         if (!is_directory())
             return nk::Error::NotDirectory;
         nooks_fs_request request = prepare(operation, name);
-        fs().forget_names(number()); // an unlink or rmdir changes this directory
+        fs().forget_victim(number(), name); // an unlink or rmdir
         return fs().perform(request, nullptr, false);
     }
 
