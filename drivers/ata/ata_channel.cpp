@@ -6,10 +6,26 @@ namespace ata {
 
 namespace {
 
-// How long the device may take. A command's interrupt wait stays well below the kernel's
-// 5 s bound on a mutex wait, so a second thread queued on the channel lock never looks
-// deadlocked while the first one waits out a dead device.
+// How long the device may take.
 constexpr uint64_t COMMAND_TIMEOUT_MS = 2000;
+// How long a command waits for the channel: one command's worst case (timeout, reset) and more.
+constexpr uint64_t CHANNEL_WAIT_MS = 3 * COMMAND_TIMEOUT_MS + 1000;
+
+// One command at a time on a channel. Taking a free channel costs no crossing (an atomic flag
+// in the driver's own memory); a command that finds it busy — rare: the kernel's buffer cache
+// already sends one request at a time — sleeps a millisecond at a time, bounded.
+bool lock_channel(Channel& channel) {
+    for (uint64_t waited = 0; __atomic_exchange_n(&channel.busy, 1, __ATOMIC_ACQUIRE); ++waited) {
+        if (waited >= CHANNEL_WAIT_MS)
+            return false;
+        nk_sleep_ms(1);
+    }
+    return true;
+}
+
+void unlock_channel(Channel& channel) {
+    __atomic_store_n(&channel.busy, 0, __ATOMIC_RELEASE);
+}
 constexpr uint64_t RESET_TIMEOUT_MS = 1000;
 constexpr uint64_t IDENTIFY_TIMEOUT_MS = 500;
 
@@ -377,7 +393,11 @@ nk_status transfer(Disk& disk, uint64_t sector, uint32_t count, uint8_t* data, b
         return -NK_EINVAL;
     if (!disk.lba48 && sector + count > LBA28_LIMIT)
         return -NK_EINVAL;
-    nk_mutex_lock(channel.lock);
+    if (!lock_channel(channel)) {
+        nk_log("%s: %s channel busy for %lu ms; request refused\n", disk.name, channel.name,
+               static_cast<unsigned long>(CHANNEL_WAIT_MS));
+        return -NK_EIO;
+    }
     nk_status result = 0;
     for (uint32_t done = 0; done < count && result == 0;) {
         uint32_t chunk = count - done < per_command(disk) ? count - done : per_command(disk);
@@ -394,7 +414,7 @@ nk_status transfer(Disk& disk, uint64_t sector, uint32_t count, uint8_t* data, b
         }
         done += chunk;
     }
-    nk_mutex_unlock(channel.lock);
+    unlock_channel(channel);
     return result;
 }
 
@@ -441,9 +461,7 @@ void describe_status(uint8_t status, uint8_t error_bits, char* out, size_t size)
 }
 
 nk_status start_channel(Channel& channel) {
-    nk_status result = nk_mutex_create(&channel.lock);
-    if (result < 0)
-        return result;
+    nk_status result = 0;
     if ((result = nk_event_create(&channel.done)) < 0)
         return result;
     if (channel.use_dma && channel.bus_master_base) {
@@ -485,8 +503,6 @@ void stop_channel(Channel& channel) {
         nk_dma_free(channel.dma_buffer_dma);
     if (channel.done)
         nk_event_destroy(channel.done);
-    if (channel.lock)
-        nk_mutex_destroy(channel.lock);
 }
 
 nk_status read_sectors(Disk& disk, uint64_t sector, uint32_t count, void* buffer) {
@@ -500,7 +516,8 @@ nk_status write_sectors(Disk& disk, uint64_t sector, uint32_t count, const void*
 
 nk_status flush_cache(Disk& disk) {
     Channel& channel = *disk.channel;
-    nk_mutex_lock(channel.lock);
+    if (!lock_channel(channel))
+        return -NK_EIO;
     nk_status result =
         issue(channel, disk, disk.lba48 ? command::FLUSH_CACHE_EXT : command::FLUSH_CACHE, 0, 0,
               false);
@@ -511,7 +528,7 @@ nk_status flush_cache(Disk& disk) {
         result = -NK_EIO;
     if (result < 0)
         result = fail(disk, "FLUSH CACHE", result);
-    nk_mutex_unlock(channel.lock);
+    unlock_channel(channel);
     return result;
 }
 

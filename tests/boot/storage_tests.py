@@ -354,7 +354,7 @@ def storage_recovery_vfat(build_dir):
 @case
 def storage_recovery_ata(build_dir):
     """The same copy while the ata driver is crashed three times under it."""
-    copy_while_crashing(build_dir, "ata", 10, 3)
+    copy_while_crashing(build_dir, "ata", 4, 3)
 
 
 @case
