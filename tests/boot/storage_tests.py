@@ -388,6 +388,28 @@ def storage_pio(build_dir):
 
 
 @case
+def storage_bench_runs(build_dir):
+    """`bench disk` (small) runs both modes in one boot and prints every row with its ratio and
+    crossings, then a recovery time per driver with the reads across it intact. (Figures are
+    not judged here: they are a benchmark's, not a test's.)"""
+    with tempfile.TemporaryDirectory(prefix="nkdisk-") as workdir:
+        image = fresh_disk(build_dir, workdir)
+        with session(build_dir, drive(image)) as shell:
+            out = shell.run("bench disk 2", timeout=600)
+            for row in ("sequential write", "sequential read \\(cold\\)", "small files created",
+                        "small files deleted", "compile-like tree"):
+                expect_match(r"^%s\s+\d+\s+\d+\s+\S+\s+\d+\.\d\d\s+\d+\.\d\d /\s+\d+\.\d\d$" % row,
+                             out, row, shell)
+            for driver in ("vfat", "ata"):
+                expect_match(r"^recovery of %s\s*: \d+ us .*the reads across it succeeded$"
+                             % driver, out, "recovery of " + driver, shell)
+            expect_match(r"^hda on /disk type vfat$", shell.run("mount"), "mounted again", shell)
+            expect_match(r"^vfat\s+fs\s+isolated\s+running", shell.run("ext list"),
+                         "left isolated", shell)
+            expect("PANIC" not in shell.output, "kernel panic", shell)
+
+
+@case
 def storage_bochs(build_dir):
     """The default disk in Bochs (as the slave of the first channel, behind the CD): the storage
     stack comes up and every file reads back with the host's hash."""
