@@ -42,6 +42,13 @@ constexpr nk::usize DATA_PER_CROSSING = 256 * 1024;
 constexpr nk::u64 REBIND_WAIT_MS = INIT_LIMIT_MS + 5000;
 
 class ExtensionFileSystem;
+class ExtensionInode;
+
+// Every ExtensionInode alive, per volume: open files, working directories, the root.
+struct LiveInode {
+    nk::IntrusiveListNode node;
+    ExtensionInode* inode;
+};
 
 // A volume's tie to one incarnation of its file system.
 struct VolumeBinding {
@@ -194,6 +201,13 @@ public:
         }
     }
 
+    // Node numbers are on-disk positions (nooks/fs.h): a node in use must not be deleted (its
+    // entry could be reused by another file while a descriptor still names it) — as on Windows,
+    // an open FAT file cannot be removed — and one that is renamed is renumbered.
+    nk::IntrusiveList<LiveInode, &LiveInode::node> live;
+    bool in_use(nk::u64 number);
+    void renumber(nk::u64 from, nk::u64 to);
+
     Extension* owner;
     VolumeBinding* binding = nullptr; // interrupts off to change
     // Bumped by every bind: a binding's address may be reused by the next one, its generation
@@ -235,11 +249,14 @@ public:
         : Inode(fs, file_type_of(node.type), node.number) {
         x86::InterruptGuard guard;
         ++fs.live_inodes;
+        fs.live.push_back(m_link);
     }
     ~ExtensionInode() override {
         x86::InterruptGuard guard;
         --fs().live_inodes;
+        fs().live.remove(m_link);
     }
+    void move_to(nk::u64 number) { renumber(number); }
 
     nk::Result<Inode*> lookup(const char* name) override { return named(NOOKS_FS_LOOKUP, name); }
     nk::Result<Inode*> create_file(const char* name) override {
@@ -251,11 +268,20 @@ public:
     nk::ErrorOr unlink(const char* name) override { return simple(NOOKS_FS_UNLINK, name); }
     nk::ErrorOr remove_directory(const char* name) override { return simple(NOOKS_FS_RMDIR, name); }
     nk::ErrorOr rename(const char* name, Inode& new_parent, const char* new_name) override {
+        nooks_fs_node source = TRY(victim(name));
+        // A target that is replaced goes like an unlinked one: not while in use.
+        if (auto target = victim_in(new_parent.number(), new_name);
+            target.has_value() && target.value().number != source.number &&
+            fs().in_use(target.value().number))
+            return nk::Error::Busy;
         nooks_fs_request request = prepare(NOOKS_FS_RENAME, name);
         request.other = new_parent.number();
         strncpy(request.other_name, new_name, NOOKS_FS_NAME_MAX);
         fs().forget_names(~0ull);
-        return fs().perform(request, nullptr, false);
+        TRY(fs().perform(request, nullptr, false));
+        if (request.result.number && request.result.number != source.number)
+            fs().renumber(source.number, request.result.number);
+        return {};
     }
     nk::Result<bool> read_directory(nk::u64 index, nk::abi::DirEntry& entry) override {
         if (!is_directory())
@@ -299,6 +325,20 @@ public:
 private:
     ExtensionFileSystem& fs() { return static_cast<ExtensionFileSystem&>(file_system()); }
 
+    LiveInode m_link = {{}, this};
+
+    // The node `name` names in this directory (from the name cache, or a lookup).
+    nk::Result<nooks_fs_node> victim(const char* name) { return victim_in(number(), name); }
+    nk::Result<nooks_fs_node> victim_in(nk::u64 directory, const char* name) {
+        nooks_fs_request request = {};
+        request.operation = NOOKS_FS_LOOKUP;
+        request.node = directory;
+        strncpy(request.name, name, NOOKS_FS_NAME_MAX);
+        if (!fs().cached_lookup(directory, name, request.result))
+            TRY(fs().perform(request, nullptr, false));
+        return request.result;
+    }
+
     nooks_fs_request prepare(nk::u32 operation, const char* name) {
         nooks_fs_request request = {};
         request.operation = operation;
@@ -325,6 +365,8 @@ private:
     nk::ErrorOr simple(nk::u32 operation, const char* name) {
         if (!is_directory())
             return nk::Error::NotDirectory;
+        if (fs().in_use(TRY(victim(name)).number))
+            return nk::Error::Busy;
         nooks_fs_request request = prepare(operation, name);
         fs().forget_victim(number(), name); // an unlink or rmdir
         return fs().perform(request, nullptr, false);
@@ -352,6 +394,23 @@ private:
 };
 
 nk::IntrusiveList<ExtensionFileSystem, &ExtensionFileSystem::node> g_volumes;
+
+bool ExtensionFileSystem::in_use(nk::u64 number) {
+    x86::InterruptGuard guard;
+    for (auto& link : live) {
+        if (link.inode->number() == number)
+            return true;
+    }
+    return false;
+}
+
+void ExtensionFileSystem::renumber(nk::u64 from, nk::u64 to) {
+    x86::InterruptGuard guard;
+    for (auto& link : live) {
+        if (link.inode->number() == from)
+            link.inode->move_to(to);
+    }
+}
 
 VolumeBinding* ExtensionFileSystem::enter_binding(nk::u64 stale, nk::u64* bound_generation) {
     nk::u64 deadline = kernel::clock::nanoseconds_since_boot() + REBIND_WAIT_MS * 1000000;

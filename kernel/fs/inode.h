@@ -81,6 +81,9 @@ protected:
         ++s_live_count;
     }
     virtual ~Inode() { --s_live_count; }
+    // For a file system whose node numbers follow the on-disk location (FAT: the directory
+    // entry's position), when a rename moves a node that is in use.
+    void renumber(nk::u64 number) { m_number = number; }
 
 private:
     static inline nk::usize s_live_count = 0;
