@@ -667,10 +667,16 @@ nk::ErrorOr unmount_file_system(const char* cwd, const char* path_text) {
     }
     if (!fs)
         return nk::Error::NotPermitted;
-    TRY(kernel::fs::vfs().unmount(path.c_str()));
+    // Off the list first (sync_volumes finds volumes there, under the VFS lock the unmount
+    // takes next), back on it if the VFS refuses.
     {
         x86::InterruptGuard guard;
         g_volumes.remove(*fs);
+    }
+    if (auto unmounted = kernel::fs::vfs().unmount(path.c_str()); unmounted.is_error()) {
+        x86::InterruptGuard guard;
+        g_volumes.push_back(*fs);
+        return unmounted.error();
     }
     // Still bound: the extension writes back and lets go of the volume, then the binding leaves
     // its tracker. Orphaned or dead: nothing to tell anyone.
@@ -776,10 +782,11 @@ nk::Result<nooks_fs_usage> volume_usage(kernel::fs::FileSystem& file_system) {
 
 nk::ErrorOr sync_volumes() {
     nk::ErrorOr result = {};
-    // Every volume, one at a time (the list may change while a sync crosses: restart the walk
-    // from a snapshot count).
+    // Every volume, one at a time, each found and asked under the VFS lock like any other
+    // request (a file system sees one request at a time, and an unmount cannot slip between).
     nk::usize count = mounted_volume_count();
     for (nk::usize i = 0; i < count; ++i) {
+        kernel::MutexLocker locker(kernel::fs::vfs().mutex());
         ExtensionFileSystem* fs = nullptr;
         {
             x86::InterruptGuard guard;
