@@ -12,6 +12,7 @@
 // crash cut short — whose writes were dropped — is replayed once. Open files and working
 // directories keep their inodes: node numbers are stable across a restart (nooks/fs.h).
 #include <arch/x86/interrupt_state.h>
+#include <kernel/block/block_device.h>
 #include <kernel/block/write_transaction.h>
 #include <kernel/fs/file_system.h>
 #include <kernel/fs/fs.h>
@@ -25,6 +26,7 @@
 #include <nooks/extension_manager.h>
 #include <nooks/fs_proxy.h>
 #include <nooks/recovery.h>
+#include <nooks/wrapper.h>
 #include <nooks/xpc.h>
 
 #include <stdio.h>
@@ -431,6 +433,15 @@ VolumeBinding* ExtensionFileSystem::enter_binding(nk::u64 stale, nk::u64* bound_
     }
 }
 
+// The writes a request handed back (nooks_fs_request.writeback), made now: they join the open
+// write transaction when isolated. Everything was checked by the caller.
+nk::ErrorOr apply_writeback(kernel::block::BlockDevice& device, const nooks_block_extent* extents,
+                            nk::u32 count) {
+    for (nk::u32 i = 0; i < count; ++i)
+        TRY(device.write(extents[i].sector, extents[i].count, extents[i].buffer));
+    return {};
+}
+
 ExtensionFileSystem::Outcome ExtensionFileSystem::perform_once(VolumeBinding& bound,
                                                                nooks_fs_request& request,
                                                                nk::u8* data, bool data_out) {
@@ -439,7 +450,16 @@ ExtensionFileSystem::Outcome ExtensionFileSystem::perform_once(VolumeBinding& bo
     nk::usize length = data ? request.length : 0;
     if (!registration.isolated()) {
         request.buffer = data;
+        request.writeback_count = 0;
         auto called = registration.call(function, long(bound.volume), long(&request));
+        if (called.has_value() && request.writeback_count) {
+            // Natively trusted, as every native call is (bounded all the same).
+            nk::u32 count = nk::min<nk::u32>(request.writeback_count, NOOKS_BLOCK_EXTENTS_MAX);
+            if (auto written = apply_writeback(opened_block_device(request.writeback_device),
+                                               request.writeback, count);
+                written.is_error())
+                return {written.error(), false};
+        }
         return {status_of(called), called.is_error()};
     }
     BounceBuffer bounce(*registration.extension, sizeof(nooks_fs_request) + length);
@@ -449,6 +469,7 @@ ExtensionFileSystem::Outcome ExtensionFileSystem::perform_once(VolumeBinding& bo
     auto* window = reinterpret_cast<nk::u8*>(shared + 1);
     *shared = request;
     shared->buffer = length ? window : nullptr;
+    shared->writeback_count = 0;
     if (length && !data_out)
         memcpy(window, data, length);
     // Crossing-atomic: what the request writes is held until the crossing has returned.
@@ -456,6 +477,33 @@ ExtensionFileSystem::Outcome ExtensionFileSystem::perform_once(VolumeBinding& bo
     auto called = bounce.after(registration.call(function, long(bound.volume), long(shared)));
     if (called.is_error())
         return {called.error(), true}; // the transaction's writes are dropped with it
+    // The write-back it handed over: copied out of its memory first, checked (a device it
+    // opened, buffers in its domain, sizes bounded), then made inside the transaction. A bad one
+    // is the extension's fault: it is failed, and the request — whose writes go with the
+    // transaction — replayed on its next incarnation.
+    if (nk::u32 count = shared->writeback_count) {
+        nooks_block_extent extents[NOOKS_BLOCK_EXTENTS_MAX];
+        nk_block_handle device = shared->writeback_device;
+        Extension& extension = *registration.extension;
+        bool ok = count <= NOOKS_BLOCK_EXTENTS_MAX &&
+                  extension.tracker.owns(reinterpret_cast<const TrackedObject*>(device),
+                                         ObjectKind::BlockClient);
+        if (ok) {
+            memcpy(extents, shared->writeback, count * sizeof(nooks_block_extent));
+            nk::u64 sector_size = opened_block_device(device).sector_size();
+            for (nk::u32 i = 0; ok && i < count; ++i)
+                ok = extents[i].count <= 1024 &&
+                     domain_range_ok(extension, reinterpret_cast<nk::u64>(extents[i].buffer),
+                                     extents[i].count * sector_size, false);
+        }
+        if (!ok) {
+            record_failure(extension, "its request handed back a write-back it does not own", 0);
+            return {nk::Error::Aborted, true};
+        }
+        if (auto written = apply_writeback(opened_block_device(device), extents, count);
+            written.is_error())
+            return {written.error(), false};
+    }
     if (auto committed = transaction.commit(); committed.is_error()) {
         kprintf("nooks: %s on %s: the request's writes could not be committed (%s); dropped\n",
                 m_name, device_name, nk::error_name(committed.error()));

@@ -28,6 +28,9 @@ nk_fs_handle g_registration = nullptr;
 // The time of the request being carried out (the kernel passes it in; requests to a volume come
 // one at a time).
 uint64_t g_request_time = 0;
+// The request being carried out: its write-back goes back with it (nooks_fs_request.writeback)
+// rather than through a call into the kernel.
+nooks_fs_request* g_request = nullptr;
 
 nk_status read_sectors(void* context, uint64_t sector, uint32_t count, void* buffer) {
     return nk_block_read(static_cast<Mount*>(context)->block, sector, count, buffer);
@@ -62,6 +65,15 @@ void batch_begin(void* context) {
 nk_status batch_end(void* context) {
     auto* mount = static_cast<Mount*>(context);
     mount->batching = false;
+    if (g_request && mount->pending) {
+        // The buffers (cache blocks, FSInfo) stay untouched until the next request: the kernel
+        // makes these writes as the request returns.
+        g_request->writeback_device = mount->block;
+        memcpy(g_request->writeback, mount->extents, mount->pending * sizeof(nooks_block_extent));
+        g_request->writeback_count = mount->pending;
+        mount->pending = 0;
+        return 0;
+    }
     return submit(mount);
 }
 
@@ -108,7 +120,11 @@ void unmount(void* volume) {
 
 nk_status request(void* volume, nooks_fs_request* request) {
     g_request_time = request->time;
-    return vfat::perform(static_cast<Mount*>(volume)->volume, *request);
+    g_request = request;
+    request->writeback_count = 0;
+    nk_status status = vfat::perform(static_cast<Mount*>(volume)->volume, *request);
+    g_request = nullptr;
+    return status;
 }
 
 const nooks_fs_ops g_ops = {mount, unmount, request};

@@ -5,6 +5,7 @@
  * extension's memory. */
 #pragma once
 
+#include <nooks/block.h>
 #include <nooks/types.h>
 
 #ifdef __cplusplus
@@ -67,6 +68,15 @@ struct nooks_fs_request {
     uint64_t transferred;
     struct nooks_fs_node result;
     struct nooks_fs_usage usage; /* NOOKS_FS_STATFS */
+    /* Optional: writes the kernel makes for the file system when the request returns normally
+     * (the write-back of what it changed), instead of a call during it — one crossing fewer per
+     * request. On `writeback_device` (a handle from nk_block_open), in order, in the same unit
+     * as the request's other writes; each buffer in the file system's memory, untouched until
+     * the request has returned. */
+    nk_block_handle writeback_device;
+    uint32_t writeback_count; /* at most NOOKS_BLOCK_EXTENTS_MAX */
+    uint32_t reserved2;
+    struct nooks_block_extent writeback[NOOKS_BLOCK_EXTENTS_MAX];
 };
 
 struct nooks_fs_ops {
