@@ -15,11 +15,9 @@
 #include <kernel/block/block_device.h>
 #include <kernel/block/buffer_cache.h>
 #include <kernel/memory/kmalloc.h>
-#include <kernel/sched/wait_queue.h>
-#include <kernel/time/clock.h>
 #include <nooks/device_classes.h>
 #include <nooks/extension_manager.h>
-#include <nooks/recovery.h>
+#include <nooks/rebinding.h>
 #include <nooks/xpc.h>
 
 #include <stdio.h>
@@ -30,9 +28,6 @@ namespace nooks {
 namespace {
 
 constexpr nk::u64 BOUNCE_BYTES = 256 * 1024;
-// How long a request waits for a crashed driver to come back: its recovery's own bounds (init,
-// backoff) and some slack. Recovery ending without it wakes the waiters at once.
-constexpr nk::u64 REBIND_WAIT_MS = INIT_LIMIT_MS + 5000;
 
 class ExtensionBlockDevice;
 
@@ -42,13 +37,6 @@ struct BlockBinding {
     ExtensionBlockDevice* device;
     nooks_block_ops ops;
     void* context;
-};
-
-// Why a transfer failed: the driver said so, or the crossing never completed (the driver
-// crashed under it, or was gone already) — only the second is worth a replay.
-struct Outcome {
-    nk::ErrorOr result;
-    bool driver_lost;
 };
 
 nk::ErrorOr status_of(nk::Result<long> result) {
@@ -64,27 +52,10 @@ public:
     ExtensionBlockDevice(const nooks_block_device_info& info, Extension* owner)
         : BlockDevice(info.name, info.sector_size, info.sector_count), owner(owner) {}
 
-    Extension* owner;         // the extension that registered it (rebinds go to the same one)
-    BlockBinding* binding;    // interrupts off to change
-    nk::u64 generation = 1;   // bumped by every bind (binding addresses get reused)
-    bool orphaned = false;    // its driver crashed; waiting for the restarted one
-    bool dead = false;        // the driver did not come back
-    nk::u64 orphaned_ns = 0;  // when it lost its driver
-    nk::u64 interrupted_ns = 0; // the last crash's gap in service
-    nk::u64 replays = 0;
-    kernel::WaitQueue rebound;
+    Extension* owner; // the extension that registered it (rebinds go to the same one)
+    Rebinding<BlockBinding> bound;
     nk::IntrusiveListNode orphan_node;
     nk::IntrusiveListNode proxied_node; // g_proxied, for as long as the object lives
-
-    void bind(BlockBinding& new_binding) {
-        x86::InterruptGuard guard;
-        binding = &new_binding;
-        ++generation;
-        if (orphaned)
-            interrupted_ns = kernel::clock::nanoseconds_since_boot() - orphaned_ns;
-        orphaned = false;
-        rebound.wake_all();
-    }
 
 protected:
     nk::ErrorOr do_read(nk::u64 sector, nk::u32 count, void* buffer) override {
@@ -99,52 +70,23 @@ protected:
     void destroy() override;
 
 private:
-    // The current binding, entered (leave() it), waiting while the device is orphaned or still
-    // bound to generation `stale` (a crash not yet turned into an orphan). nullptr: the
-    // device is gone, or nothing came back in time.
-    BlockBinding* enter_binding(nk::u64 stale, nk::u64* bound_generation) {
-        nk::u64 deadline = kernel::clock::nanoseconds_since_boot() + REBIND_WAIT_MS * 1000000;
-        x86::InterruptGuard guard;
-        for (;;) {
-            if (dead || !is_registered())
-                return nullptr;
-            if (!orphaned && binding && generation != stale && binding->registration.enter()) {
-                *bound_generation = generation;
-                return binding;
-            }
-            nk::u64 now = kernel::clock::nanoseconds_since_boot();
-            if (now >= deadline)
-                return nullptr;
-            (void)rebound.wait_for(nk::min<nk::u64>((deadline - now) / 1000000 + 1, 50));
-        }
-    }
-
+    // A crash under the request (or a driver on its way out): once it is back, the whole
+    // request again — a read or write of whole sectors is idempotent.
     nk::ErrorOr transfer(nk::u32 operation, nk::u64 sector, nk::u32 count, nk::u8* data) {
-        nk::u64 stale = 0;
-        for (int attempt = 0; attempt < 2; ++attempt) {
-            nk::u64 bound_generation = 0;
-            BlockBinding* current = enter_binding(stale, &bound_generation);
-            if (!current)
-                return attempt ? nk::Error::IO : nk::Error::NoDevice;
-            Outcome outcome = transfer_once(*current, operation, sector, count, data);
-            current->registration.leave();
-            if (!outcome.driver_lost || !current->registration.isolated())
-                return outcome.result;
-            // The driver crashed under this request (or was on its way out): once it is back,
-            // the whole request again — a read or write of whole sectors is idempotent.
-            stale = bound_generation;
-            ++replays;
-        }
-        return nk::Error::IO;
+        return bound.with_replay(
+            [&](BlockBinding& binding) {
+                return transfer_once(binding, operation, sector, count, data);
+            },
+            [this] { return !is_registered(); });
     }
 
-    Outcome transfer_once(BlockBinding& bound, nk::u32 operation, nk::u64 sector,
-                          nk::u32 count, nk::u8* data) {
-        ClassRegistration& registration = bound.registration;
-        auto function = reinterpret_cast<const void*>(bound.ops.transfer);
+    AttemptOutcome transfer_once(BlockBinding& binding, nk::u32 operation, nk::u64 sector,
+                                 nk::u32 count, nk::u8* data) {
+        ClassRegistration& registration = binding.registration;
+        auto function = reinterpret_cast<const void*>(binding.ops.transfer);
         if (!registration.isolated()) {
             nooks_block_request request = {sector, count, operation, data};
-            auto called = registration.call(function, long(bound.context), long(&request));
+            auto called = registration.call(function, long(binding.context), long(&request));
             return {status_of(called), called.is_error()};
         }
         nk::u64 per_crossing = nk::max<nk::u64>(1, BOUNCE_BYTES / sector_size());
@@ -162,7 +104,7 @@ private:
             if (operation == NOOKS_BLOCK_WRITE)
                 memcpy(window, data + nk::u64(done) * sector_size(), bytes);
             auto called =
-                bounce.after(registration.call(function, long(bound.context), long(request)));
+                bounce.after(registration.call(function, long(binding.context), long(request)));
             if (called.is_error())
                 return {called.error(), true};
             if (called.value() < 0)
@@ -195,14 +137,10 @@ void release_block_device(TrackedObject& tracked) {
     ExtensionBlockDevice* device = binding->device;
     Extension* extension = binding->registration.extension;
     if (extension && extension->mode == ExtensionMode::Isolated &&
-        extension->state == ExtensionState::Recovering && device->is_registered()) {
+        extension->state == ExtensionState::Recovering && device->is_registered() &&
+        device->bound.orphan(*binding)) {
         x86::InterruptGuard guard;
-        if (device->binding == binding) {
-            device->binding = nullptr;
-            device->orphaned = true;
-            device->orphaned_ns = kernel::clock::nanoseconds_since_boot();
-            g_orphans.push_back(*device);
-        }
+        g_orphans.push_back(*device);
     }
     binding->registration.retire();
 }
@@ -212,17 +150,7 @@ void release_block_device(TrackedObject& tracked) {
 void destroy_block_binding(ClassRegistration& registration) {
     auto* binding = reinterpret_cast<BlockBinding*>(&registration);
     ExtensionBlockDevice* device = binding->device;
-    bool unregister;
-    {
-        x86::InterruptGuard guard;
-        unregister = device->binding == binding;
-        if (unregister) {
-            device->binding = nullptr;
-            device->dead = true;
-            device->rebound.wake_all();
-        }
-    }
-    if (unregister)
+    if (device->bound.release(*binding))
         kernel::block::unregister_device(*device);
     kfree(binding);
 }
@@ -253,11 +181,7 @@ ExtensionBlockDevice* adopt_orphan(Extension* extension, const nooks_block_devic
 }
 
 void end_orphan(ExtensionBlockDevice& device, const char* why) {
-    {
-        x86::InterruptGuard guard;
-        device.dead = true;
-        device.rebound.wake_all();
-    }
+    device.bound.end();
     kprintf("nooks: block device %s: %s; unregistered\n", device.name(), why);
     kernel::block::unregister_device(device);
 }
@@ -272,8 +196,8 @@ nk_status register_block_device(Extension* extension, const nooks_block_device_i
     auto* binding = static_cast<BlockBinding*>(kzalloc(sizeof(BlockBinding)));
     if (!binding)
         return -NK_ENOMEM;
-    binding->registration.init(ObjectKind::BlockDevice, release_block_device,
-                               destroy_block_binding, extension);
+    binding->registration.init(ObjectKind::BlockDevice, release_block_device, destroy_block_binding,
+                               extension);
     binding->ops = ops;
     binding->context = context;
     // The restarted driver of an orphaned device: the same device again, if it is the same disk.
@@ -283,7 +207,7 @@ nk_status register_block_device(Extension* extension, const nooks_block_device_i
             binding->device = orphan;
             if (extension)
                 extension->tracker.add(binding->registration.tracked);
-            orphan->bind(*binding);
+            orphan->bound.bind(*binding);
             *out = reinterpret_cast<nk_blkdev_handle>(&binding->registration.tracked);
             return 0;
         }
@@ -300,9 +224,9 @@ nk_status register_block_device(Extension* extension, const nooks_block_device_i
         g_proxied.push_back(*device);
     }
     binding->device = device;
-    device->binding = binding;
+    device->bound.binding = binding;
     if (auto registered = kernel::block::register_device(*device); registered.is_error()) {
-        device->binding = nullptr;
+        device->bound.binding = nullptr;
         device->unref();
         kfree(binding);
         return -long(registered.error());
@@ -319,7 +243,7 @@ void unregister_block_device(nk_blkdev_handle handle) {
     // The driver is letting the disk go: what the cache holds for it goes to it first.
     if (auto written = kernel::block::cache_write_back(binding->device, true); written.is_error())
         kprintf("nooks: block device %s: write-back before unregistering failed: %s\n",
-               binding->device->name(), nk::error_name(written.error()));
+                binding->device->name(), nk::error_name(written.error()));
     if (registration.extension)
         registration.extension->tracker.remove(registration.tracked);
     registration.retire();
@@ -354,9 +278,9 @@ nk::usize format_block_recovery(const Extension& extension, char* buffer, nk::us
             continue;
         int wrote = snprintf(buffer + used, size - used,
                              "  device %s: %llu requests replayed, last interruption %llu us%s\n",
-                             device.name(), (unsigned long long)device.replays,
-                             (unsigned long long)(device.interrupted_ns / 1000),
-                             device.orphaned ? " (waiting for its driver)" : "");
+                             device.name(), (unsigned long long)device.bound.replays,
+                             (unsigned long long)(device.bound.interrupted_ns / 1000),
+                             device.bound.orphaned ? " (waiting for its driver)" : "");
         if (wrote > 0)
             used = nk::min(size, used + nk::usize(wrote));
     }

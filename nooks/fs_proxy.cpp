@@ -20,11 +20,11 @@
 #include <kernel/fs/path.h>
 #include <kernel/fs/vfs.h>
 #include <kernel/memory/kmalloc.h>
-#include <kernel/sched/wait_queue.h>
 #include <kernel/time/clock.h>
 #include <nooks/device_classes.h>
 #include <nooks/extension_manager.h>
 #include <nooks/fs_proxy.h>
+#include <nooks/rebinding.h>
 #include <nooks/recovery.h>
 #include <nooks/wrapper.h>
 #include <nooks/xpc.h>
@@ -40,8 +40,6 @@ using kernel::fs::Inode;
 using nk::abi::FileType;
 
 constexpr nk::usize DATA_PER_CROSSING = 256 * 1024;
-// How long a request waits for a crashed file system to come back (see block_proxy.cpp).
-constexpr nk::u64 REBIND_WAIT_MS = INIT_LIMIT_MS + 5000;
 
 class ExtensionFileSystem;
 class ExtensionInode;
@@ -83,9 +81,8 @@ struct MountArguments {
 nk::ErrorOr call_mount(ClassRegistration& registration, const nooks_fs_ops& ops,
                        MountArguments& local) {
     auto call = [&](MountArguments& arguments) {
-        return registration.call(reinterpret_cast<const void*>(ops.mount),
-                                 long(arguments.device), long(&arguments.volume),
-                                 long(&arguments.root));
+        return registration.call(reinterpret_cast<const void*>(ops.mount), long(arguments.device),
+                                 long(&arguments.volume), long(&arguments.root));
     };
     if (!registration.isolated())
         return status_of(call(local));
@@ -119,13 +116,7 @@ public:
         // A file system that lost its state in the crash (a RAM file system) may not know the
         // names the old incarnation answered: ask it again.
         forget_names(~0ull);
-        x86::InterruptGuard guard;
-        binding = &new_binding;
-        ++generation;
-        if (orphaned)
-            interrupted_ns = kernel::clock::nanoseconds_since_boot() - orphaned_ns;
-        orphaned = false;
-        rebound.wake_all();
+        bound.bind(new_binding);
     }
 
     // Lookups already made, (directory node, name) -> (node, type), so that a path walk through
@@ -211,36 +202,19 @@ public:
     void renumber(nk::u64 from, nk::u64 to);
 
     Extension* owner;
-    VolumeBinding* binding = nullptr; // interrupts off to change
-    // Bumped by every bind: a binding's address may be reused by the next one, its generation
-    // is not.
-    nk::u64 generation = 1;
-    bool orphaned = false;
-    bool dead = false;
-    nk::u64 orphaned_ns = 0;
-    nk::u64 interrupted_ns = 0;
+    Rebinding<VolumeBinding> bound;
     nk::u64 requests = 0;
-    nk::u64 replays = 0;
     nk::u64 remounts = 0;
     nk::u64 root_number = 0;
     nk::u64 live_inodes = 0;
     char device_name[32] = {};
     char mount_path[64] = {};
-    kernel::WaitQueue rebound;
     Inode* m_root = nullptr;
     nk::IntrusiveListNode node; // g_volumes
 
 private:
-    struct Outcome {
-        nk::ErrorOr result;
-        bool lost; // the crossing did not complete: the extension crashed under it
-    };
-    // The current binding, entered (leave() it), waiting while the volume is orphaned or still
-    // bound to generation `stale` (a crash not yet turned into an orphan); nullptr when it is
-    // gone or nothing came back in time. `*bound_generation` receives the binding's generation.
-    VolumeBinding* enter_binding(nk::u64 stale, nk::u64* bound_generation);
-    Outcome perform_once(VolumeBinding& bound, nooks_fs_request& request, nk::u8* data,
-                         bool data_out);
+    AttemptOutcome perform_once(VolumeBinding& binding, nooks_fs_request& request, nk::u8* data,
+                                bool data_out);
 
     char m_name[16] = {};
 };
@@ -414,25 +388,6 @@ void ExtensionFileSystem::renumber(nk::u64 from, nk::u64 to) {
     }
 }
 
-VolumeBinding* ExtensionFileSystem::enter_binding(nk::u64 stale, nk::u64* bound_generation) {
-    nk::u64 deadline = kernel::clock::nanoseconds_since_boot() + REBIND_WAIT_MS * 1000000;
-    x86::InterruptGuard guard;
-    for (;;) {
-        if (dead)
-            return nullptr;
-        if (!orphaned && binding && generation != stale && binding->registration.enter()) {
-            *bound_generation = generation;
-            return binding;
-        }
-        if (!orphaned && !binding)
-            return nullptr; // unmounted, or never bound
-        nk::u64 now = kernel::clock::nanoseconds_since_boot();
-        if (now >= deadline)
-            return nullptr;
-        (void)rebound.wait_for(nk::min<nk::u64>((deadline - now) / 1000000 + 1, 50));
-    }
-}
-
 // The writes a request handed back (nooks_fs_request.writeback), made now: they join the open
 // write transaction when isolated. Everything was checked by the caller.
 nk::ErrorOr apply_writeback(kernel::block::BlockDevice& device, const nooks_block_extent* extents,
@@ -442,16 +397,15 @@ nk::ErrorOr apply_writeback(kernel::block::BlockDevice& device, const nooks_bloc
     return {};
 }
 
-ExtensionFileSystem::Outcome ExtensionFileSystem::perform_once(VolumeBinding& bound,
-                                                               nooks_fs_request& request,
-                                                               nk::u8* data, bool data_out) {
-    ClassRegistration& registration = bound.registration;
-    auto function = reinterpret_cast<const void*>(bound.ops.request);
+AttemptOutcome ExtensionFileSystem::perform_once(VolumeBinding& binding, nooks_fs_request& request,
+                                                 nk::u8* data, bool data_out) {
+    ClassRegistration& registration = binding.registration;
+    auto function = reinterpret_cast<const void*>(binding.ops.request);
     nk::usize length = data ? request.length : 0;
     if (!registration.isolated()) {
         request.buffer = data;
         request.writeback_count = 0;
-        auto called = registration.call(function, long(bound.volume), long(&request));
+        auto called = registration.call(function, long(binding.volume), long(&request));
         if (called.has_value() && request.writeback_count) {
             // Natively trusted, as every native call is (bounded all the same).
             nk::u32 count = nk::min<nk::u32>(request.writeback_count, NOOKS_BLOCK_EXTENTS_MAX);
@@ -474,7 +428,7 @@ ExtensionFileSystem::Outcome ExtensionFileSystem::perform_once(VolumeBinding& bo
         memcpy(window, data, length);
     // Crossing-atomic: what the request writes is held until the crossing has returned.
     kernel::block::WriteTransaction transaction;
-    auto called = bounce.after(registration.call(function, long(bound.volume), long(shared)));
+    auto called = bounce.after(registration.call(function, long(binding.volume), long(shared)));
     if (called.is_error())
         return {called.error(), true}; // the transaction's writes are dropped with it
     // The write-back it handed over: copied out of its memory first, checked (a device it
@@ -526,26 +480,16 @@ ExtensionFileSystem::Outcome ExtensionFileSystem::perform_once(VolumeBinding& bo
 nk::ErrorOr ExtensionFileSystem::perform(nooks_fs_request& request, nk::u8* data, bool data_out) {
     ++requests;
     request.time = kernel::clock::epoch_seconds();
-    nk::u64 stale = 0;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        nk::u64 bound_generation = 0;
-        VolumeBinding* current = enter_binding(stale, &bound_generation);
-        if (!current)
-            return attempt ? nk::Error::IO : nk::Error::NoDevice;
-        // Each attempt starts from the caller's request (the answer fields are written fresh).
-        nooks_fs_request attempt_request = request;
-        Outcome outcome = perform_once(*current, attempt_request, data, data_out);
-        bool isolated = current->registration.isolated();
-        current->registration.leave();
-        if (!outcome.lost || !isolated) {
+    return bound.with_replay(
+        [&](VolumeBinding& binding) {
+            // Each attempt starts from the caller's request (the answers are written fresh).
+            nooks_fs_request attempt_request = request;
+            AttemptOutcome outcome = perform_once(binding, attempt_request, data, data_out);
             if (outcome.result.has_value())
                 request = attempt_request;
-            return outcome.result;
-        }
-        stale = bound_generation;
-        ++replays;
-    }
-    return nk::Error::IO;
+            return outcome;
+        },
+        [] { return false; });
 }
 
 ExtensionFileSystem::~ExtensionFileSystem() {
@@ -560,14 +504,8 @@ void release_volume(TrackedObject& tracked) {
     ExtensionFileSystem* fs = bound->fs;
     Extension* extension = bound->registration.extension;
     if (extension && extension->mode == ExtensionMode::Isolated &&
-        extension->state == ExtensionState::Recovering) {
-        x86::InterruptGuard guard;
-        if (fs->binding == bound) {
-            fs->binding = nullptr;
-            fs->orphaned = true;
-            fs->orphaned_ns = kernel::clock::nanoseconds_since_boot();
-        }
-    }
+        extension->state == ExtensionState::Recovering)
+        (void)fs->bound.orphan(*bound);
     bound->registration.retire();
 }
 
@@ -575,15 +513,7 @@ void release_volume(TrackedObject& tracked) {
 // system for good: its operations fail from now on.
 void destroy_binding(ClassRegistration& registration) {
     auto* bound = reinterpret_cast<VolumeBinding*>(&registration);
-    ExtensionFileSystem* fs = bound->fs;
-    {
-        x86::InterruptGuard guard;
-        if (fs->binding == bound) {
-            fs->binding = nullptr;
-            fs->dead = true;
-            fs->rebound.wake_all();
-        }
-    }
+    (void)bound->fs->bound.release(*bound);
     kfree(bound);
 }
 
@@ -592,8 +522,7 @@ VolumeBinding* new_binding(ExtensionFileSystem& fs, RegisteredFileSystem& type) 
     if (!bound)
         return nullptr;
     ClassRegistration& owner = type.registration;
-    bound->registration.init(ObjectKind::Volume, release_volume, destroy_binding,
-                             owner.extension);
+    bound->registration.init(ObjectKind::Volume, release_volume, destroy_binding, owner.extension);
     bound->registration.incarnation = owner.incarnation;
     bound->fs = &fs;
     bound->ops = type.ops;
@@ -601,10 +530,7 @@ VolumeBinding* new_binding(ExtensionFileSystem& fs, RegisteredFileSystem& type) 
 }
 
 void end_volume(ExtensionFileSystem& fs, const char* why) {
-    x86::InterruptGuard guard;
-    fs.dead = true;
-    fs.orphaned = false;
-    fs.rebound.wake_all();
+    fs.bound.end();
     kprintf("nooks: volume %s (%s on %s): %s; its operations fail from now on\n", fs.mount_path,
             fs.name(), fs.device_name, why);
 }
@@ -624,8 +550,8 @@ void remount(ExtensionFileSystem& fs) {
     VolumeBinding* bound = new_binding(fs, *type);
     MountArguments arguments = {};
     strncpy(arguments.device, fs.device_name, sizeof arguments.device - 1);
-    nk::ErrorOr mounted = bound ? call_mount(owner, type->ops, arguments)
-                                : nk::ErrorOr(nk::Error::NoMemory);
+    nk::ErrorOr mounted =
+        bound ? call_mount(owner, type->ops, arguments) : nk::ErrorOr(nk::Error::NoMemory);
     if (mounted.is_error() && fs.owner && fs.owner->state != ExtensionState::Running) {
         // It crashed again while mounting: the volume stays orphaned, and the recovery that
         // follows tries again (its restart policy bounds how often).
@@ -676,7 +602,7 @@ nk::ErrorOr mount_file_system(const char* type, const char* device, const char* 
         return mounted.error();
     }
     bound->volume = arguments.volume;
-    fs->binding = bound;
+    fs->bound.binding = bound;
     fs->root_number = arguments.root.number;
     arguments.root.type = NOOKS_FS_DIRECTORY; // a root is a directory, whatever it says
     fs->m_root = new ExtensionInode(*fs, arguments.root);
@@ -686,7 +612,7 @@ nk::ErrorOr mount_file_system(const char* type, const char* device, const char* 
         if (registered->ops.unmount)
             (void)owner.call(reinterpret_cast<const void*>(registered->ops.unmount),
                              long(bound->volume));
-        fs->binding = nullptr;
+        fs->bound.binding = nullptr;
         kfree(bound);
         delete fs;
         owner.leave();
@@ -731,12 +657,10 @@ nk::ErrorOr unmount_file_system(const char* cwd, const char* path_text) {
     VolumeBinding* bound = nullptr;
     {
         x86::InterruptGuard guard;
-        if (fs->binding && fs->binding->registration.enter())
-            bound = fs->binding;
-        fs->dead = true;
-        fs->orphaned = false;
-        fs->rebound.wake_all();
+        if (fs->bound.binding && fs->bound.binding->registration.enter())
+            bound = fs->bound.binding;
     }
+    fs->bound.end(); // whoever waits for a restarted file system: it will not come here
     if (bound) {
         ClassRegistration& registration = bound->registration;
         if (auto unmount = bound->ops.unmount)
@@ -765,7 +689,7 @@ void finish_fs_recovery(Extension& extension) {
             x86::InterruptGuard guard;
             nk::usize index = 0;
             for (auto& volume : g_volumes) {
-                if (index++ == i && volume.owner == &extension && volume.orphaned)
+                if (index++ == i && volume.owner == &extension && volume.bound.orphaned)
                     orphan = &volume;
             }
         }
@@ -790,11 +714,11 @@ nk::usize format_fs_recovery(const Extension& extension, char* buffer, nk::usize
             "%llu us, %llu inodes held by the kernel (open files, working directories), %llu "
             "lookups answered by the proxy%s\n",
             volume.mount_path, volume.device_name, (unsigned long long)volume.requests,
-            (unsigned long long)volume.replays, (unsigned long long)volume.remounts,
-            (unsigned long long)(volume.interrupted_ns / 1000),
+            (unsigned long long)volume.bound.replays, (unsigned long long)volume.remounts,
+            (unsigned long long)(volume.bound.interrupted_ns / 1000),
             (unsigned long long)volume.live_inodes, (unsigned long long)volume.name_hits,
-            volume.orphaned ? " (waiting for its file system)"
-                            : (volume.dead ? " (its file system is gone)" : ""));
+            volume.bound.orphaned ? " (waiting for its file system)"
+                                  : (volume.bound.dead ? " (its file system is gone)" : ""));
         if (wrote > 0)
             used = nk::min(size, used + nk::usize(wrote));
     }
