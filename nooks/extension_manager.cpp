@@ -9,8 +9,8 @@
 #include <kernel/time/clock.h>
 #include <nooks/device_classes.h>
 #include <nooks/extension_manager.h>
-#include <nooks/fs_proxy.h>
 #include <nooks/extension_thread.h>
+#include <nooks/fs_proxy.h>
 #include <nooks/isolated_api.h>
 #include <nooks/kernel_exports.h>
 #include <nooks/recovery.h>

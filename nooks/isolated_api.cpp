@@ -358,8 +358,9 @@ long isolated_irq_event(Extension& extension, unsigned line, nk_event_handle eve
     auto* record = static_cast<IrqEventRecord*>(kmalloc(sizeof(IrqEventRecord)));
     if (!record)
         return -NK_ENOMEM;
-    *record = {{{{}, ObjectKind::Irq, release_irq_event}, &extension, line, nullptr, nullptr, false},
-               reinterpret_cast<ExtensionEvent*>(event)};
+    *record = {
+        {{{}, ObjectKind::Irq, release_irq_event}, &extension, line, nullptr, nullptr, false},
+        reinterpret_cast<ExtensionEvent*>(event)};
     auto registered = kernel::irq::register_handler(line, irq_event, record);
     if (registered.is_error()) {
         kfree(record);
@@ -717,8 +718,9 @@ const KernelExport g_exports[] = {
      address_of(&Wrapper<"nk_request_irq", isolated_request_irq, AtMost<15>, ModuleCode, Unchecked,
                          WritableOut<sizeof(nk_irq_handle)>>::entry)},
     {"nk_irq_event",
-     address_of(&Wrapper<"nk_irq_event", isolated_irq_event, AtMost<15>,
-                         OwnedHandle<ObjectKind::Event>, WritableOut<sizeof(nk_irq_handle)>>::entry)},
+     address_of(
+         &Wrapper<"nk_irq_event", isolated_irq_event, AtMost<15>, OwnedHandle<ObjectKind::Event>,
+                  WritableOut<sizeof(nk_irq_handle)>>::entry)},
     {"nk_free_irq", address_of(&Wrapper<"nk_free_irq", release_handle<nk_irq_handle>,
                                         OwnedHandle<ObjectKind::Irq>>::entry)},
     {"nk_timer_start",
@@ -773,9 +775,8 @@ const KernelExport g_exports[] = {
                                              OwnedHandle<ObjectKind::Mutex>>::entry)},
     {"nk_event_create", address_of(&Wrapper<"nk_event_create", isolated_event_create,
                                             WritableOut<sizeof(nk_event_handle)>>::entry)},
-    {"nk_event_wait",
-     address_of(&Wrapper<"nk_event_wait", isolated_event_wait, OwnedHandle<ObjectKind::Event>,
-                         Unchecked>::entry)},
+    {"nk_event_wait", address_of(&Wrapper<"nk_event_wait", isolated_event_wait,
+                                          OwnedHandle<ObjectKind::Event>, Unchecked>::entry)},
     {"nk_event_signal", address_of(&Wrapper<"nk_event_signal", isolated_event_signal,
                                             OwnedHandle<ObjectKind::Event>>::entry)},
     {"nk_event_destroy", address_of(&Wrapper<"nk_event_destroy", isolated_event_destroy,

@@ -116,9 +116,9 @@ nk_status select(Channel& channel, uint8_t unit, uint8_t lba_top) {
     uint8_t status = 0;
     if (!poll_status(channel, status::BSY | status::DRQ, 0, COMMAND_TIMEOUT_MS, &status))
         return -NK_ETIMEDOUT;
-    out_register(channel, reg::DEVICE,
-                 uint8_t(device::OBSOLETE | device::LBA | (unit ? device::DEV : 0) |
-                         (lba_top & 0x0f)));
+    out_register(
+        channel, reg::DEVICE,
+        uint8_t(device::OBSOLETE | device::LBA | (unit ? device::DEV : 0) | (lba_top & 0x0f)));
     settle(channel);
     if (!poll_status(channel, status::BSY | status::DRQ, 0, COMMAND_TIMEOUT_MS, &status))
         return -NK_ETIMEDOUT;
@@ -281,9 +281,9 @@ bool use_extended(uint64_t sector, uint32_t count) {
 nk_status pio_in(Disk& disk, uint64_t sector, uint32_t count, uint8_t* buffer) {
     Channel& channel = *disk.channel;
     bool extended = use_extended(sector, count);
-    nk_status issued = issue(channel, disk, extended ? command::READ_SECTORS_EXT
-                                                     : command::READ_SECTORS,
-                             sector, count & (extended ? 0xffff : 0xff), extended);
+    nk_status issued =
+        issue(channel, disk, extended ? command::READ_SECTORS_EXT : command::READ_SECTORS, sector,
+              count & (extended ? 0xffff : 0xff), extended);
     if (issued < 0)
         return fail(disk, "READ SECTORS", issued);
     for (uint32_t i = 0; i < count; ++i) {
@@ -304,9 +304,9 @@ nk_status pio_in(Disk& disk, uint64_t sector, uint32_t count, uint8_t* buffer) {
 nk_status pio_out(Disk& disk, uint64_t sector, uint32_t count, const uint8_t* buffer) {
     Channel& channel = *disk.channel;
     bool extended = use_extended(sector, count);
-    nk_status issued = issue(channel, disk, extended ? command::WRITE_SECTORS_EXT
-                                                     : command::WRITE_SECTORS,
-                             sector, count & (extended ? 0xffff : 0xff), extended);
+    nk_status issued =
+        issue(channel, disk, extended ? command::WRITE_SECTORS_EXT : command::WRITE_SECTORS, sector,
+              count & (extended ? 0xffff : 0xff), extended);
     if (issued < 0)
         return fail(disk, "WRITE SECTORS", issued);
     settle(channel);
@@ -354,9 +354,9 @@ nk_status dma_transfer(Disk& disk, uint64_t sector, uint32_t count, bool write) 
     uint8_t direction = write ? 0 : bus_master::COMMAND_READ;
     nk_io_out8(uint16_t(base + bus_master::COMMAND), direction);
     uint8_t bus_status = nk_io_in8(uint16_t(base + bus_master::STATUS));
-    nk_io_out8(uint16_t(base + bus_master::STATUS),
-               uint8_t((bus_status & 0x60) | bus_master::STATUS_INTERRUPT |
-                       bus_master::STATUS_ERROR));
+    nk_io_out8(
+        uint16_t(base + bus_master::STATUS),
+        uint8_t((bus_status & 0x60) | bus_master::STATUS_INTERRUPT | bus_master::STATUS_ERROR));
     bool extended = use_extended(sector, count);
     uint8_t command = write ? (extended ? command::WRITE_DMA_EXT : command::WRITE_DMA)
                             : (extended ? command::READ_DMA_EXT : command::READ_DMA);
@@ -428,10 +428,9 @@ void describe_status(uint8_t status, uint8_t error_bits, char* out, size_t size)
     static const Bit status_bits[] = {{status::BSY, "BSY"}, {status::DRDY, "DRDY"},
                                       {status::DF, "DF"},   {0x10, "DSC"},
                                       {status::DRQ, "DRQ"}, {status::ERR, "ERR"}};
-    static const Bit error_words[] = {{error::ICRC, "ICRC"}, {error::UNC, "UNC"},
-                                      {error::MC, "MC"},     {error::IDNF, "IDNF"},
-                                      {error::MCR, "MCR"},   {error::ABRT, "ABRT"},
-                                      {error::NM, "NM"},     {error::AMNF, "AMNF"}};
+    static const Bit error_words[] = {
+        {error::ICRC, "ICRC"}, {error::UNC, "UNC"},   {error::MC, "MC"}, {error::IDNF, "IDNF"},
+        {error::MCR, "MCR"},   {error::ABRT, "ABRT"}, {error::NM, "NM"}, {error::AMNF, "AMNF"}};
     size_t used = 0;
     auto put = [&](const char* word) {
         int wrote = nk_snprintf(out + used, size - used, "%s%s", used ? " " : "", word);
@@ -518,9 +517,8 @@ nk_status flush_cache(Disk& disk) {
     Channel& channel = *disk.channel;
     if (!lock_channel(channel))
         return -NK_EIO;
-    nk_status result =
-        issue(channel, disk, disk.lba48 ? command::FLUSH_CACHE_EXT : command::FLUSH_CACHE, 0, 0,
-              false);
+    nk_status result = issue(
+        channel, disk, disk.lba48 ? command::FLUSH_CACHE_EXT : command::FLUSH_CACHE, 0, 0, false);
     uint8_t status = 0;
     if (result == 0)
         result = wait_interrupt(channel, &status);

@@ -40,7 +40,7 @@ struct Channel {
     uint16_t bus_master_base; // 0: no bus master, PIO only
     unsigned irq;
     bool use_dma;
-    volatile int busy; // one command at a time on a channel (ata_channel.cpp, lock_channel)
+    volatile int busy;    // one command at a time on a channel (ata_channel.cpp, lock_channel)
     nk_event_handle done; // signalled by the interrupt handler
     nk_irq_handle irq_handle;
     volatile uint8_t last_status;     // the status the handler read (acknowledging INTRQ)

@@ -85,10 +85,10 @@ namespace identify {
 constexpr unsigned GENERAL_CONFIGURATION = 0; // bit 15 clear: an ATA device
 constexpr unsigned MODEL_NUMBER = 27;         // 40 ASCII characters, two per word, high byte first
 constexpr unsigned MODEL_WORDS = 20;
-constexpr unsigned CAPABILITIES = 49;       // bit 8: DMA supported; bit 9: LBA supported
-constexpr unsigned LBA28_SECTORS = 60;      // two words, low first
-constexpr unsigned COMMAND_SETS_2 = 83;     // bit 10: the 48-bit Address feature set
-constexpr unsigned LBA48_SECTORS = 100;     // four words, low first
+constexpr unsigned CAPABILITIES = 49;   // bit 8: DMA supported; bit 9: LBA supported
+constexpr unsigned LBA28_SECTORS = 60;  // two words, low first
+constexpr unsigned COMMAND_SETS_2 = 83; // bit 10: the 48-bit Address feature set
+constexpr unsigned LBA48_SECTORS = 100; // four words, low first
 constexpr uint16_t CAPABILITY_DMA = 1u << 8;
 constexpr uint16_t CAPABILITY_LBA = 1u << 9;
 constexpr uint16_t COMMAND_SET_LBA48 = 1u << 10;

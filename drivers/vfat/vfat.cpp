@@ -95,8 +95,9 @@ nk_status mount(const char* device, void** volume, nooks_fs_node* root) {
         nk_free(mount);
         return opened;
     }
-    mount->environment = {mount,    info.sector_size, info.sector_count, read_sectors,
-                          write_sectors, allocate, nk_free, now, batch_begin, batch_end};
+    mount->environment = {mount,         info.sector_size, info.sector_count, read_sectors,
+                          write_sectors, allocate,         nk_free,           now,
+                          batch_begin,   batch_end};
     nk_status mounted = vfat::mount(mount->environment, &mount->volume, root);
     if (mounted < 0) {
         nk_block_close(mount->block);

@@ -149,14 +149,16 @@ nk::usize format_device_list(char* buffer, nk::usize size) {
     if (size == 0)
         return 0;
     buffer[0] = 0;
-    add(snprintf(buffer, size, "NAME      SECTORS  SIZE(MiB)  READS(req/KiB)  WRITES(req/KiB)  ERRORS  DIRTY\n"));
+    add(snprintf(buffer, size,
+                 "NAME      SECTORS  SIZE(MiB)  READS(req/KiB)  WRITES(req/KiB)  ERRORS  DIRTY\n"));
     DeviceSnapshot snapshot;
     for (nk::usize i = 0; i < snapshot.count && used < size; ++i) {
         BlockDevice& device = *snapshot.devices[i];
         nk::u64 bytes = device.sector_count() * device.sector_size();
-        add(snprintf(buffer + used, size - used, "%-6s %10llu %10llu %7llu/%-8llu %7llu/%-9llu %6llu %6llu\n",
-                     device.name(), (unsigned long long)device.sector_count(),
-                     (unsigned long long)(bytes >> 20), (unsigned long long)device.read_requests(),
+        add(snprintf(buffer + used, size - used,
+                     "%-6s %10llu %10llu %7llu/%-8llu %7llu/%-9llu %6llu %6llu\n", device.name(),
+                     (unsigned long long)device.sector_count(), (unsigned long long)(bytes >> 20),
+                     (unsigned long long)device.read_requests(),
                      (unsigned long long)(device.sectors_read() * device.sector_size() / 1024),
                      (unsigned long long)device.write_requests(),
                      (unsigned long long)(device.sectors_written() * device.sector_size() / 1024),

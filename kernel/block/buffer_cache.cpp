@@ -1,12 +1,12 @@
 #include <kernel/block/block_device.h>
 #include <kernel/block/buffer_cache.h>
-#include <stdio.h>
 #include <kernel/memory/kmalloc.h>
 #include <kernel/memory/layout.h>
 #include <kernel/memory/memory_manager.h>
 #include <kernel/sched/scheduler.h>
 #include <kernel/sync/mutex.h>
 #include <nk/intrusive_list.h>
+#include <stdio.h>
 
 #include <string.h>
 
@@ -18,7 +18,7 @@ struct Page {
     nk::IntrusiveListNode lru; // least recently used first
     Page* hash_next;
     BlockDevice* device;
-    nk::u64 index; // page number on the device
+    nk::u64 index;   // page number on the device
     nk::u32 sectors; // valid sectors (the device's last page may be short)
     nk::u32 pins;    // held by a write_all in progress: not evicted
     bool dirty;
@@ -348,7 +348,8 @@ nk::ErrorOr cache_write_all(const StagedWrite* first) {
         nk::u32 per_page = sectors_per_page(device);
         nk::u64 last = (write->sector + write->count - 1) / per_page;
         for (nk::u64 index = write->sector / per_page; index <= last; ++index) {
-            prepared = bring_in(device, index, 1, !covers(device, index, write->sector, write->count));
+            prepared =
+                bring_in(device, index, 1, !covers(device, index, write->sector, write->count));
             if (prepared.is_error())
                 break;
             ++lookup(device, index)->pins;

@@ -99,8 +99,8 @@ void mounts_report(Report& report) {
     fs::vfs().for_each_mount(
         [](const char* path, fs::FileSystem& file_system, void* context) {
             const char* device = nooks::volume_device(file_system);
-            static_cast<Report*>(context)->add("%s on %s type %s\n", device ? device : "none",
-                                               path, file_system.name());
+            static_cast<Report*>(context)->add("%s on %s type %s\n", device ? device : "none", path,
+                                               file_system.name());
         },
         &report);
 }

@@ -68,16 +68,16 @@ bool load(const char* name, abi::ExtMode mode) {
     nk::append_string(path, name);
     nk::append_string(path, ".ko");
     abi::ExtLoadRequest request = {path, mode, 0, nullptr};
-    auto loaded = sys::ext_control(u32(abi::ExtOperation::Load), &request, sizeof request,
-                                   g_text, sizeof g_text - 1);
+    auto loaded = sys::ext_control(u32(abi::ExtOperation::Load), &request, sizeof request, g_text,
+                                   sizeof g_text - 1);
     if (loaded.is_error())
         return fail("loading", path, loaded.error());
     return true;
 }
 
 bool unload(const char* name) {
-    auto done = sys::ext_control(u32(abi::ExtOperation::Unload), name,
-                                 nk::string_length(name) + 1, nullptr, 0);
+    auto done = sys::ext_control(u32(abi::ExtOperation::Unload), name, nk::string_length(name) + 1,
+                                 nullptr, 0);
     // Not loaded is fine: the storage stack may not have come up at boot.
     if (done.is_error() && done.error() != nk::Error::NoEntry)
         return fail("unloading", name, done.error());
@@ -279,8 +279,8 @@ void ratio_text(char (&out)[16], u64 isolated, u64 native, bool lower_is_better)
              (unsigned long long)(hundredths % 100));
 }
 
-void row(const char* what, const char* unit, u64 native, u64 isolated, u64 native_x,
-         u64 isolated_x, bool lower_is_better = false) {
+void row(const char* what, const char* unit, u64 native, u64 isolated, u64 native_x, u64 isolated_x,
+         bool lower_is_better = false) {
     char ratio[16];
     ratio_text(ratio, isolated, native, lower_is_better);
     printf("%-26s %10llu %10llu %-8s %6s   %4llu.%02llu / %4llu.%02llu\n", what,
@@ -298,8 +298,8 @@ void recovery_time(const char* name) {
     request.after = 1;
     request.times = 1;
     (void)sys::sync(abi::SYNC_DROP_CACHE);
-    auto armed = sys::ext_control(u32(abi::ExtOperation::Crash), &request, sizeof request,
-                                  g_text, sizeof g_text - 1);
+    auto armed = sys::ext_control(u32(abi::ExtOperation::Crash), &request, sizeof request, g_text,
+                                  sizeof g_text - 1);
     if (armed.is_error()) {
         printf("recovery of %-5s: not measured (%s)\n", name, nk::error_string(armed.error()));
         return;
@@ -324,9 +324,8 @@ void recovery_time(const char* name) {
         printf("recovery of %-5s: no crash happened\n", name);
         return;
     }
-    printf("recovery of %-5s: %llu us (release, reload, re-init%s); the reads across it %s\n",
-           name, (unsigned long long)micros,
-           nk::compare_strings(name, "vfat") == 0 ? ", remount" : "",
+    printf("recovery of %-5s: %llu us (release, reload, re-init%s); the reads across it %s\n", name,
+           (unsigned long long)micros, nk::compare_strings(name, "vfat") == 0 ? ", remount" : "",
            read ? "succeeded" : "FAILED");
 }
 
@@ -391,8 +390,8 @@ int main(int argc, char** argv) {
             keep_best(mode == abi::ExtMode::Native ? native : isolated, got);
         }
     }
-    printf("%-26s %10s %10s %-8s %6s   %s\n", "workload", "native", "isolated", "unit",
-           "ratio", "crossings/op native / isolated");
+    printf("%-26s %10s %10s %-8s %6s   %s\n", "workload", "native", "isolated", "unit", "ratio",
+           "crossings/op native / isolated");
     row("sequential write", "KiB/s", native.write_kib_s, isolated.write_kib_s, native.write_x,
         isolated.write_x);
     row("sequential read (cold)", "KiB/s", native.read_kib_s, isolated.read_kib_s, native.read_x,
@@ -401,8 +400,8 @@ int main(int argc, char** argv) {
         isolated.create_x);
     row("small files deleted", "files/s", native.deletes_s, isolated.deletes_s, native.delete_x,
         isolated.delete_x);
-    row("compile-like tree", "ms", native.tree_ms, isolated.tree_ms, native.tree_x,
-        isolated.tree_x, true);
+    row("compile-like tree", "ms", native.tree_ms, isolated.tree_ms, native.tree_x, isolated.tree_x,
+        true);
     printf("(ratio: isolated/native throughput, native/isolated time; 1.00 = no cost)\n");
     // A crash is a kernel panic natively: the recovery times are measured isolated.
     if (!bring_up(abi::ExtMode::Isolated))

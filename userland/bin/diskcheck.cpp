@@ -1,8 +1,8 @@
 // diskcheck [DIR]: the SHA-256 of every file under DIR (default /disk), one "HASH  PATH" line
 // each, then "diskcheck: N files, M directories". Run as init (init=/bin/diskcheck) it powers
 // the machine off afterwards: how the Bochs test reads a disk with nobody at the keyboard.
-#include <sha256.h>
 #include <nk_string.h>
+#include <sha256.h>
 #include <userland/lib/print.h>
 #include <userland/lib/syscalls.h>
 

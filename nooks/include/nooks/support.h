@@ -4,8 +4,8 @@
  * kernel state. The C-named functions are also what the compiler emits for struct copies. */
 #pragma once
 
-#include <stdarg.h>
 #include <nooks/types.h>
+#include <stdarg.h>
 
 #if !defined(NOOKS_EXTENSION) && __STDC_HOSTED__
 /* Plain module logic built for host unit tests uses the host's own C library. */
