@@ -2,7 +2,7 @@
 // each, then "diskcheck: N files, M directories". Run as init (init=/bin/diskcheck) it powers
 // the machine off afterwards: how the Bochs test reads a disk with nobody at the keyboard.
 #include <nk_string.h>
-#include <sha256.h>
+#include <userland/lib/file_hash.h>
 #include <userland/lib/print.h>
 #include <userland/lib/syscalls.h>
 
@@ -10,38 +10,18 @@ namespace abi = nk::abi;
 
 namespace {
 
-constexpr nk::usize CHUNK = 64 * 1024;
 constexpr int MAX_DEPTH = 16;
-char g_buffer[CHUNK];
 unsigned g_files = 0;
 unsigned g_directories = 0;
 unsigned g_errors = 0;
 
 void hash_file(const char* path) {
-    auto fd = sys::open(path, abi::O_RDONLY);
-    if (fd.is_error()) {
-        printf("diskcheck: %s: %s\n", path, nk::error_string(fd.error()));
+    user::Sha256Hex hex;
+    if (auto hashed = user::sha256_file(path, hex); hashed.is_error()) {
+        printf("diskcheck: %s: %s\n", path, nk::error_string(hashed.error()));
         ++g_errors;
         return;
     }
-    nk::Sha256 hash;
-    for (;;) {
-        auto got = sys::read(fd.value(), g_buffer, CHUNK);
-        if (got.is_error()) {
-            printf("diskcheck: %s: %s\n", path, nk::error_string(got.error()));
-            ++g_errors;
-            (void)sys::close(fd.value());
-            return;
-        }
-        if (got.value() == 0)
-            break;
-        hash.update(g_buffer, got.value());
-    }
-    (void)sys::close(fd.value());
-    nk::u8 digest[nk::Sha256::DIGEST_SIZE];
-    hash.finish(digest);
-    char hex[2 * nk::Sha256::DIGEST_SIZE + 1];
-    nk::Sha256::to_hex(digest, hex);
     printf("%s  %s\n", hex, path);
     ++g_files;
 }
