@@ -273,17 +273,20 @@ void identify_disk(Channel& channel, Disk& disk, uint16_t* words) {
     disk.present = disk.sectors > 0;
 }
 
-bool use_extended(uint64_t sector, uint32_t count) {
-    return sector + count > LBA28_LIMIT || count > 256;
+// A data transfer command: the 48-bit form (`command48`) when the range or the count needs it,
+// the 28-bit one otherwise, with the count as its register takes it (0 meaning the maximum).
+nk_status issue_transfer(Channel& channel, Disk& disk, uint8_t command28, uint8_t command48,
+                         uint64_t sector, uint32_t count) {
+    bool extended = sector + count > LBA28_LIMIT || count > 256;
+    return issue(channel, disk, extended ? command48 : command28, sector,
+                 count & (extended ? 0xffff : 0xff), extended);
 }
 
 // PIO data-in (ATA-6 9.7): one interrupt per sector, then its 256 words from the data register.
 nk_status pio_in(Disk& disk, uint64_t sector, uint32_t count, uint8_t* buffer) {
     Channel& channel = *disk.channel;
-    bool extended = use_extended(sector, count);
-    nk_status issued =
-        issue(channel, disk, extended ? command::READ_SECTORS_EXT : command::READ_SECTORS, sector,
-              count & (extended ? 0xffff : 0xff), extended);
+    nk_status issued = issue_transfer(channel, disk, command::READ_SECTORS,
+                                      command::READ_SECTORS_EXT, sector, count);
     if (issued < 0)
         return fail(disk, "READ SECTORS", issued);
     for (uint32_t i = 0; i < count; ++i) {
@@ -303,10 +306,8 @@ nk_status pio_in(Disk& disk, uint64_t sector, uint32_t count, uint8_t* buffer) {
 // end of the command, is announced by an interrupt.
 nk_status pio_out(Disk& disk, uint64_t sector, uint32_t count, const uint8_t* buffer) {
     Channel& channel = *disk.channel;
-    bool extended = use_extended(sector, count);
-    nk_status issued =
-        issue(channel, disk, extended ? command::WRITE_SECTORS_EXT : command::WRITE_SECTORS, sector,
-              count & (extended ? 0xffff : 0xff), extended);
+    nk_status issued = issue_transfer(channel, disk, command::WRITE_SECTORS,
+                                      command::WRITE_SECTORS_EXT, sector, count);
     if (issued < 0)
         return fail(disk, "WRITE SECTORS", issued);
     settle(channel);
@@ -357,12 +358,11 @@ nk_status dma_transfer(Disk& disk, uint64_t sector, uint32_t count, bool write) 
     nk_io_out8(
         uint16_t(base + bus_master::STATUS),
         uint8_t((bus_status & 0x60) | bus_master::STATUS_INTERRUPT | bus_master::STATUS_ERROR));
-    bool extended = use_extended(sector, count);
-    uint8_t command = write ? (extended ? command::WRITE_DMA_EXT : command::WRITE_DMA)
-                            : (extended ? command::READ_DMA_EXT : command::READ_DMA);
     const char* what = write ? "WRITE DMA" : "READ DMA";
-    nk_status issued =
-        issue(channel, disk, command, sector, count & (extended ? 0xffff : 0xff), extended);
+    nk_status issued = write ? issue_transfer(channel, disk, command::WRITE_DMA,
+                                              command::WRITE_DMA_EXT, sector, count)
+                             : issue_transfer(channel, disk, command::READ_DMA,
+                                              command::READ_DMA_EXT, sector, count);
     if (issued < 0)
         return fail(disk, what, issued);
     nk_io_out8(uint16_t(base + bus_master::COMMAND),
