@@ -1,6 +1,9 @@
 // Block devices registered by extensions: a kernel::block::BlockDevice whose transfers cross
 // into the driver. An isolated driver gets the request and the data in a bounce buffer in its
-// own heap, at most BOUNCE_BYTES per crossing; natively it works on the caller's buffer. Also
+// own heap, at most BOUNCE_BYTES per crossing — or, when it asked for a transfer window
+// (nk_blkdev_window), the data in that window, which its DMA engine reaches directly: one copy
+// (the kernel's, as a native driver makes its own), not two. Natively it works on the caller's
+// buffer. Also
 // the client side: a file-system extension opening a registered device by name.
 //
 // The proxy outlives the driver's crashes (shadow-driver style). The kernel device ("hda") is
@@ -14,10 +17,16 @@
 #include <arch/x86/interrupt_state.h>
 #include <kernel/block/block_device.h>
 #include <kernel/block/buffer_cache.h>
+#include <kernel/memory/frame_allocator.h>
 #include <kernel/memory/kmalloc.h>
+#include <kernel/memory/memory_manager.h>
+#include <kernel/sync/mutex.h>
 #include <nooks/device_classes.h>
 #include <nooks/extension_manager.h>
+#include <nooks/module_region.h>
+#include <nooks/protection_domain.h>
 #include <nooks/rebinding.h>
+#include <nooks/resource_limits.h>
 #include <nooks/xpc.h>
 
 #include <stdio.h>
@@ -28,8 +37,19 @@ namespace nooks {
 namespace {
 
 constexpr nk::u64 BOUNCE_BYTES = 256 * 1024;
+// The largest transfer window: a run of the buffer cache (its largest request).
+constexpr nk::u64 WINDOW_BYTES_MAX = kernel::block::CACHE_RUN_BYTES;
 
 class ExtensionBlockDevice;
+
+// A transfer window (nk_blkdev_window): kernel frames, mapped in the module region and shared
+// into the driver's domain. Freed with its binding, after the binding's last call.
+struct TransferWindow {
+    nk::u64 phys;
+    unsigned order;
+    RegionAllocation region; // region.pages == 0: none
+    bool shared;             // mapped in the driver's domain (and counted in its DMA pages)
+};
 
 // The device's tie to one incarnation of its driver.
 struct BlockBinding {
@@ -37,6 +57,26 @@ struct BlockBinding {
     ExtensionBlockDevice* device;
     nooks_block_ops ops;
     void* context;
+    TransferWindow window;
+    nk::u64 window_bytes; // published last: nonzero once the window can be used
+};
+
+// Transfers through a window, one at a time (the cache makes its device I/O one at a time
+// anyway; this covers the direct paths too).
+kernel::Mutex g_window_lock;
+
+struct WindowLock {
+    explicit WindowLock(bool take) : held(take) {
+        if (held)
+            g_window_lock.lock();
+    }
+    ~WindowLock() {
+        if (held)
+            g_window_lock.unlock();
+    }
+    WindowLock(const WindowLock&) = delete;
+    WindowLock& operator=(const WindowLock&) = delete;
+    bool held;
 };
 
 nk::ErrorOr status_of(nk::Result<long> result) {
@@ -83,28 +123,54 @@ private:
     AttemptOutcome transfer_once(BlockBinding& binding, nk::u32 operation, nk::u64 sector,
                                  nk::u32 count, nk::u8* data) {
         ClassRegistration& registration = binding.registration;
-        auto function = reinterpret_cast<const void*>(binding.ops.transfer);
+        nk::u64 window_bytes = __atomic_load_n(&binding.window_bytes, __ATOMIC_ACQUIRE);
+        bool windowed = window_bytes >= sector_size();
+        auto* window = reinterpret_cast<nk::u8*>(binding.window.region.base);
         if (!registration.isolated()) {
-            nooks_block_request request = {sector, count, operation, data};
-            auto called = registration.call(function, long(binding.context), long(&request));
-            return {status_of(called), called.is_error()};
+            auto function = reinterpret_cast<const void*>(binding.ops.transfer);
+            if (!windowed || !data) {
+                nooks_block_request request = {sector, count, operation, data};
+                auto called = registration.call(function, long(binding.context), long(&request));
+                return {status_of(called), called.is_error()};
+            }
+            // The same data path as isolated (through the window), so the two differ only by
+            // the crossing.
+            nooks_block_request request = {};
+            WindowLock window_lock(true);
+            return in_pieces(binding, request, window, window_bytes / sector_size(), nullptr,
+                             operation, sector, count, data);
         }
-        nk::u64 per_crossing = nk::max<nk::u64>(1, BOUNCE_BYTES / sector_size());
-        nk::u64 bounce_bytes = nk::min<nk::u64>(count, per_crossing) * sector_size();
+        nk::u64 per_crossing =
+            nk::max<nk::u64>(1, (windowed ? window_bytes : BOUNCE_BYTES) / sector_size());
+        nk::u64 bounce_bytes = windowed ? 0 : nk::min<nk::u64>(count, per_crossing) * sector_size();
         BounceBuffer bounce(*registration.extension, sizeof(nooks_block_request) + bounce_bytes);
         if (!bounce.ok())
             return {nk::Error::NoMemory, false};
         auto* request = bounce.as<nooks_block_request>();
-        auto* window = reinterpret_cast<nk::u8*>(request + 1);
+        if (!windowed)
+            window = reinterpret_cast<nk::u8*>(request + 1);
+        WindowLock window_lock(windowed);
+        return in_pieces(binding, *request, window, per_crossing, &bounce, operation, sector, count,
+                         data);
+    }
+
+    // The transfer in calls of at most `per_crossing` sectors, the data through `window` (the
+    // driver's transfer window or a bounce buffer): copied in before a write, out after a read.
+    AttemptOutcome in_pieces(BlockBinding& binding, nooks_block_request& request, nk::u8* window,
+                             nk::u64 per_crossing, BounceBuffer* bounce, nk::u32 operation,
+                             nk::u64 sector, nk::u32 count, nk::u8* data) {
+        auto function = reinterpret_cast<const void*>(binding.ops.transfer);
         nk::u32 done = 0;
         for (;;) {
             nk::u32 chunk = nk::u32(nk::min<nk::u64>(count - done, per_crossing));
             nk::u64 bytes = nk::u64(chunk) * sector_size();
-            *request = {sector + done, chunk, operation, chunk ? window : nullptr};
+            request = {sector + done, chunk, operation, chunk ? window : nullptr};
             if (operation == NOOKS_BLOCK_WRITE)
                 memcpy(window, data + nk::u64(done) * sector_size(), bytes);
             auto called =
-                bounce.after(registration.call(function, long(binding.context), long(request)));
+                binding.registration.call(function, long(binding.context), long(&request));
+            if (bounce)
+                bounce->after(called);
             if (called.is_error())
                 return {called.error(), true};
             if (called.value() < 0)
@@ -136,6 +202,14 @@ void release_block_device(TrackedObject& tracked) {
     auto* binding = reinterpret_cast<BlockBinding*>(&tracked);
     ExtensionBlockDevice* device = binding->device;
     Extension* extension = binding->registration.extension;
+    // The driver lets go of its window now; the kernel's mapping stays until the last call ends.
+    TransferWindow& window = binding->window;
+    if (window.shared && extension) {
+        if (extension->domain)
+            (void)extension->domain->unmap_pages(window.region.base, window.region.pages);
+        extension->dma_pages -= window.region.pages;
+        window.shared = false;
+    }
     if (extension && extension->mode == ExtensionMode::Isolated &&
         extension->state == ExtensionState::Recovering && device->is_registered() &&
         device->bound.orphan(*binding)) {
@@ -152,6 +226,10 @@ void destroy_block_binding(ClassRegistration& registration) {
     ExtensionBlockDevice* device = binding->device;
     if (device->bound.release(*binding))
         kernel::block::unregister_device(*device);
+    if (binding->window.region.pages) {
+        unmap_module_physical(binding->window.region);
+        (void)kernel::memory::frames().free(binding->window.phys, binding->window.order);
+    }
     kfree(binding);
 }
 
@@ -234,6 +312,42 @@ nk_status register_block_device(Extension* extension, const nooks_block_device_i
     if (extension)
         extension->tracker.add(binding->registration.tracked);
     *out = reinterpret_cast<nk_blkdev_handle>(&binding->registration.tracked);
+    return 0;
+}
+
+nk_status block_device_window(nk_blkdev_handle handle, nk::u64 bytes, nooks_block_window* out) {
+    auto* binding = reinterpret_cast<BlockBinding*>(handle);
+    TransferWindow& window = binding->window;
+    Extension* extension = binding->registration.extension;
+    if (!window.region.pages) {
+        if (bytes == 0 || bytes > WINDOW_BYTES_MAX)
+            return -NK_EINVAL;
+        unsigned order = kernel::FrameAllocator::order_for_bytes(bytes);
+        nk::u64 pages = 1ull << order;
+        if (extension && charge_resource(*extension, Resource::DmaPages, pages).is_error())
+            return -NK_ENOMEM;
+        auto frames = kernel::memory::frames().allocate(order);
+        if (frames.is_error())
+            return -NK_ENOMEM;
+        auto region = map_module_physical(frames.value(), pages, x86::PageFlags::Write);
+        if (region.is_error()) {
+            (void)kernel::memory::frames().free(frames.value(), order);
+            return -NK_ENOMEM;
+        }
+        if (extension && extension->domain &&
+            extension->domain->map_shared_pages(region.value().base, pages, x86::PageFlags::Write)
+                .is_error()) {
+            unmap_module_physical(region.value());
+            (void)kernel::memory::frames().free(frames.value(), order);
+            return -NK_ENOMEM;
+        }
+        memset(reinterpret_cast<void*>(region.value().base), 0, pages * 4096);
+        window = {frames.value(), order, region.value(), extension != nullptr};
+        if (extension)
+            extension->dma_pages += pages;
+        __atomic_store_n(&binding->window_bytes, pages * 4096, __ATOMIC_RELEASE);
+    }
+    *out = {reinterpret_cast<void*>(window.region.base), window.phys, binding->window_bytes};
     return 0;
 }
 

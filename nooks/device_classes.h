@@ -30,6 +30,8 @@ void net_receive(nk_netdev_handle handle, const void* frame, size_t length);
 nk_status register_block_device(Extension* extension, const nooks_block_device_info& info,
                                 const nooks_block_ops& ops, void* device, nk_blkdev_handle* out);
 void unregister_block_device(nk_blkdev_handle handle);
+// nk_blkdev_window: the registration's transfer window, made on the first call.
+nk_status block_device_window(nk_blkdev_handle handle, nk::u64 bytes, nooks_block_window* out);
 // End of a recovery of `extension` (whatever its outcome): its block devices that were not
 // registered again are unregistered, and requests waiting on them fail.
 void finish_block_recovery(Extension& extension);

@@ -362,8 +362,11 @@ private:
             if (performed.is_error())
                 return done ? nk::Result<nk::usize>(done) : performed.error();
             done += request.transferred;
-            if (request.transferred < chunk)
-                break; // end of file (read) or a full volume (write)
+            // Short: the end of the file (read) or a full volume (write) — unless the data map
+            // was full, which ends a request early on a fragmented file.
+            bool map_full = request.data_count == NOOKS_FS_DATA_EXTENTS_MAX;
+            if (request.transferred == 0 || (request.transferred < chunk && !map_full))
+                break;
         }
         return done;
     }
@@ -397,14 +400,65 @@ nk::ErrorOr apply_writeback(kernel::block::BlockDevice& device, const nooks_bloc
     return {};
 }
 
+// A data map (NOOKS_FS_MAPS_DATA): where a READ's or WRITE's bytes lie, as the kernel keeps it —
+// copied out of the answer once, so the extension cannot change it while it is used.
+struct DataMap {
+    nk_block_handle device;
+    nk::u32 count;
+    nk::u64 transferred;
+    nooks_fs_data_extent runs[NOOKS_FS_DATA_EXTENTS_MAX];
+};
+
+DataMap data_map_of(const nooks_fs_request& answer) {
+    DataMap map = {
+        answer.data_device, nk::min<nk::u32>(answer.data_count, ~0u), answer.transferred, {}};
+    if (map.count <= NOOKS_FS_DATA_EXTENTS_MAX)
+        memcpy(map.runs, answer.data, map.count * sizeof(nooks_fs_data_extent));
+    return map;
+}
+
+// At most NOOKS_FS_DATA_EXTENTS_MAX runs, inside the device, adding up to what the request says
+// it moved, no more than it asked for.
+bool data_map_ok(const kernel::block::BlockDevice& device, const DataMap& map, nk::u64 length) {
+    if (map.count > NOOKS_FS_DATA_EXTENTS_MAX || map.transferred > length)
+        return false;
+    nk::u64 device_bytes = device.sector_count() * device.sector_size();
+    nk::u64 total = 0;
+    for (nk::u32 i = 0; i < map.count; ++i) {
+        const nooks_fs_data_extent& run = map.runs[i];
+        nk::u64 end;
+        if (run.length == 0 || __builtin_add_overflow(run.device_byte, run.length, &end) ||
+            end > device_bytes || __builtin_add_overflow(total, run.length, &total))
+            return false;
+    }
+    return total == map.transferred;
+}
+
+// The bytes a mapped READ or WRITE names, moved between `data` and the block cache. A write
+// joins the open transaction (after the request's write-back), `data` shared, not copied.
+nk::ErrorOr move_mapped_data(kernel::block::BlockDevice& device, const DataMap& map, nk::u8* data,
+                             bool write) {
+    for (nk::u32 i = 0; i < map.count; ++i) {
+        const nooks_fs_data_extent& run = map.runs[i];
+        TRY(write ? device.write_bytes(run.device_byte, run.length, data)
+                  : device.read_bytes(run.device_byte, run.length, data));
+        data += run.length;
+    }
+    return {};
+}
+
 AttemptOutcome ExtensionFileSystem::perform_once(VolumeBinding& binding, nooks_fs_request& request,
                                                  nk::u8* data, bool data_out) {
     ClassRegistration& registration = binding.registration;
     auto function = reinterpret_cast<const void*>(binding.ops.request);
-    nk::usize length = data ? request.length : 0;
+    // A file system that maps data leaves moving it to the kernel: no data crosses.
+    bool mapped = data && (binding.ops.features & NOOKS_FS_MAPS_DATA) &&
+                  (request.operation == NOOKS_FS_READ || request.operation == NOOKS_FS_WRITE);
+    nk::usize length = data && !mapped ? request.length : 0;
     if (!registration.isolated()) {
-        request.buffer = data;
+        request.buffer = mapped ? nullptr : data;
         request.writeback_count = 0;
+        request.data_count = 0;
         auto called = registration.call(function, long(binding.volume), long(&request));
         if (called.has_value() && request.writeback_count) {
             // Natively trusted, as every native call is (bounded all the same).
@@ -413,6 +467,18 @@ AttemptOutcome ExtensionFileSystem::perform_once(VolumeBinding& binding, nooks_f
                                                request.writeback, count);
                 written.is_error())
                 return {written.error(), false};
+        }
+        if (called.has_value() && mapped) {
+            DataMap map = data_map_of(request);
+            if (map.count == 0 ? map.transferred != 0
+                               : !data_map_ok(opened_block_device(map.device), map, request.length))
+                return {nk::Error::IO, false};
+            if (map.count) {
+                if (auto moved =
+                        move_mapped_data(opened_block_device(map.device), map, data, !data_out);
+                    moved.is_error())
+                    return {moved.error(), false};
+            }
         }
         return {status_of(called), called.is_error()};
     }
@@ -424,6 +490,7 @@ AttemptOutcome ExtensionFileSystem::perform_once(VolumeBinding& binding, nooks_f
     *shared = request;
     shared->buffer = length ? window : nullptr;
     shared->writeback_count = 0;
+    shared->data_count = 0;
     if (length && !data_out)
         memcpy(window, data, length);
     // Crossing-atomic: what the request writes is held until the crossing has returned.
@@ -458,6 +525,26 @@ AttemptOutcome ExtensionFileSystem::perform_once(VolumeBinding& binding, nooks_f
             written.is_error())
             return {written.error(), false};
     }
+    // The data map, copied out and checked the same way; a write's data joins the transaction.
+    // Nothing moved (an empty map) must say so: what it says it moved, the caller is given.
+    DataMap map = {};
+    kernel::block::BlockDevice* data_device = nullptr;
+    if (mapped && called.has_value()) {
+        map = data_map_of(*shared);
+        Extension& extension = *registration.extension;
+        if (map.count && extension.tracker.owns(reinterpret_cast<const TrackedObject*>(map.device),
+                                                ObjectKind::BlockClient))
+            data_device = &opened_block_device(map.device);
+        if (map.count ? !data_device || !data_map_ok(*data_device, map, request.length)
+                      : map.transferred != 0) {
+            record_failure(extension, "its request answered with a bad data map", 0);
+            return {nk::Error::Aborted, true};
+        }
+        if (data_device && !data_out) {
+            if (auto moved = move_mapped_data(*data_device, map, data, true); moved.is_error())
+                return {moved.error(), false};
+        }
+    }
     if (auto committed = transaction.commit(); committed.is_error()) {
         kprintf("nooks: %s on %s: the request's writes could not be committed (%s); dropped\n",
                 m_name, device_name, nk::error_name(committed.error()));
@@ -473,6 +560,14 @@ AttemptOutcome ExtensionFileSystem::perform_once(VolumeBinding& binding, nooks_f
         request.name[NOOKS_FS_NAME_MAX] = 0;
         if (data_out && length)
             memcpy(data, window, request.transferred);
+        if (mapped) {
+            request.transferred = map.transferred;
+            request.data_count = map.count;
+            if (data_out && data_device) {
+                if (auto moved = move_mapped_data(*data_device, map, data, false); moved.is_error())
+                    result = moved.error();
+            }
+        }
     }
     return {result, false};
 }

@@ -180,6 +180,10 @@ long isolated_blkdev_register(Extension& extension, const nooks_block_device_inf
 void isolated_blkdev_unregister(Extension&, nk_blkdev_handle handle) {
     unregister_block_device(handle);
 }
+long isolated_blkdev_window(Extension&, nk_blkdev_handle handle, uint64_t bytes,
+                            nooks_block_window* out) {
+    return block_device_window(handle, bytes, out);
+}
 
 long isolated_block_open(Extension& extension, const char* name, nooks_block_device_info* info,
                          nk_block_handle* out) {
@@ -798,6 +802,10 @@ const KernelExport g_exports[] = {
                   Unchecked, WritableOut<sizeof(nk_blkdev_handle)>>::entry)},
     {"nk_blkdev_unregister", address_of(&Wrapper<"nk_blkdev_unregister", isolated_blkdev_unregister,
                                                  OwnedHandle<ObjectKind::BlockDevice>>::entry)},
+    {"nk_blkdev_window",
+     address_of(
+         &Wrapper<"nk_blkdev_window", isolated_blkdev_window, OwnedHandle<ObjectKind::BlockDevice>,
+                  Unchecked, WritableOut<sizeof(nooks_block_window)>>::entry)},
     {"nk_block_open", address_of(&Wrapper<"nk_block_open", isolated_block_open, DomainString<16>,
                                           WritableOut<sizeof(nooks_block_device_info)>,
                                           WritableOut<sizeof(nk_block_handle)>>::entry)},

@@ -292,6 +292,12 @@ void nk_blkdev_unregister(nk_blkdev_handle handle) {
     if (handle)
         nooks::unregister_block_device(handle);
 }
+nk_status nk_blkdev_window(nk_blkdev_handle handle, uint64_t bytes,
+                           struct nooks_block_window* out) {
+    if (!handle || !out)
+        return -NK_EINVAL;
+    return nooks::block_device_window(handle, bytes, out);
+}
 
 nk_status nk_block_open(const char* name, struct nooks_block_device_info* info,
                         nk_block_handle* out) {
@@ -481,6 +487,7 @@ const KernelExport g_exports[] = {
     EXPORT(nk_netif_rx),
     EXPORT(nk_blkdev_register),
     EXPORT(nk_blkdev_unregister),
+    EXPORT(nk_blkdev_window),
     EXPORT(nk_block_open),
     EXPORT(nk_block_read),
     EXPORT(nk_block_write),

@@ -120,6 +120,13 @@ nk_status ata_init() {
                 disk.present = false;
                 continue;
             }
+            nooks_block_window window = {};
+            if (disk.dma && nk_blkdev_window(disk.registration, ata::WINDOW_BYTES, &window) == 0 &&
+                window.bus_address + window.bytes <= (1ull << 32)) {
+                disk.window = static_cast<uint8_t*>(window.buffer);
+                disk.window_bus = window.bus_address;
+                disk.window_bytes = window.bytes;
+            }
             ++disks;
             nk_log("%s: %s, %lu sectors (%lu MiB)%s, %s\n", disk.name, disk.model,
                    static_cast<unsigned long>(disk.sectors),
@@ -138,6 +145,7 @@ void ata_exit() {
             if (disk.registration)
                 nk_blkdev_unregister(disk.registration);
             disk.registration = nullptr;
+            disk.window = nullptr; // it went with the registration
         }
         ata::stop_channel(channel);
         channel = Channel{};

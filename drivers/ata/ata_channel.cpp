@@ -334,15 +334,15 @@ nk_status pio_out(Disk& disk, uint64_t sector, uint32_t count, const uint8_t* bu
 }
 
 // Bus-master DMA (SFF 8038i 3: PRD table and direction first, then the ATA command, then Start;
-// the interrupt ends the transfer; then Start is cleared). The data moves through the
-// channel's DMA buffer.
-nk_status dma_transfer(Disk& disk, uint64_t sector, uint32_t count, bool write) {
+// the interrupt ends the transfer; then Start is cleared). The data moves to or from physical
+// memory at `bus` (the channel's DMA buffer or the disk's window).
+nk_status dma_transfer(Disk& disk, uint64_t bus, uint64_t sector, uint32_t count, bool write) {
     Channel& channel = *disk.channel;
     uint32_t bytes = count * SECTOR_SIZE;
     // Regions never cross a 64 KiB boundary, wherever the buffer lies.
     unsigned regions = 0;
     for (uint32_t done = 0; done < bytes;) {
-        uint64_t address = channel.dma_buffer_bus + done;
+        uint64_t address = bus + done;
         uint32_t to_boundary = uint32_t(0x10000 - (address & 0xffff));
         uint32_t piece = bytes - done < to_boundary ? bytes - done : to_boundary;
         channel.prd_table[regions++] = {uint32_t(address), uint16_t(piece & 0xffff), 0};
@@ -378,13 +378,23 @@ nk_status dma_transfer(Disk& disk, uint64_t sector, uint32_t count, bool write) 
     return 0;
 }
 
-// One transfer of at most what a single command (and, for DMA, the buffer) carries.
-uint32_t per_command(const Disk& disk) {
+// One transfer of at most what a single command (and, for DMA, the buffer: the disk's window
+// when the data is in it, else the channel's) carries.
+uint32_t per_command(const Disk& disk, bool in_window) {
     // LBA28's count register holds 1..256 (0 meaning 256 — avoided); LBA48's up to 65536.
     uint32_t limit = disk.lba48 ? 65535 : 255;
+    uint64_t buffer = in_window ? disk.window_bytes : DMA_BUFFER_BYTES;
     if (disk.dma)
-        return DMA_BUFFER_BYTES / SECTOR_SIZE < limit ? DMA_BUFFER_BYTES / SECTOR_SIZE : limit;
+        return buffer / SECTOR_SIZE < limit ? uint32_t(buffer / SECTOR_SIZE) : limit;
     return disk.lba48 ? 256 : 255;
+}
+
+// Whether `bytes` at `data` lie in the disk's window.
+bool in_window(const Disk& disk, const uint8_t* data, uint64_t bytes) {
+    uintptr_t start = reinterpret_cast<uintptr_t>(data);
+    uintptr_t window = reinterpret_cast<uintptr_t>(disk.window);
+    return disk.window && bytes <= disk.window_bytes && start >= window &&
+           start - window <= disk.window_bytes - bytes;
 }
 
 nk_status transfer(Disk& disk, uint64_t sector, uint32_t count, uint8_t* data, bool write) {
@@ -400,14 +410,21 @@ nk_status transfer(Disk& disk, uint64_t sector, uint32_t count, uint8_t* data, b
     }
     nk_status result = 0;
     for (uint32_t done = 0; done < count && result == 0;) {
-        uint32_t chunk = count - done < per_command(disk) ? count - done : per_command(disk);
         uint8_t* piece = data + uint64_t(done) * SECTOR_SIZE;
+        // Data the kernel placed in the disk's window moves in place; any other buffer through
+        // the channel's.
+        bool direct = disk.dma && in_window(disk, piece, uint64_t(count - done) * SECTOR_SIZE);
+        uint32_t most = per_command(disk, direct);
+        uint32_t chunk = count - done < most ? count - done : most;
         if (disk.dma) {
-            if (write)
-                memcpy(channel.dma_buffer, piece, chunk * SECTOR_SIZE);
-            result = dma_transfer(disk, sector + done, chunk, write);
-            if (result == 0 && !write)
-                memcpy(piece, channel.dma_buffer, chunk * SECTOR_SIZE);
+            uint32_t bytes = chunk * SECTOR_SIZE;
+            uint64_t bus =
+                direct ? disk.window_bus + (piece - disk.window) : channel.dma_buffer_bus;
+            if (write && !direct)
+                memcpy(channel.dma_buffer, piece, bytes);
+            result = dma_transfer(disk, bus, sector + done, chunk, write);
+            if (result == 0 && !write && !direct)
+                memcpy(piece, channel.dma_buffer, bytes);
         } else {
             result = write ? pio_out(disk, sector + done, chunk, piece)
                            : pio_in(disk, sector + done, chunk, piece);

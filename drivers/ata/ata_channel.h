@@ -22,6 +22,11 @@ struct Disk {
     char name[8];   // hda, hdb...
     char model[41]; // from IDENTIFY, trailing spaces cut
     nk_blkdev_handle registration;
+    // The kernel's transfer window for this disk (nk_blkdev_window), DMA-reachable: data the
+    // kernel put there moves in place. Null: none (data moves through the channel's buffer).
+    uint8_t* window;
+    uint64_t window_bus;
+    uint64_t window_bytes;
 };
 
 // What a channel counts (`ext stats` and the driver's own log lines).
@@ -57,6 +62,9 @@ struct Channel {
 };
 
 constexpr uint32_t DMA_BUFFER_BYTES = 256 * 1024;
+// The transfer window asked of the kernel per disk: as large as the kernel's largest request
+// (a run of its buffer cache), so one command carries it.
+constexpr uint32_t WINDOW_BYTES = 1024 * 1024;
 
 // Takes the channel's interrupt, event and lock (and DMA memory when `use_dma` and there is a
 // bus master), resets the channel and identifies its devices. A channel with nothing on it is

@@ -251,7 +251,7 @@ nk_status memfs_request(void*, nooks_fs_request* request) {
     return -NK_ENOSYS;
 }
 
-const nooks_fs_ops g_ops = {memfs_mount, memfs_unmount, memfs_request};
+const nooks_fs_ops g_ops = {memfs_mount, memfs_unmount, memfs_request, 0, 0};
 
 nk_status memfs_init() {
     return nk_fs_register("memfs", &g_ops, &g_registration);

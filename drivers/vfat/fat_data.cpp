@@ -81,6 +81,31 @@ nk_status device_bytes(Volume* v, uint64_t byte, uint64_t length, uint8_t* buffe
     return 0;
 }
 
+// Bytes [byte, byte + length) of the device go in the request's data map, merged with the run
+// before when they follow it. False when the map is full.
+bool map_bytes(Volume* v, uint64_t byte, uint64_t length, bool write) {
+    nooks_fs_request* request = v->mapping;
+    if (write) {
+        // As device_bytes: no cached directory block may go stale under the kernel's write.
+        uint32_t shift = v->geo.sector_shift;
+        uint64_t head = byte & (v->geo.bytes_per_sector - 1);
+        uint64_t sectors = (head + length + v->geo.bytes_per_sector - 1) >> shift;
+        if (cache_forget(v->env, &v->directory, byte >> shift, sectors) < 0)
+            return false;
+    }
+    if (request->data_count) {
+        nooks_fs_data_extent& last = request->data[request->data_count - 1];
+        if (last.device_byte + last.length == byte) {
+            last.length += length;
+            return true;
+        }
+    }
+    if (request->data_count == NOOKS_FS_DATA_EXTENTS_MAX)
+        return false;
+    request->data[request->data_count++] = {byte, length};
+    return true;
+}
+
 } // namespace
 
 nk_status transfer(Volume* v, uint32_t first, uint64_t offset, uint64_t length, uint8_t* buffer,
@@ -126,8 +151,12 @@ nk_status transfer(Volume* v, uint32_t first, uint64_t offset, uint64_t length, 
         }
         uint64_t chunk = available < length ? available : length;
         uint64_t byte = (cluster_sector(v, cluster) << g.sector_shift) + in_cluster;
-        if ((status = device_bytes(v, byte, chunk, buffer, write)) < 0)
+        if (v->mapping) {
+            if (!map_bytes(v, byte, chunk, write))
+                return 0; // the map is full: a short transfer, the rest in the next request
+        } else if ((status = device_bytes(v, byte, chunk, buffer, write)) < 0) {
             return status;
+        }
         *done += chunk;
         length -= chunk;
         if (buffer)

@@ -109,8 +109,10 @@ nk_status op_read(Volume* v, nooks_fs_request& request) {
     if (!file.first)
         return -NK_EIO; // a size without clusters
     uint64_t done;
+    v->mapping = request.buffer ? nullptr : &request;
     status = transfer(v, file.first, request.offset, length, static_cast<uint8_t*>(request.buffer),
                       false, &done);
+    v->mapping = nullptr;
     request.transferred = done;
     // A damaged chain: what could be read is returned; nothing readable is an error. Never zeros
     // or other clusters past the chain's end.
@@ -157,9 +159,12 @@ nk_status op_write(Volume* v, nooks_fs_request& request) {
         if (status == 0 && zeroed < offset - old_size)
             status = -NK_EIO;
     }
-    if (status == 0)
+    if (status == 0) {
+        v->mapping = request.buffer ? nullptr : &request;
         status = transfer(v, file.first, offset, end - offset,
                           static_cast<uint8_t*>(request.buffer), true, &done);
+        v->mapping = nullptr;
+    }
     uint32_t size = done && offset + done > old_size ? uint32_t(offset + done) : old_size;
     if (file.length > old_length) {
         nk_status trimmed = trim(v, &file, size);

@@ -79,6 +79,9 @@ struct Volume {
     uint8_t* sector; // one sector, for unaligned heads and tails of data transfers
     uint8_t* zeros;  // a cluster of zeros
     uint8_t* fsinfo; // the FAT32 FSInfo sector when it is valid, else null
+    // Set while a READ or WRITE of the kernel's data map runs (NOOKS_FS_MAPS_DATA): the data
+    // transfer records where the bytes lie instead of moving them.
+    nooks_fs_request* mapping;
     bool fsinfo_changed;
     uint32_t free_clusters;
     uint32_t search_from; // where the next free-cluster search starts
@@ -160,7 +163,8 @@ uint64_t node_number(uint64_t position);
 
 // fat_data.cpp: file data.
 // Moves bytes [offset, offset + length) of the chain from `first` to or from `buffer` (a null
-// buffer writes zeros). Stops at the chain's end; *done says how far it got.
+// buffer writes zeros) — or, while v->mapping is set, appends where they lie to its data map.
+// Stops at the chain's end or when the map is full; *done says how far it got.
 nk_status transfer(Volume* v, uint32_t first, uint64_t offset, uint64_t length, uint8_t* buffer,
                    bool write, uint64_t* done);
 

@@ -123,12 +123,14 @@ nk_status request(void* volume, nooks_fs_request* request) {
     g_request_time = request->time;
     g_request = request;
     request->writeback_count = 0;
+    request->data_count = 0;
+    request->data_device = static_cast<Mount*>(volume)->block;
     nk_status status = vfat::perform(static_cast<Mount*>(volume)->volume, *request);
     g_request = nullptr;
     return status;
 }
 
-const nooks_fs_ops g_ops = {mount, unmount, request};
+const nooks_fs_ops g_ops = {mount, unmount, request, NOOKS_FS_MAPS_DATA, 0};
 
 nk_status vfat_init() {
     return nk_fs_register("vfat", &g_ops, &g_registration);

@@ -1,7 +1,10 @@
 #include <kernel/block/block_device.h>
 #include <kernel/block/buffer_cache.h>
 #include <kernel/block/write_transaction.h>
+#include <kernel/memory/kmalloc.h>
+
 #include <stdio.h>
+#include <string.h>
 
 namespace kernel::block {
 
@@ -38,6 +41,74 @@ nk::ErrorOr BlockDevice::write(nk::u64 sector, nk::u32 count, const void* buffer
         return transaction->stage(*this, sector, count, buffer);
     StagedWrite write = {nullptr, this, sector, count, static_cast<const nk::u8*>(buffer)};
     return cache_write_all(&write);
+}
+
+namespace {
+
+// The most sectors one read or write of the cache is asked for at a time.
+constexpr nk::u32 SECTORS_PER_STEP = 1u << 16;
+
+} // namespace
+
+// One partial sector: bytes [offset, offset + length) of `sector`, read (and for a write
+// patched and written back whole) through a scratch sector.
+nk::ErrorOr BlockDevice::partial_sector(nk::u64 sector, nk::u32 offset, nk::u32 length,
+                                        nk::u8* buffer, bool write) {
+    auto* scratch = static_cast<nk::u8*>(kmalloc(m_sector_size));
+    if (!scratch)
+        return nk::Error::NoMemory;
+    nk::ErrorOr result = read(sector, 1, scratch);
+    if (result.has_value()) {
+        if (write) {
+            memcpy(scratch + offset, buffer, length);
+            result = this->write(sector, 1, scratch); // staged as a copy: scratch goes now
+        } else {
+            memcpy(buffer, scratch + offset, length);
+        }
+    }
+    kfree(scratch);
+    return result;
+}
+
+nk::ErrorOr BlockDevice::move_bytes(nk::u64 byte, nk::u64 length, nk::u8* buffer, bool write) {
+    nk::u64 end;
+    if (length == 0 || __builtin_add_overflow(byte, length, &end) ||
+        end > m_sector_count * m_sector_size)
+        return nk::Error::Invalid;
+    nk::u64 sector = byte / m_sector_size;
+    nk::u32 head = nk::u32(byte % m_sector_size);
+    if (head || length < m_sector_size) {
+        nk::u32 piece = nk::u32(nk::min<nk::u64>(m_sector_size - head, length));
+        TRY(partial_sector(sector, head, piece, buffer, write));
+        buffer += piece;
+        length -= piece;
+        ++sector;
+    }
+    while (length >= m_sector_size) {
+        nk::u32 count = nk::u32(nk::min<nk::u64>(length / m_sector_size, SECTORS_PER_STEP));
+        if (!write) {
+            TRY(read(sector, count, buffer));
+        } else if (WriteTransaction* transaction = WriteTransaction::current()) {
+            TRY(check_range(sector, count));
+            TRY(transaction->stage_shared(*this, sector, count, buffer));
+        } else {
+            TRY(this->write(sector, count, buffer));
+        }
+        buffer += nk::u64(count) * m_sector_size;
+        length -= nk::u64(count) * m_sector_size;
+        sector += count;
+    }
+    if (length)
+        TRY(partial_sector(sector, 0, nk::u32(length), buffer, write));
+    return {};
+}
+
+nk::ErrorOr BlockDevice::read_bytes(nk::u64 byte, nk::u64 length, nk::u8* buffer) {
+    return move_bytes(byte, length, buffer, false);
+}
+
+nk::ErrorOr BlockDevice::write_bytes(nk::u64 byte, nk::u64 length, const nk::u8* buffer) {
+    return move_bytes(byte, length, const_cast<nk::u8*>(buffer), true);
 }
 
 nk::ErrorOr BlockDevice::flush() {

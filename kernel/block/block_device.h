@@ -29,6 +29,12 @@ public:
     // is gone, Error::IO (or the driver's error) when the transfer failed.
     nk::ErrorOr read(nk::u64 sector, nk::u32 count, void* buffer);
     nk::ErrorOr write(nk::u64 sector, nk::u32 count, const void* buffer);
+    // Bytes [byte, byte + length) of the device, through the cache like read() and write(); a
+    // partial sector at either end is read, patched and written whole. Inside a transaction the
+    // whole sectors of a write are staged without a copy (WriteTransaction::stage_shared):
+    // `buffer` must then stay unchanged until the transaction ends.
+    nk::ErrorOr read_bytes(nk::u64 byte, nk::u64 length, nk::u8* buffer);
+    nk::ErrorOr write_bytes(nk::u64 byte, nk::u64 length, const nk::u8* buffer);
     // Writes this device's dirty pages back, then flushes the device's own write cache.
     nk::ErrorOr flush();
 
@@ -55,6 +61,9 @@ protected:
 
 private:
     nk::ErrorOr check_range(nk::u64 sector, nk::u32 count) const;
+    nk::ErrorOr partial_sector(nk::u64 sector, nk::u32 offset, nk::u32 length, nk::u8* buffer,
+                               bool write);
+    nk::ErrorOr move_bytes(nk::u64 byte, nk::u64 length, nk::u8* buffer, bool write);
 
     nk::u32 m_sector_size;
     nk::u64 m_sector_count;

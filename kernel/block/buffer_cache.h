@@ -16,8 +16,9 @@ namespace kernel::block {
 class BlockDevice;
 
 constexpr nk::u32 CACHE_PAGE_SIZE = 4096;
-// The largest request the cache makes of a device (a read-ahead, a merged write-back): 64 pages.
-constexpr nk::u32 CACHE_RUN_BYTES = 256 * 1024;
+// The largest request the cache makes of a device (a read-ahead, a merged write-back): 256
+// pages, so a sequential stream costs a driver one call per MiB.
+constexpr nk::u32 CACHE_RUN_BYTES = 1024 * 1024;
 
 // One write: `count` sectors from `sector` of `device`, the data at `data`. A list of them
 // (next) is applied in order.

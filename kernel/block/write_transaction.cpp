@@ -24,16 +24,30 @@ WriteTransaction* WriteTransaction::current() {
 
 nk::ErrorOr WriteTransaction::stage(BlockDevice& device, nk::u64 sector, nk::u32 count,
                                     const void* data) {
+    return add(device, sector, count, data, true);
+}
+
+nk::ErrorOr WriteTransaction::stage_shared(BlockDevice& device, nk::u64 sector, nk::u32 count,
+                                           const void* data) {
+    return add(device, sector, count, data, false);
+}
+
+nk::ErrorOr WriteTransaction::add(BlockDevice& device, nk::u64 sector, nk::u32 count,
+                                  const void* data, bool copy) {
     nk::u64 bytes = nk::u64(count) * device.sector_size();
     if (m_bytes + bytes > MAX_BYTES)
         return nk::Error::TooBig;
-    // The record and its data in one allocation.
-    auto* write = static_cast<StagedWrite*>(kmalloc(sizeof(StagedWrite) + bytes));
+    // The record and, for a copy, its data in one allocation.
+    auto* write = static_cast<StagedWrite*>(kmalloc(sizeof(StagedWrite) + (copy ? bytes : 0)));
     if (!write)
         return nk::Error::NoMemory;
-    auto* copy = reinterpret_cast<nk::u8*>(write + 1);
-    memcpy(copy, data, bytes);
-    *write = {nullptr, &device, sector, count, copy};
+    const auto* staged = static_cast<const nk::u8*>(data);
+    if (copy) {
+        auto* own = reinterpret_cast<nk::u8*>(write + 1);
+        memcpy(own, data, bytes);
+        staged = own;
+    }
+    *write = {nullptr, &device, sector, count, staged};
     if (m_last)
         m_last->next = write;
     else

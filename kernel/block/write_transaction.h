@@ -30,6 +30,9 @@ public:
 
     // Called by BlockDevice for writes and reads made while it is open. Ranges are checked.
     nk::ErrorOr stage(BlockDevice& device, nk::u64 sector, nk::u32 count, const void* data);
+    // As stage(), without the copy: `data` is referenced and must stay unchanged until the
+    // transaction commits or ends (file data the fs proxy moves for a file system).
+    nk::ErrorOr stage_shared(BlockDevice& device, nk::u64 sector, nk::u32 count, const void* data);
     void overlay(const BlockDevice& device, nk::u64 sector, nk::u32 count, void* buffer) const;
 
     // Into the cache, all or nothing; the transaction is empty afterwards either way.
@@ -41,6 +44,9 @@ public:
     nk::u64 staged_writes() const { return m_writes; }
 
 private:
+    nk::ErrorOr add(BlockDevice& device, nk::u64 sector, nk::u32 count, const void* data,
+                    bool copy);
+
     StagedWrite* m_first = nullptr;
     StagedWrite* m_last = nullptr;
     nk::u64 m_bytes = 0;

@@ -972,3 +972,67 @@ TEST_CASE("vfat keeps the FAT32 FSInfo sector right, and leaves an invalid one a
     image.peek(512, after, sizeof after);
     CHECK(std::memcmp(sector, after, sizeof sector) == 0);
 }
+
+TEST_CASE("vfat answers READ and WRITE with data maps the kernel can apply", "[vfat]") {
+    for (const Format& format : FORMATS) {
+        DYNAMIC_SECTION(format_name(format)) {
+            Image image(format);
+            Layout layout = layout_of(image);
+            // Pieces that straddle sectors and clusters, appended in turn to three files so
+            // their chains interleave: more runs than one map holds.
+            size_t piece_bytes = layout.cluster_bytes + 300;
+            std::vector<std::string> names = {"alpha.bin", "beta.bin", "gamma with a long name"};
+            std::map<std::string, std::vector<uint8_t>> files;
+            uint64_t most_runs = 0;
+            {
+                Mounted mounted(image);
+                REQUIRE(mounted.status() == 0);
+                mounted.mapped = true;
+                std::vector<nooks_fs_node> nodes(names.size());
+                for (size_t i = 0; i < names.size(); ++i)
+                    REQUIRE(mounted.create(ROOT, names[i], &nodes[i]) == 0);
+                for (int round = 0; round < 24; ++round) {
+                    for (size_t i = 0; i < names.size(); ++i) {
+                        auto piece = pattern(piece_bytes, uint32_t(round * 3 + i));
+                        uint64_t wrote = 0;
+                        REQUIRE(mounted.write(nodes[i].number, files[names[i]].size(), piece,
+                                              &wrote) == 0);
+                        REQUIRE(wrote == piece.size());
+                        files[names[i]].insert(files[names[i]].end(), piece.begin(), piece.end());
+                    }
+                }
+                // One overwrite across the whole fragmented file from an odd offset: the map
+                // fills, the request ends short, and the rest follows in the next ones.
+                std::vector<uint8_t>& alpha = files["alpha.bin"];
+                auto over = pattern(alpha.size() - 777, 99);
+                uint64_t wrote = 0;
+                REQUIRE(mounted.write(nodes[0].number, 777, over, &wrote) == 0);
+                CHECK(wrote == over.size());
+                std::copy(over.begin(), over.end(), alpha.begin() + 777);
+                // Past the end: the gap reads as zeros, the data after it as written.
+                std::vector<uint8_t>& beta = files["beta.bin"];
+                auto tail = pattern(5000, 7);
+                uint64_t gap_at = beta.size() + 1234;
+                REQUIRE(mounted.write(nodes[1].number, gap_at, tail, &wrote) == 0);
+                CHECK(wrote == tail.size());
+                beta.resize(gap_at, 0);
+                beta.insert(beta.end(), tail.begin(), tail.end());
+                for (size_t i = 0; i < names.size(); ++i) {
+                    std::vector<uint8_t> back;
+                    REQUIRE(mounted.read(nodes[i].number, 0, 1u << 24, &back, 1u << 20) == 0);
+                    CHECK(back == files[names[i]]);
+                    // The same bytes when the file system moves them itself.
+                    mounted.mapped = false;
+                    REQUIRE(mounted.read(nodes[i].number, 0, 1u << 24, &back, 1u << 20) == 0);
+                    CHECK(back == files[names[i]]);
+                    mounted.mapped = true;
+                }
+                most_runs = mounted.most_runs;
+            }
+            CHECK(most_runs == NOOKS_FS_DATA_EXTENTS_MAX);
+            require_clean(image);
+            for (auto& [name, data] : files)
+                CHECK(mtools_read(image, "/" + name) == data);
+        }
+    }
+}

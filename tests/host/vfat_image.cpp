@@ -1,6 +1,7 @@
 // Helpers of the vfat host tests (vfat_image.h).
 #include "vfat_image.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -344,15 +345,45 @@ nk_status Mounted::stat(uint64_t node, nooks_fs_node* out) {
     return status;
 }
 
+nk_status Mounted::apply_map(const nooks_fs_request& request, uint8_t* data, bool write) {
+    if (request.data_count > NOOKS_FS_DATA_EXTENTS_MAX)
+        return -NK_EIO;
+    most_runs = std::max<uint64_t>(most_runs, request.data_count);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < request.data_count; ++i) {
+        const nooks_fs_data_extent& run = request.data[i];
+        ssize_t moved = write ? pwrite(m_fd, data + total, run.length, off_t(run.device_byte))
+                              : pread(m_fd, data + total, run.length, off_t(run.device_byte));
+        if (run.length == 0 || moved != ssize_t(run.length))
+            return -NK_EIO;
+        total += run.length;
+    }
+    return total == request.transferred ? 0 : -NK_EIO;
+}
+
 nk_status Mounted::write(uint64_t node, uint64_t offset, const std::vector<uint8_t>& data,
                          uint64_t* transferred, nooks_fs_node* out) {
     nooks_fs_request request = named(NOOKS_FS_WRITE, node, "");
     request.offset = offset;
     request.length = data.size();
-    request.buffer = const_cast<uint8_t*>(data.data());
+    request.buffer = mapped ? nullptr : const_cast<uint8_t*>(data.data());
     nk_status status = perform(request);
+    uint64_t done = request.transferred;
+    if (mapped && status == 0) {
+        // The kernel's loop: a map that filled up ends the request short; the rest follows.
+        status = apply_map(request, const_cast<uint8_t*>(data.data()), true);
+        while (status == 0 && done < data.size() && request.transferred > 0) {
+            request = named(NOOKS_FS_WRITE, node, "");
+            request.offset = offset + done;
+            request.length = data.size() - done;
+            status = perform(request);
+            if (status == 0)
+                status = apply_map(request, const_cast<uint8_t*>(data.data()) + done, true);
+            done += request.transferred;
+        }
+    }
     if (transferred)
-        *transferred = request.transferred;
+        *transferred = done;
     if (out)
         *out = request.result;
     return status;
@@ -366,12 +397,16 @@ nk_status Mounted::read(uint64_t node, uint64_t offset, uint64_t length, std::ve
         nooks_fs_request request = named(NOOKS_FS_READ, node, "");
         request.offset = offset;
         request.length = length < chunk ? length : chunk;
-        request.buffer = buffer.data();
+        request.buffer = mapped ? nullptr : buffer.data();
         nk_status status = perform(request);
+        if (status == 0 && mapped)
+            status = apply_map(request, buffer.data(), false);
         if (status < 0)
             return status;
         out->insert(out->end(), buffer.begin(), buffer.begin() + long(request.transferred));
-        if (request.transferred < request.length)
+        // Short: the end of the file — or, mapped, a full map (the rest in the next request).
+        bool map_full = mapped && request.data_count == NOOKS_FS_DATA_EXTENTS_MAX;
+        if (request.transferred == 0 || (request.transferred < request.length && !map_full))
             break;
         offset += request.transferred;
         length -= request.transferred;

@@ -117,6 +117,10 @@ public:
     uint64_t reads = 0;
     uint64_t writes = 0;
     uint64_t sectors_read = 0;
+    // READ and WRITE as the kernel asks a NOOKS_FS_MAPS_DATA file system: no buffer; the data
+    // map that comes back is checked and applied to the image here, the kernel's part.
+    bool mapped = false;
+    uint64_t most_runs = 0; // the longest data map seen
 
 private:
     int m_fd = -1;
@@ -125,6 +129,8 @@ private:
     vfat::Volume* m_volume = nullptr;
     nk_status m_status = 0;
 
+    // The kernel's part of a mapped READ or WRITE: the map checked, the bytes moved.
+    nk_status apply_map(const nooks_fs_request& request, uint8_t* data, bool write);
     static nk_status device_read(void* context, uint64_t sector, uint32_t count, void* buffer);
     static nk_status device_write(void* context, uint64_t sector, uint32_t count,
                                   const void* buffer);

@@ -144,3 +144,39 @@ KTEST(block_transaction_commits_or_drops_as_a_unit) {
     block::unregister_device(*disk);
     disk->unref();
 }
+
+KTEST(block_bytes_move_through_cache_and_transaction) {
+    RamDisk* disk = make_disk("tcache2");
+    KREQUIRE(disk != nullptr);
+    static nk::u8 old_bytes[16 * SECTOR];
+    static nk::u8 data[8 * SECTOR];
+    static nk::u8 in[16 * SECTOR];
+    fill(old_bytes, sizeof old_bytes, 3);
+    fill(data, sizeof data, 150);
+    KEXPECT(disk->write(64, 16, old_bytes).has_value());
+    // A range with a partial sector at each end: the bytes around it keep their data.
+    constexpr nk::u64 START = 64 * SECTOR + 100;
+    constexpr nk::u64 LENGTH = 6 * SECTOR + 37;
+    {
+        block::WriteTransaction transaction;
+        KEXPECT(disk->write_bytes(START, LENGTH, data).has_value());
+        // Its own reads see it. Staged: the head sector, the five whole ones, the tail.
+        KEXPECT(disk->read_bytes(START, LENGTH, in).has_value());
+        KEXPECT(memcmp(in, data, LENGTH) == 0);
+        KEXPECT(transaction.staged_writes() == 3);
+        KEXPECT(transaction.staged_bytes() == 7 * SECTOR);
+        KEXPECT(transaction.commit().has_value());
+    }
+    KEXPECT(disk->read(64, 16, in).has_value());
+    KEXPECT(memcmp(in, old_bytes, 100) == 0);
+    KEXPECT(memcmp(in + 100, data, LENGTH) == 0);
+    KEXPECT(memcmp(in + 100 + LENGTH, old_bytes + 100 + LENGTH, sizeof in - 100 - LENGTH) == 0);
+    // Outside a transaction, straight to the cache; a range past the end is refused.
+    KEXPECT(disk->write_bytes(SECTORS * SECTOR - 10, 10, data).has_value());
+    KEXPECT(disk->read_bytes(SECTORS * SECTOR - 10, 10, in).has_value());
+    KEXPECT(memcmp(in, data, 10) == 0);
+    KEXPECT(disk->write_bytes(SECTORS * SECTOR - 10, 11, data).is_error());
+    KEXPECT(disk->read_bytes(~0ull - 5, 10, in).is_error());
+    block::unregister_device(*disk);
+    disk->unref();
+}

@@ -45,6 +45,20 @@ nk_status nk_blkdev_register(const struct nooks_block_device_info* info,
                              nk_blkdev_handle* out);
 void nk_blkdev_unregister(nk_blkdev_handle handle);
 
+/* A transfer window for a registered device: memory the kernel gives the driver for the device's
+ * data — in the driver's memory, physically contiguous below 4 GiB so a DMA engine can reach it
+ * at `bus_address`. The kernel then hands every transfer of at most `bytes` to an isolated
+ * driver with its data in the window (request.buffer inside it), so a driver that moves data
+ * by DMA straight to and from its window copies nothing itself. `bytes` is rounded up to whole
+ * pages, at most 1 MiB. The window lasts as long as the registration; asked again, the same
+ * window comes back. */
+struct nooks_block_window {
+    void* buffer;
+    uint64_t bus_address;
+    uint64_t bytes;
+};
+nk_status nk_blkdev_window(nk_blkdev_handle handle, uint64_t bytes, struct nooks_block_window* out);
+
 /* The client side (file systems): a registered device by name, its geometry, and transfers into
  * or out of the caller's memory. */
 nk_status nk_block_open(const char* name, struct nooks_block_device_info* info,

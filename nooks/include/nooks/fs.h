@@ -51,6 +51,13 @@ struct nooks_fs_usage {
     uint64_t free_blocks;
 };
 
+/* Where a run of a file's bytes lies on the device (NOOKS_FS_MAPS_DATA). */
+#define NOOKS_FS_DATA_EXTENTS_MAX 16
+struct nooks_fs_data_extent {
+    uint64_t device_byte;
+    uint64_t length;
+};
+
 struct nooks_fs_request {
     uint32_t operation; /* enum nooks_fs_operation */
     uint32_t reserved;
@@ -77,6 +84,16 @@ struct nooks_fs_request {
     uint32_t writeback_count; /* at most NOOKS_BLOCK_EXTENTS_MAX */
     uint32_t reserved2;
     struct nooks_block_extent writeback[NOOKS_BLOCK_EXTENTS_MAX];
+    /* READ and WRITE of a file system with NOOKS_FS_MAPS_DATA: `buffer` is null and the file
+     * system moves no file bytes. It does the rest (checks, allocation, the new size, zeros for a
+     * gap) and says where bytes [offset, offset + transferred) lie on `data_device`: `data`, in
+     * file order, lengths adding up to `transferred`. The kernel moves the bytes between the
+     * caller and its block cache — for a write inside the request's unit, after the write-back.
+     * So file data never crosses the boundary, and a request costs one crossing however large. */
+    nk_block_handle data_device;
+    uint32_t data_count; /* at most NOOKS_FS_DATA_EXTENTS_MAX */
+    uint32_t reserved3;
+    struct nooks_fs_data_extent data[NOOKS_FS_DATA_EXTENTS_MAX];
 };
 
 struct nooks_fs_ops {
@@ -89,7 +106,13 @@ struct nooks_fs_ops {
     /* One operation on the volume. 0 or -errno (-NK_ENOENT, -NK_EEXIST, -NK_ENOTDIR, -NK_EISDIR,
      * -NK_ENOTEMPTY, -NK_ENOSPC, -NK_EIO...). */
     nk_status (*request)(void* volume, struct nooks_fs_request* request);
+    uint32_t features; /* NOOKS_FS_MAPS_DATA */
+    uint32_t reserved;
 };
+
+/* nooks_fs_ops.features: READ and WRITE answer with where the data lies (nooks_fs_request.data)
+ * instead of moving it. */
+#define NOOKS_FS_MAPS_DATA 1u
 
 nk_status nk_fs_register(const char* name, const struct nooks_fs_ops* ops, nk_fs_handle* out);
 void nk_fs_unregister(nk_fs_handle handle);
