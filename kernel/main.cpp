@@ -4,10 +4,9 @@
 #include <arch/x86/idt.h>
 #include <arch/x86/interrupt_state.h>
 #include <arch/x86/machine.h>
-#include <kernel/boot/command_line.h>
 #include <kernel/block/buffer_cache.h>
+#include <kernel/boot/command_line.h>
 #include <kernel/boot/extension_modules.h>
-#include <nooks/storage_boot.h>
 #include <kernel/boot/multiboot2.h>
 #include <kernel/console/console.h>
 #include <kernel/console/console_input.h>
@@ -18,6 +17,7 @@
 #include <kernel/interrupts/irq.h>
 #include <kernel/memory/layout.h>
 #include <kernel/memory/memory_manager.h>
+#include <kernel/net/stack.h>
 #include <kernel/pci/pci.h>
 #include <kernel/process/processes.h>
 #include <kernel/sched/deferred_work.h>
@@ -27,6 +27,7 @@
 #include <kernel/test/ktest.h>
 #include <kernel/time/clock.h>
 #include <nooks/nooks.h>
+#include <nooks/storage_boot.h>
 #include <nooks/xpc.h>
 #include <nooks/xpc_benchmark.h>
 
@@ -181,6 +182,8 @@ void kernel_main_thread(void*) {
     }
     if (command_line::has("poweroff"))
         x86::machine::power_off();
+    if (auto started = kernel::net::start_stack(); started.is_error())
+        kprintf("net: the TCP/IP stack did not start: %s\n", nk::error_name(started.error()));
     if (!command_line::has("nostorage"))
         nooks::start_storage();
     start_init();

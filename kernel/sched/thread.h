@@ -66,6 +66,8 @@ public:
     // The crossing-atomic write set of the file-system request this thread is making
     // (kernel/block/write_transaction.h), or nullptr.
     void* block_transaction = nullptr;
+    // errno of lwIP's socket layer for this thread (kernel/net/lwip/sys_arch.cpp).
+    int socket_errno = 0;
     nk::u64 context_switches = 0;
     nk::u64 run_ticks = 0;
 
