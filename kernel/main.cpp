@@ -27,6 +27,7 @@
 #include <kernel/test/ktest.h>
 #include <kernel/time/clock.h>
 #include <nooks/nooks.h>
+#include <nooks/network_boot.h>
 #include <nooks/storage_boot.h>
 #include <nooks/xpc.h>
 #include <nooks/xpc_benchmark.h>
@@ -186,6 +187,7 @@ void kernel_main_thread(void*) {
         kprintf("net: the TCP/IP stack did not start: %s\n", nk::error_name(started.error()));
     if (!command_line::has("nostorage"))
         nooks::start_storage();
+    nooks::start_network();
     start_init();
     sched::exit_current();
 }

@@ -26,6 +26,8 @@ nk_status register_net_device(Extension* extension, const nooks_net_device_info&
                               const nooks_net_ops& ops, void* device, nk_netdev_handle* out);
 void unregister_net_device(nk_netdev_handle handle);
 void net_receive(nk_netdev_handle handle, const void* frame, size_t length);
+// A frame the driver handed over that could not be taken (counted as a receive error).
+void net_receive_error(nk_netdev_handle handle);
 
 nk_status register_block_device(Extension* extension, const nooks_block_device_info& info,
                                 const nooks_block_ops& ops, void* device, nk_blkdev_handle* out);
@@ -37,6 +39,11 @@ nk_status block_device_window(nk_blkdev_handle handle, nk::u64 bytes, nooks_bloc
 void finish_block_recovery(Extension& extension);
 // "device hda: 1 requests replayed, last interruption 35000 us" lines for `ext stats`.
 nk::usize format_block_recovery(const Extension& extension, char* buffer, nk::usize size);
+// End of a recovery of `extension`: its network devices that the restarted driver registered
+// again are set up as before and get the frames that waited; the others are unregistered.
+void finish_net_recovery(Extension& extension);
+// "device eth0: last service gap 35 ms ..." lines for `ext stats`.
+nk::usize format_net_recovery(const Extension& extension, char* buffer, nk::usize size);
 
 // A file system's use of a block device (nk_block_open...).
 nk_status open_block_device(Extension* extension, const char* name, nooks_block_device_info* info,

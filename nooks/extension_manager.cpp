@@ -741,6 +741,8 @@ nk::usize format_extension_stats(Extension& extension, char* buffer, nk::usize s
         used += format_block_recovery(extension, buffer + used, size - used);
     if (used < size)
         used += format_fs_recovery(extension, buffer + used, size - used);
+    if (used < size)
+        used += format_net_recovery(extension, buffer + used, size - used);
     return used;
 }
 

@@ -171,6 +171,24 @@ void isolated_netif_rx(Extension& extension, nk_netdev_handle handle, const void
         net_receive(handle, frame, length);
 }
 
+// The batch is copied out of the driver's memory first (so it cannot change under the checks),
+// then each frame is checked like nk_netif_rx's.
+void isolated_netif_rx_batch(Extension& extension, nk_netdev_handle handle,
+                             const nooks_net_frame* frames, uint32_t count) {
+    if (!check_buffer(extension, "nk_netif_rx_batch", 1, frames, count * sizeof(nooks_net_frame),
+                      false))
+        return;
+    nooks_net_frame batch[NOOKS_NET_BATCH_MAX];
+    memcpy(batch, frames, count * sizeof(nooks_net_frame));
+    for (uint32_t i = 0; i < count; ++i) {
+        if (batch[i].length <= kernel::net::MAX_FRAME &&
+            check_buffer(extension, "nk_netif_rx_batch", 1, batch[i].data, batch[i].length, false))
+            net_receive(handle, batch[i].data, batch[i].length);
+        else
+            net_receive_error(handle);
+    }
+}
+
 long isolated_blkdev_register(Extension& extension, const nooks_block_device_info* info,
                               const nooks_block_ops* ops, void* device, nk_blkdev_handle* out) {
     if (auto charged = charge_resource(extension, Resource::Devices, 1); charged.is_error())
@@ -280,7 +298,15 @@ bool irq_crossing(void* argument) {
     }
     auto claimed =
         xpc_call(*record->extension, as_domain_function(record->handler), long(record->context));
-    return claimed.has_value() && claimed.value() != 0;
+    if (claimed.is_error()) {
+        // The handler faulted (or its extension is not running): nobody acknowledges the
+        // device, and a level-triggered line would interrupt again at once, over and over,
+        // starving the recovery that is to restart the driver. The line waits masked; the
+        // restarted driver's handler unmasks it.
+        kernel::irq::hold_line(record->line);
+        return true;
+    }
+    return claimed.value() != 0;
 }
 
 void release_irq(TrackedObject& tracked) {
@@ -795,6 +821,10 @@ const KernelExport g_exports[] = {
     {"nk_netif_rx",
      address_of(&Wrapper<"nk_netif_rx", isolated_netif_rx, OwnedHandle<ObjectKind::NetDevice>,
                          Unchecked, AtMost<kernel::net::MAX_FRAME>>::entry)},
+    {"nk_netif_rx_batch",
+     address_of(
+         &Wrapper<"nk_netif_rx_batch", isolated_netif_rx_batch, OwnedHandle<ObjectKind::NetDevice>,
+                  Unchecked, AtMost<NOOKS_NET_BATCH_MAX>>::entry)},
     {"nk_blkdev_register",
      address_of(
          &Wrapper<"nk_blkdev_register", isolated_blkdev_register,

@@ -276,6 +276,15 @@ void nk_netdev_unregister(nk_netdev_handle handle) {
     if (handle)
         nooks::unregister_net_device(handle);
 }
+void nk_netif_rx_batch(nk_netdev_handle handle, const struct nooks_net_frame* frames,
+                       uint32_t count) {
+    if (!handle || !frames)
+        return;
+    for (uint32_t i = 0; i < count && i < NOOKS_NET_BATCH_MAX; ++i) {
+        if (frames[i].data)
+            nooks::net_receive(handle, frames[i].data, frames[i].length);
+    }
+}
 void nk_netif_rx(nk_netdev_handle handle, const void* frame, size_t length) {
     if (handle && frame)
         nooks::net_receive(handle, frame, length);
@@ -485,6 +494,7 @@ const KernelExport g_exports[] = {
     EXPORT(nk_netdev_register),
     EXPORT(nk_netdev_unregister),
     EXPORT(nk_netif_rx),
+    EXPORT(nk_netif_rx_batch),
     EXPORT(nk_blkdev_register),
     EXPORT(nk_blkdev_unregister),
     EXPORT(nk_blkdev_window),

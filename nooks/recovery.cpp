@@ -78,6 +78,7 @@ void recover(Extension& extension) {
     restart(extension);
     finish_block_recovery(extension);
     finish_fs_recovery(extension);
+    finish_net_recovery(extension);
 }
 
 void recovery_thread(void* argument) {

@@ -54,7 +54,7 @@ nk::Result<nk::usize> File::read(nk::u8* buffer, nk::usize length) {
     if (!can_read())
         return Error::BadHandle;
     // Without the lock: the inode stays alive through our reference, and a device may block.
-    if (m_type == FileType::CharDevice)
+    if (m_inode->has_unlocked_io())
         return m_inode->read(0, buffer, length);
     MutexLocker locker(m_vfs.mutex());
     if (m_type == FileType::Directory)
@@ -67,7 +67,7 @@ nk::Result<nk::usize> File::read(nk::u8* buffer, nk::usize length) {
 nk::Result<nk::usize> File::write(const nk::u8* buffer, nk::usize length) {
     if (!can_write())
         return Error::BadHandle;
-    if (m_type == FileType::CharDevice)
+    if (m_inode->has_unlocked_io())
         return m_inode->write(0, buffer, length);
     MutexLocker locker(m_vfs.mutex());
     if (m_type == FileType::Directory)
@@ -85,7 +85,7 @@ nk::Result<nk::usize> File::write(const nk::u8* buffer, nk::usize length) {
 nk::Result<nk::u64> File::seek(nk::i64 offset, int whence) {
     if (whence != nk::abi::SEEK_SET && whence != nk::abi::SEEK_CUR && whence != nk::abi::SEEK_END)
         return Error::Invalid;
-    if (m_type == FileType::CharDevice)
+    if (m_inode->has_unlocked_io())
         return nk::u64(0);
     MutexLocker locker(m_vfs.mutex());
     nk::u64 base = 0;

@@ -44,6 +44,9 @@ public:
     bool can_read() const;
     bool can_write() const;
     nk::abi::FileType type() const { return m_type; }
+    // Its inode, for as long as the File is referenced (a socket's system calls reach the
+    // socket through it).
+    Inode& inode() const { return *m_inode; }
 
     // Files alive (for leak checks).
     static nk::usize live_count() { return s_live_count; }

@@ -31,6 +31,11 @@ public:
     nk::abi::FileType type() const { return m_type; }
     bool is_directory() const { return m_type == nk::abi::FileType::Directory; }
     bool is_device() const { return m_type == nk::abi::FileType::CharDevice; }
+    // Reads and writes that may block for long, so the VFS makes them without its lock:
+    // devices and sockets.
+    bool has_unlocked_io() const {
+        return m_type == nk::abi::FileType::CharDevice || m_type == nk::abi::FileType::Socket;
+    }
     nk::u64 number() const { return m_number; }
 
     void ref() { ++m_references; }

@@ -218,6 +218,18 @@ nk::Result<File*> Vfs::open(const char* cwd, const char* path_text, nk::u32 flag
     return file;
 }
 
+nk::Result<File*> Vfs::open_unnamed(Inode& inode, nk::u32 flags) {
+    if ((flags & nk::abi::O_ACCMODE) == nk::abi::O_ACCMODE)
+        return Error::Invalid;
+    FileMemory memory;
+    if (!memory.block)
+        return Error::NoMemory;
+    MutexLocker locker(m_mutex);
+    File* file = new (memory.block) File(*this, inode, flags);
+    memory.block = nullptr;
+    return file;
+}
+
 nk::Result<nk::abi::Stat> Vfs::stat(const char* cwd, const char* path_text) {
     Path path = TRY(Path::resolve(cwd, path_text));
     MutexLocker locker(m_mutex);

@@ -44,6 +44,8 @@ public:
     // non-directory), Exists (O_CREAT|O_EXCL), IsDirectory (a directory opened for writing or
     // with O_CREAT), Invalid (access mode 3). O_TRUNC empties a regular file opened for writing.
     nk::Result<File*> open(const char* cwd, const char* path, nk::u32 flags);
+    // A File on an inode that no directory names (a socket), with a reference for the caller.
+    nk::Result<File*> open_unnamed(Inode& inode, nk::u32 flags);
     nk::Result<nk::abi::Stat> stat(const char* cwd, const char* path);
     // Exists when anything has that name.
     nk::ErrorOr mkdir(const char* cwd, const char* path);

@@ -27,9 +27,11 @@ struct Line {
     // Storm detection: the current window's start, interrupts and cycles spent in handlers.
     nk::u64 window_start;
     nk::u64 window_count;
+    nk::u64 window_unclaimed; // interrupts no handler claimed
     nk::u64 window_busy;
     nk::u64 storms;
     bool storm_masked;
+    bool held; // masked by hold_line until release_line (or a new handler)
 };
 
 Line g_lines[LINE_COUNT];
@@ -40,19 +42,26 @@ bool (*g_preemption_veto)(const x86::InterruptFrame&) = nullptr;
 
 // After each interrupt on the line: account for it, and at the end of a window decide whether
 // the line is storming.
-void watch_for_storm(unsigned line_number, Line& line, nk::u64 start, nk::u64 end) {
+void watch_for_storm(unsigned line_number, Line& line, nk::u64 start, nk::u64 end, bool claimed) {
     ++line.window_count;
+    if (!claimed)
+        ++line.window_unclaimed;
     line.window_busy += end - start;
     nk::u64 window = clock::milliseconds_to_cycles(STORM_WINDOW_MS);
     if (end - line.window_start < window)
         return;
     // Never the clock (IRQ 0): masking it would stop time; its callbacks are bounded otherwise.
+    // A storm: handlers busy more than half the time — or a line asserted again and again that
+    // no handler claims (a level-triggered device whose driver is gone), where the time goes
+    // into entering and leaving the interrupt, not into handlers.
     bool storm = line_number != 0 && line.window_count >= STORM_MIN_INTERRUPTS &&
-                 line.window_busy > (end - line.window_start) / 2;
+                 (line.window_busy > (end - line.window_start) / 2 ||
+                  line.window_unclaimed >= STORM_MIN_INTERRUPTS);
     nk::u64 interrupts = line.window_count;
     nk::u64 percent = line.window_busy * 100 / (end - line.window_start);
     line.window_start = end;
     line.window_count = 0;
+    line.window_unclaimed = 0;
     line.window_busy = 0;
     if (!storm)
         return;
@@ -80,7 +89,7 @@ void dispatch(x86::InterruptFrame& frame) {
     for (unsigned i = 0; i < line.handler_count; ++i)
         claimed |= line.handlers[i].handler(line.handlers[i].context);
     --g_handler_depth;
-    watch_for_storm(line_number, line, start, x86::rdtsc());
+    watch_for_storm(line_number, line, start, x86::rdtsc(), claimed);
     if (!claimed)
         ++line.unhandled;
     x86::pic::end_of_interrupt(line_number);
@@ -111,11 +120,13 @@ nk::ErrorOr register_handler(unsigned line_number, Handler handler, void* contex
     if (line.handler_count == MAX_HANDLERS_PER_LINE)
         return nk::Error::Busy;
     line.handlers[line.handler_count++] = {handler, context};
-    // The first handler, or a new one on a line masked for a storm (the driver restarted).
-    if (line.handler_count == 1 || line.storm_masked) {
+    // The first handler, or a new one on a line masked for a storm or held (the driver
+    // restarted).
+    if (line.handler_count == 1 || line.storm_masked || line.held) {
         line.storm_masked = false;
+        line.held = false;
         line.window_start = x86::rdtsc();
-        line.window_count = line.window_busy = 0;
+        line.window_count = line.window_busy = line.window_unclaimed = 0;
         x86::pic::unmask(nk::u8(line_number));
     }
     return {};
@@ -150,13 +161,19 @@ void set_storm_hook(void (*hook)(unsigned)) {
 }
 
 void hold_line(unsigned line) {
-    if (line < LINE_COUNT)
+    x86::InterruptGuard guard;
+    if (line < LINE_COUNT) {
+        g_lines[line].held = true;
         x86::pic::mask(nk::u8(line));
+    }
 }
 
 void release_line(unsigned line) {
     x86::InterruptGuard guard;
-    if (line < LINE_COUNT && g_lines[line].handler_count && !g_lines[line].storm_masked)
+    if (line >= LINE_COUNT)
+        return;
+    g_lines[line].held = false;
+    if (g_lines[line].handler_count && !g_lines[line].storm_masked)
         x86::pic::unmask(nk::u8(line));
 }
 

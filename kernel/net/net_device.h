@@ -27,6 +27,7 @@ using ReceiveHook = void (*)(NetDevice& device, const nk::u8* frame, nk::usize l
 struct NetStats {
     nk::u64 tx_frames, tx_bytes, tx_errors;
     nk::u64 rx_frames, rx_bytes, rx_dropped;
+    nk::u64 rx_errors; // frames the driver handed over that could not be taken (bad pointer, size)
 };
 
 class NetDevice : public RegisteredDevice {
@@ -46,6 +47,7 @@ public:
     void set_receive_hook(ReceiveHook hook, void* context);
     // The driver's side: a frame arrived (dropped when no hook is set or the device is down).
     void deliver(const nk::u8* frame, nk::usize length);
+    void count_receive_error() { ++m_stats.rx_errors; }
 
     NetStats stats() const { return m_stats; }
 

@@ -45,6 +45,8 @@ void init() {
     register_process_calls(g_table);
     register_system_calls(g_table);
     register_extension_calls(g_table);
+    register_net_calls(g_table);
+    register_socket_calls(g_table);
     sched::set_kernel_entry_stack_hook(set_entry_stack);
     x86::syscall_init(dispatch, bad_return);
 }

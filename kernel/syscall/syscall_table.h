@@ -25,6 +25,8 @@ void register_file_calls(Handler* table);
 void register_process_calls(Handler* table);
 void register_system_calls(Handler* table);
 void register_extension_calls(Handler* table);
+void register_net_calls(Handler* table);
+void register_socket_calls(Handler* table);
 
 nk::u64 total_calls();
 

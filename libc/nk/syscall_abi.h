@@ -52,8 +52,56 @@ enum class Syscall : u64 {
     Sync = 31,    // (u64 flags) -> 0: every volume's and disk's cached writes reach the disks;
                   //   with SYNC_DROP_CACHE the clean cached pages are then forgotten
                   //   (a benchmark's cold start)
+    Net = 32,     // (NetOperation op, const void* in, usize in_length, void* out, usize out_length)
+                  //   -> bytes of text written to out, or -errno
+    // Sockets (TCP and UDP over IPv4): descriptors like files — Read and Write are receive and
+    // send, Close closes. A blocking call waits as long as the socket's timeouts allow
+    // (SocketOption), by default without end.
+    Socket = 33,      // (SocketType type) -> fd
+    Connect = 34,     // (int fd, const SocketAddress* address) -> 0
+    Bind = 35,        // (int fd, const SocketAddress* address) -> 0
+    Listen = 36,      // (int fd, int backlog) -> 0
+    Accept = 37,      // (int fd, SocketAddress* peer or null) -> fd of the connection
+    SendTo = 38,      // (int fd, const void* data, usize length, const SocketAddress* to) -> bytes
+    ReceiveFrom = 39, // (int fd, void* buffer, usize length, SocketAddress* from or null) -> bytes
+    SetSocketOption = 40, // (int fd, SocketOption option, u64 value) -> 0
+    Shutdown = 41,        // (int fd, ShutdownHow how) -> 0
+    Poll = 42,            // (PollEntry* entries, usize count, i64 timeout_ms; -1: no limit)
+                          //   -> entries with events (sockets only)
+    SocketName = 43,      // (int fd, SocketAddress* local, SocketAddress* peer or null) -> 0
     Count
 };
+
+enum class SocketType : u64 { Stream = 1, Datagram = 2 };
+
+// An IPv4 endpoint, in host byte order.
+struct SocketAddress {
+    u32 address;
+    u16 port;
+    u16 reserved;
+};
+
+enum class SocketOption : u64 {
+    ReceiveTimeoutMs = 0, // 0: wait without end
+    SendTimeoutMs = 1,
+    ReuseAddress = 2, // 0 or 1
+    NoDelay = 3,      // TCP: 1 sends small writes at once
+    KeepAlive = 4,
+};
+
+enum class ShutdownHow : u64 { Read = 0, Write = 1, Both = 2 };
+
+constexpr u16 POLL_IN = 0x1;
+constexpr u16 POLL_OUT = 0x4;
+constexpr u16 POLL_ERR = 0x8;
+constexpr u16 POLL_HUP = 0x10;
+
+struct PollEntry {
+    int fd;
+    u16 events;  // POLL_IN, POLL_OUT
+    u16 revents; // written back
+};
+constexpr usize MAX_POLL = 32;
 
 constexpr u64 SYNC_DROP_CACHE = 1;
 
@@ -82,6 +130,7 @@ enum class FileType : u32 {
     Regular = 1,
     Directory = 2,
     CharDevice = 3,
+    Socket = 4, // a network socket (Socket); read and write are recv and send
 };
 
 struct Stat {
@@ -153,6 +202,34 @@ struct ExtCrashRequest {
 };
 
 enum class ExtMode : u32 { Native = 0, Isolated = 1 };
+
+// Net operations (the shell's ifconfig, dhcp, ping, netstat).
+enum class NetOperation : u32 {
+    Interfaces = 0, // out: every interface, its address, MAC, link and counters
+    Dhcp = 1,       // in: an interface name ("" for eth0); waits up to DHCP_WAIT_MS; out: the lease
+    Ping = 2,       // in: PingRequest; out: a line per reply, then the summary
+    Connections = 3, // out: TCP and UDP sockets with their states
+    Configure = 4,   // in: InterfaceConfig; a static address (DHCP stops); out: the new setting
+};
+
+struct InterfaceConfig {
+    char name[16]; // "eth0"
+    u32 address;   // host byte order
+    u32 netmask;
+    u32 gateway; // 0: none
+    u32 reserved;
+};
+
+constexpr u32 DHCP_WAIT_MS = 10000;
+
+struct PingRequest {
+    u32 address; // IPv4, host byte order
+    u32 count;   // 1..1000
+    u32 payload; // bytes of data, 0..1400
+    u32 interval_ms;
+    u32 timeout_ms; // per request, 1..60000
+    u32 received;   // written back: how many replies came
+};
 
 struct ExtLoadRequest {
     const char* path;

@@ -81,14 +81,20 @@ def make_iso(build_dir, cmdline, workdir):
     return iso
 
 
+NIC = ["-nic", "user,model=e1000,restrict=on"]
+
+
 def qemu_command(iso, memory="512M", accel=None, extra=()):
     accel = accel or os.environ.get("NK_ACCEL", "tcg")
     # -cpu max under TCG: SMEP, SMAP and NX on (../shared/PLATFORM.md), so every QEMU boot runs
     # the kernel's paths for them, not only Bochs.
     cpu = ["-cpu", "max"] if accel == "tcg" else []
+    # The NIC: QEMU's e1000 on user networking with restrict=on, so the guest reaches nothing
+    # beyond QEMU's own DHCP server and host (10.0.2.2) — unless the test brings its own.
+    nic = [] if any(a in ("-nic", "-netdev", "-net") for a in extra) else NIC
     return ["qemu-system-x86_64", "-accel", accel, *cpu, "-m", memory, "-cdrom", iso, "-boot", "d",
             "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *extra]
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", *nic, *extra]
 
 
 def run(command, timeout, stdin_text=None):
@@ -107,9 +113,18 @@ def run(command, timeout, stdin_text=None):
     return BootResult(text, process.returncode, seconds, timed_out)
 
 
-def boot_qemu(build_dir, cmdline, timeout=60, memory="512M", extra=()):
+def with_network(cmdline, net):
+    """The kernel brings the network up at boot (e1000, DHCP), and its lease arrives on the
+    console at any moment: tests that do not use the network boot with `nonet`, so nothing
+    prints between their commands' lines."""
+    if net or "nonet" in cmdline.split():
+        return cmdline
+    return (cmdline + " nonet").strip()
+
+
+def boot_qemu(build_dir, cmdline, timeout=60, memory="512M", extra=(), net=False):
     with tempfile.TemporaryDirectory(prefix="nkboot-") as workdir:
-        iso = make_iso(build_dir, cmdline, workdir)
+        iso = make_iso(build_dir, with_network(cmdline, net), workdir)
         return run(qemu_command(iso, memory=memory, extra=extra), timeout)
 
 
@@ -201,10 +216,11 @@ class ShellSession:
 
     PROMPT = "nk> "
 
-    def __init__(self, build_dir, cmdline="", memory="512M", boot_timeout=60, extra=()):
+    def __init__(self, build_dir, cmdline="", memory="512M", boot_timeout=60, extra=(),
+                 net=False):
         import threading
         self._workdir = tempfile.TemporaryDirectory(prefix="nkshell-")
-        iso = make_iso(build_dir, cmdline, self._workdir.name)
+        iso = make_iso(build_dir, with_network(cmdline, net), self._workdir.name)
         self.process = subprocess.Popen(qemu_command(iso, memory=memory, extra=extra),
                                         stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -147,6 +147,52 @@ inline ErrorOr kill(int pid) {
 inline Result<int> dup2(int from, int to) {
     return detail::to_result<int>(raw_syscall(Syscall::Dup2, arg(from), arg(to)));
 }
+inline Result<long> net(abi::NetOperation operation, const void* in, usize in_length, void* out,
+                        usize out_length) {
+    return detail::to_result<long>(raw_syscall(Syscall::Net, u64(operation), arg(in), in_length,
+                                               arg(out), out_length));
+}
+// Sockets: descriptors like files (read, write and close work on them).
+inline Result<int> socket(abi::SocketType type) {
+    return detail::to_result<int>(raw_syscall(Syscall::Socket, u64(type)));
+}
+inline ErrorOr connect(int fd, const abi::SocketAddress& address) {
+    return detail::to_error_or(raw_syscall(Syscall::Connect, arg(fd), arg(&address)));
+}
+inline ErrorOr bind(int fd, const abi::SocketAddress& address) {
+    return detail::to_error_or(raw_syscall(Syscall::Bind, arg(fd), arg(&address)));
+}
+inline ErrorOr listen(int fd, int backlog) {
+    return detail::to_error_or(raw_syscall(Syscall::Listen, arg(fd), arg(backlog)));
+}
+inline Result<int> accept(int fd, abi::SocketAddress* peer = nullptr) {
+    return detail::to_result<int>(raw_syscall(Syscall::Accept, arg(fd), arg(peer)));
+}
+inline Result<usize> send_to(int fd, const void* data, usize length,
+                             const abi::SocketAddress* to = nullptr) {
+    return detail::to_result<usize>(
+        raw_syscall(Syscall::SendTo, arg(fd), arg(data), length, arg(to)));
+}
+inline Result<usize> receive_from(int fd, void* buffer, usize length,
+                                  abi::SocketAddress* from = nullptr) {
+    return detail::to_result<usize>(
+        raw_syscall(Syscall::ReceiveFrom, arg(fd), arg(buffer), length, arg(from)));
+}
+inline ErrorOr set_socket_option(int fd, abi::SocketOption option, u64 value) {
+    return detail::to_error_or(
+        raw_syscall(Syscall::SetSocketOption, arg(fd), u64(option), value));
+}
+inline ErrorOr shutdown(int fd, abi::ShutdownHow how) {
+    return detail::to_error_or(raw_syscall(Syscall::Shutdown, arg(fd), u64(how)));
+}
+inline Result<usize> poll(abi::PollEntry* entries, usize count, long timeout_ms) {
+    return detail::to_result<usize>(
+        raw_syscall(Syscall::Poll, arg(entries), count, u64(timeout_ms)));
+}
+inline ErrorOr socket_name(int fd, abi::SocketAddress* local, abi::SocketAddress* peer) {
+    return detail::to_error_or(raw_syscall(Syscall::SocketName, arg(fd), arg(local), arg(peer)));
+}
+
 inline Result<long> ext_control(u32 operation, const void* in, usize in_length, void* out,
                                 usize out_length) {
     return detail::to_result<long>(

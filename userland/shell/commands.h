@@ -44,4 +44,10 @@ int exit(Context&, int argc, const char* const* argv);
 // extension_commands.cpp
 int ext(Context&, int argc, const char* const* argv);
 
+// net_commands.cpp
+int ifconfig(Context&, int argc, const char* const* argv);
+int dhcp(Context&, int argc, const char* const* argv);
+int ping(Context&, int argc, const char* const* argv);
+int netstat(Context&, int argc, const char* const* argv);
+
 } // namespace shell::commands

@@ -63,6 +63,8 @@ char type_letter(abi::FileType type) {
         return 'd';
     case abi::FileType::CharDevice:
         return 'c';
+    case abi::FileType::Socket:
+        return 's';
     case abi::FileType::Regular:
         return '-';
     }
@@ -162,6 +164,8 @@ const char* type_name(abi::FileType type) {
         return "directory";
     case abi::FileType::CharDevice:
         return "character device";
+    case abi::FileType::Socket:
+        return "socket";
     }
     return "unknown";
 }

@@ -9,6 +9,8 @@
 extern "C" {
 #endif
 
+/* The kernel calls open, stop and transmit of a device one at a time (never two at once), so a
+ * driver whose interrupt handler leaves the transmit ring alone needs no lock around it. */
 struct nooks_net_ops {
     /* Link up: enable the receiver and interrupts. 0 or -errno. */
     nk_status (*open)(void* device);
@@ -17,6 +19,9 @@ struct nooks_net_ops {
     /* Queue one Ethernet frame (14..1518 bytes, no FCS) for transmission. The frame is the
      * driver's to read only during the call. 0, -NK_EBUSY when the ring is full, or -errno. */
     nk_status (*transmit)(void* device, const void* frame, size_t length);
+    /* Optional: the driver's own figures as text for `ext stats` (lines ending in newlines,
+     * NUL-terminated within `size`). 0 or -errno. */
+    nk_status (*status)(void* device, char* buffer, size_t size);
 };
 
 struct nooks_net_device_info {
@@ -34,6 +39,18 @@ nk_status nk_netdev_register(const struct nooks_net_device_info* info,
 void nk_netdev_unregister(nk_netdev_handle handle);
 /* A received frame: the kernel copies it before returning. */
 void nk_netif_rx(nk_netdev_handle handle, const void* frame, size_t length);
+
+/* Several received frames in one call — for an isolated driver one crossing per batch instead of
+ * one per frame. Each is copied before the call returns; a frame the kernel cannot accept (too
+ * short or long, outside the driver's memory) is counted as an error and skipped. */
+#define NOOKS_NET_BATCH_MAX 64
+struct nooks_net_frame {
+    const void* data;
+    uint32_t length;
+    uint32_t reserved;
+};
+void nk_netif_rx_batch(nk_netdev_handle handle, const struct nooks_net_frame* frames,
+                       uint32_t count);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,51 @@
+#include <kernel/boot/command_line.h>
+#include <kernel/net/interface.h>
+#include <kernel/net/net_device.h>
+#include <kernel/net/stack.h>
+#include <kernel/pci/pci.h>
+#include <nooks/extension_manager.h>
+#include <nooks/network_boot.h>
+
+#include <stdio.h>
+#include <string.h>
+
+namespace nooks {
+
+namespace {
+
+constexpr const char* DRIVER = "/lib/modules/e1000.ko";
+constexpr const char* DEVICE = "eth0";
+
+// The 8254x functions the e1000 extension drives (QEMU's default NIC is the 82540EM, 100E).
+bool has_e1000() {
+    return kernel::pci::find_by_id(0x8086, 0x100e) || kernel::pci::find_by_id(0x8086, 0x100f) ||
+           kernel::pci::find_by_id(0x8086, 0x1004);
+}
+
+} // namespace
+
+void start_network() {
+    if (kernel::command_line::has("nonet") || !kernel::net::stack_running() || !has_e1000())
+        return;
+    const char* wanted = kernel::command_line::value("net");
+    ExtensionMode mode =
+        wanted && strcmp(wanted, "native") == 0 ? ExtensionMode::Native : ExtensionMode::Isolated;
+    LoadProblem problem = {};
+    if (auto loaded = load_extension_file("/", DRIVER, mode, &problem); loaded.is_error()) {
+        kprintf("net: cannot load %s: %s%s%s\n", DRIVER, nk::error_string(loaded.error()),
+                problem.message[0] ? ": " : "", problem.message);
+        return;
+    }
+    kernel::net::NetDevice* device = kernel::net::find(DEVICE);
+    if (!device) {
+        kprintf("net: the driver registered no %s\n", DEVICE);
+        return;
+    }
+    if (auto attached = kernel::net::attach(*device, true); attached.is_error())
+        kprintf("net: %s: %s\n", DEVICE, nk::error_string(attached.error()));
+    else
+        kprintf("net: %s up (e1000, %s); asking DHCP for an address\n", DEVICE, mode_name(mode));
+    device->unref();
+}
+
+} // namespace nooks
