@@ -155,9 +155,72 @@ protected:
         return sent;
     }
 
+    // A batch in one crossing when the driver has transmit_batch: the frames and their list
+    // copied into one bounce buffer in its heap.
+    nk::Result<nk::usize> do_transmit_batch(const kernel::net::OutFrame* frames,
+                                            nk::usize count) override {
+        kernel::MutexLocker locker(m_transmit_lock);
+        NetBinding* binding = enter_current();
+        if (!binding) {
+            if (!bound.orphaned || bound.dead)
+                return nk::Error::NoDevice;
+            for (nk::usize i = 0; i < count; ++i)
+                hold(frames[i].data, frames[i].length);
+            return count;
+        }
+        auto sent = send_batch(*binding, frames, count);
+        binding->registration.leave();
+        if (sent.has_value())
+            frame_moved();
+        return sent;
+    }
+
     void destroy() override;
 
 private:
+    nk::Result<nk::usize> send_batch(NetBinding& binding, const kernel::net::OutFrame* frames,
+                                     nk::usize count) {
+        if (!binding.ops.transmit_batch) {
+            for (nk::usize i = 0; i < count; ++i) {
+                if (auto sent = send(binding, frames[i].data, frames[i].length); sent.is_error())
+                    return i ? nk::Result<nk::usize>(i) : sent.error();
+            }
+            return count;
+        }
+        ClassRegistration& registration = binding.registration;
+        auto function = reinterpret_cast<const void*>(binding.ops.transmit_batch);
+        nooks_net_frame list[NOOKS_NET_BATCH_MAX];
+        count = nk::min<nk::usize>(count, NOOKS_NET_BATCH_MAX);
+        nk::Result<long> called = nk::Error::NoMemory;
+        if (!registration.isolated()) {
+            for (nk::usize i = 0; i < count; ++i)
+                list[i] = {frames[i].data, nk::u32(frames[i].length), 0};
+            called = registration.call(function, long(binding.context), long(list), long(count));
+        } else {
+            nk::usize bytes = count * sizeof(nooks_net_frame);
+            for (nk::usize i = 0; i < count; ++i)
+                bytes += frames[i].length;
+            BounceBuffer bounce(*registration.extension, bytes);
+            if (!bounce.ok())
+                return nk::Error::NoMemory;
+            auto* shared = bounce.as<nooks_net_frame>();
+            auto* data = reinterpret_cast<nk::u8*>(shared + count);
+            for (nk::usize i = 0; i < count; ++i) {
+                memcpy(data, frames[i].data, frames[i].length);
+                shared[i] = {data, nk::u32(frames[i].length), 0};
+                data += frames[i].length;
+            }
+            called = bounce.after(
+                registration.call(function, long(binding.context), long(shared), long(count)));
+        }
+        if (called.is_error())
+            return called.error();
+        if (called.value() < 0)
+            return nk::Error(int(-called.value()));
+        // The driver says how many it took: no more than it was given.
+        return nk::min<nk::usize>(nk::usize(called.value()), count);
+    }
+
     // Open, stop, transmits and the replay after a restart: one at a time, in order.
     kernel::Mutex m_transmit_lock;
     PendingFrame* m_pending[PENDING_MAX] = {};
@@ -287,7 +350,9 @@ nk_status register_net_device(Extension* extension, const nooks_net_device_info&
         !op_ok(extension, reinterpret_cast<const void*>(ops.open)) ||
         !op_ok(extension, reinterpret_cast<const void*>(ops.transmit)) ||
         (ops.stop && !op_ok(extension, reinterpret_cast<const void*>(ops.stop))) ||
-        (ops.status && !op_ok(extension, reinterpret_cast<const void*>(ops.status))))
+        (ops.status && !op_ok(extension, reinterpret_cast<const void*>(ops.status))) ||
+        (ops.transmit_batch &&
+         !op_ok(extension, reinterpret_cast<const void*>(ops.transmit_batch))))
         return -NK_EINVAL;
     auto* binding = static_cast<NetBinding*>(kzalloc(sizeof(NetBinding)));
     if (!binding)

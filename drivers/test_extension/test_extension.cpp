@@ -238,7 +238,7 @@ nk_status testfs_request(void*, nooks_fs_request*) {
 }
 
 const nooks_block_ops g_block_ops = {ram_transfer};
-const nooks_net_ops g_net_ops = {loop_open, loop_stop, loop_transmit, nullptr};
+const nooks_net_ops g_net_ops = {loop_open, loop_stop, loop_transmit, nullptr, nullptr};
 const nooks_fs_ops g_fs_ops = {testfs_mount, nullptr, testfs_request, 0, 0};
 
 long register_objects() {

@@ -31,7 +31,13 @@ struct Interface {
     char name[MAX_NAME];
     bool dhcp;
     nk::u64 tx_dropped; // frames the device refused (ring full, driver gone)
-    nk::u8 frame[MAX_FRAME];
+    // Frames lwIP sent since the last flush: they go to the device as one batch (one crossing
+    // into an isolated driver) when the stack's thread is done with what it is doing, or when
+    // the batch is full. Touched only with the core lock held.
+    nk::usize queued;
+    bool flush_scheduled;
+    nk::usize lengths[MAX_BATCH];
+    nk::u8 frames[MAX_BATCH][MAX_FRAME];
 };
 
 Interface* g_interfaces[MAX_INTERFACES];
@@ -76,8 +82,37 @@ bool renew_device(Interface& interface) {
     return true;
 }
 
-// lwIP -> device: the frame, gathered from the pbuf chain into one buffer (the device takes a
-// flat frame), then transmitted. Called with the core lock held, so one at a time.
+// The queued frames to the device, in one call (core lock held).
+void flush(Interface& interface) {
+    nk::usize done = 0;
+    while (done < interface.queued) {
+        OutFrame batch[MAX_BATCH];
+        nk::usize count = interface.queued - done;
+        for (nk::usize i = 0; i < count; ++i)
+            batch[i] = {interface.frames[done + i], interface.lengths[done + i]};
+        auto sent = interface.device->transmit_batch(batch, count);
+        if (sent.is_error() && sent.error() == nk::Error::NoDevice && renew_device(interface))
+            sent = interface.device->transmit_batch(batch, count);
+        if (sent.is_error()) {
+            // The rest is lost (a full ring, a driver gone): TCP sends it again.
+            interface.tx_dropped += count;
+            LINK_STATS_INC(link.drop);
+            break;
+        }
+        done += sent.value();
+        LINK_STATS_INC(link.xmit);
+    }
+    interface.queued = 0;
+}
+
+void flush_later(void* argument) {
+    auto* interface = static_cast<Interface*>(argument);
+    interface->flush_scheduled = false;
+    flush(*interface);
+}
+
+// lwIP -> device: the frame, gathered from the pbuf chain into the next slot of the batch (the
+// device takes flat frames). Called with the core lock held.
 err_t link_output(netif* lwip, pbuf* chain) {
     auto* interface = static_cast<Interface*>(lwip->state);
     nk::usize length = chain->tot_len;
@@ -85,22 +120,22 @@ err_t link_output(netif* lwip, pbuf* chain) {
         LINK_STATS_INC(link.lenerr);
         return ERR_BUF;
     }
-    pbuf_copy_partial(chain, interface->frame, u16_t(length), 0);
-    // Short frames are padded to Ethernet's minimum of 60 bytes before the FCS (IEEE
-    // 802.3 4.2.3.3).
+    nk::u8* frame = interface->frames[interface->queued];
+    pbuf_copy_partial(chain, frame, u16_t(length), 0);
+    // Short frames are padded to Ethernet's minimum of 60 bytes before the FCS (802.3 4.2.3.3).
     if (length < 60) {
-        memset(interface->frame + length, 0, 60 - length);
+        memset(frame + length, 0, 60 - length);
         length = 60;
     }
-    auto sent = interface->device->transmit(interface->frame, length);
-    if (sent.is_error() && sent.error() == nk::Error::NoDevice && renew_device(*interface))
-        sent = interface->device->transmit(interface->frame, length);
-    if (sent.is_error()) {
-        ++interface->tx_dropped;
-        LINK_STATS_INC(link.drop);
-        return ERR_IF;
+    interface->lengths[interface->queued++] = length;
+    if (interface->queued == MAX_BATCH) {
+        flush(*interface);
+    } else if (!interface->flush_scheduled) {
+        // After the current work of the stack's thread: whatever it sends meanwhile joins.
+        interface->flush_scheduled = tcpip_try_callback(flush_later, interface) == ERR_OK;
+        if (!interface->flush_scheduled)
+            flush(*interface);
     }
-    LINK_STATS_INC(link.xmit);
     return ERR_OK;
 }
 

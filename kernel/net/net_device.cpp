@@ -47,6 +47,35 @@ nk::ErrorOr NetDevice::transmit(const nk::u8* frame, nk::usize length) {
     return {};
 }
 
+nk::Result<nk::usize> NetDevice::do_transmit_batch(const OutFrame* frames, nk::usize count) {
+    for (nk::usize i = 0; i < count; ++i) {
+        if (auto sent = do_transmit(frames[i].data, frames[i].length); sent.is_error())
+            return i ? nk::Result<nk::usize>(i) : sent.error();
+    }
+    return count;
+}
+
+nk::Result<nk::usize> NetDevice::transmit_batch(const OutFrame* frames, nk::usize count) {
+    if (!is_registered())
+        return nk::Error::NoDevice;
+    if (count == 0 || count > MAX_BATCH)
+        return nk::Error::Invalid;
+    for (nk::usize i = 0; i < count; ++i) {
+        if (frames[i].length < MIN_FRAME || frames[i].length > MAX_FRAME)
+            return nk::Error::Invalid;
+    }
+    auto sent = do_transmit_batch(frames, count);
+    nk::usize taken = sent.is_error() ? 0 : nk::min(sent.value(), count);
+    for (nk::usize i = 0; i < taken; ++i) {
+        ++m_stats.tx_frames;
+        m_stats.tx_bytes += frames[i].length;
+    }
+    m_stats.tx_errors += count - taken;
+    if (taken == 0)
+        return sent.is_error() ? sent.error() : nk::Error::Busy;
+    return taken;
+}
+
 void NetDevice::set_receive_hook(ReceiveHook hook, void* context) {
     x86::InterruptGuard guard;
     m_hook = hook;

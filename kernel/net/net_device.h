@@ -19,6 +19,13 @@ constexpr nk::usize MAX_FRAME = 1518; // Ethernet II with FCS stripped: 14 + 150
 constexpr nk::usize MIN_FRAME = 14;
 
 class NetDevice;
+
+// A frame to send, in a batch (NetDevice::transmit_batch).
+struct OutFrame {
+    const nk::u8* data;
+    nk::usize length;
+};
+constexpr nk::usize MAX_BATCH = 64;
 // Called for every received frame, in the driver's context (an interrupt or its thread): copy
 // what is needed and return.
 using ReceiveHook = void (*)(NetDevice& device, const nk::u8* frame, nk::usize length,
@@ -42,6 +49,9 @@ public:
     // Error::Invalid for a frame shorter than a header or longer than MAX_FRAME, Error::NoDevice
     // once the driver is gone, Error::Busy when its transmit ring is full.
     nk::ErrorOr transmit(const nk::u8* frame, nk::usize length);
+    // Up to MAX_BATCH frames (each as transmit() checks them), in order, one call into the
+    // driver where it can: how many it took (the first n). An error only when it took none.
+    nk::Result<nk::usize> transmit_batch(const OutFrame* frames, nk::usize count);
 
     // The network stack's side.
     void set_receive_hook(ReceiveHook hook, void* context);
@@ -57,6 +67,8 @@ protected:
     virtual nk::ErrorOr do_open() = 0;
     virtual void do_stop() = 0;
     virtual nk::ErrorOr do_transmit(const nk::u8* frame, nk::usize length) = 0;
+    // Default: one do_transmit() after another, until one fails.
+    virtual nk::Result<nk::usize> do_transmit_batch(const OutFrame* frames, nk::usize count);
 
 private:
     friend void unregister_device(NetDevice& device);

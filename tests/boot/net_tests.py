@@ -291,7 +291,9 @@ def net_recovery_transfer(build_dir):
     with tempfile.TemporaryDirectory(prefix="nknet-") as workdir:
         with booted(build_dir, nic(hostfwd=[(port, GUEST_PORT)]), disk=True,
                     workdir=workdir) as shell:
-            expect_match(r"armed", shell.run("ext crash e1000 null --after 300 --times 3"),
+            # Received frames cross in batches, and the replies (ACKs) too: a crash every 100
+            # crossings falls three times in 4 MiB.
+            expect_match(r"armed", shell.run("ext crash e1000 null --after 100 --times 3"),
                          "armed", shell)
             out = send_to_guest_nc(shell, port, data, "/disk/received.bin")
             recovered = re.findall(r"^nooks: 'e1000' recovered in (\d+) us", shell.output, re.M)
@@ -315,7 +317,9 @@ def net_recovery_guest_to_host(build_dir):
         with tempfile.TemporaryDirectory(prefix="nknet-") as workdir:
             with booted(build_dir, nic(guestfwd=[(5000, collector.port)]), disk=True,
                         workdir=workdir) as shell:
-                expect_match(r"armed", shell.run("ext crash e1000 null --after 300 --times 3"),
+                # Sending, the driver is crossed into about once per batch of frames (and per
+                # interrupt): a crash every 100 crossings falls three times in 4 MiB.
+                expect_match(r"armed", shell.run("ext crash e1000 null --after 100 --times 3"),
                              "armed", shell)
                 out = shell.run("nc -q -i /disk/files/%s 10.0.2.100 5000"
                                 % make_disk_image.BIG_FILE, timeout=240)

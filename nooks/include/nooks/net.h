@@ -9,6 +9,14 @@
 extern "C" {
 #endif
 
+/* A frame in a batch (nk_netif_rx_batch, nooks_net_ops.transmit_batch). */
+#define NOOKS_NET_BATCH_MAX 64
+struct nooks_net_frame {
+    const void* data;
+    uint32_t length;
+    uint32_t reserved;
+};
+
 /* The kernel calls open, stop and transmit of a device one at a time (never two at once), so a
  * driver whose interrupt handler leaves the transmit ring alone needs no lock around it. */
 struct nooks_net_ops {
@@ -22,6 +30,10 @@ struct nooks_net_ops {
     /* Optional: the driver's own figures as text for `ext stats` (lines ending in newlines,
      * NUL-terminated within `size`). 0 or -errno. */
     nk_status (*status)(void* device, char* buffer, size_t size);
+    /* Optional: up to NOOKS_NET_BATCH_MAX frames in one call — one crossing for a batch. Queues
+     * them in order and returns how many it took (the first n; fewer when the ring is full), or
+     * -errno. The frames are the driver's to read only during the call. */
+    nk_status (*transmit_batch)(void* device, const struct nooks_net_frame* frames, uint32_t count);
 };
 
 struct nooks_net_device_info {
@@ -43,12 +55,6 @@ void nk_netif_rx(nk_netdev_handle handle, const void* frame, size_t length);
 /* Several received frames in one call — for an isolated driver one crossing per batch instead of
  * one per frame. Each is copied before the call returns; a frame the kernel cannot accept (too
  * short or long, outside the driver's memory) is counted as an error and skipped. */
-#define NOOKS_NET_BATCH_MAX 64
-struct nooks_net_frame {
-    const void* data;
-    uint32_t length;
-    uint32_t reserved;
-};
 void nk_netif_rx_batch(nk_netdev_handle handle, const struct nooks_net_frame* frames,
                        uint32_t count);
 
