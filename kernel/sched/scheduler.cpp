@@ -280,6 +280,11 @@ Stats stats() {
     return g_stats;
 }
 
+nk::u64 idle_ticks() {
+    x86::InterruptGuard guard;
+    return g_boot_thread.run_ticks;
+}
+
 void for_each_thread(void (*visit)(const Thread&, void*), void* context) {
     x86::InterruptGuard guard;
     for (auto& thread : g_all)

@@ -52,6 +52,8 @@ struct Stats {
     nk::u64 live_threads;
 };
 Stats stats();
+// Ticks the idle thread has run: the CPU's idle time, for utilisation figures.
+nk::u64 idle_ticks();
 
 // Calls `visit` for every live thread (interrupts disabled during the walk: keep it short).
 void for_each_thread(void (*visit)(const Thread& thread, void* context), void* context);

@@ -3,6 +3,7 @@
 #include <kernel/memory/kmalloc.h>
 #include <kernel/net/connections.h>
 #include <kernel/net/interface.h>
+#include <kernel/net/iperf.h>
 #include <kernel/net/ping.h>
 #include <kernel/net/stack.h>
 #include <kernel/sync/mutex.h>
@@ -18,7 +19,7 @@ namespace {
 
 constexpr nk::usize REPORT_SIZE = 16 * 1024;
 
-// One ping at a time (it uses one raw socket and one reply slot).
+// One ping or iperf test at a time (each uses one socket and one result slot).
 Mutex g_ping_lock;
 
 Result<nk::usize> dhcp(const char* name, char* text) {
@@ -80,6 +81,37 @@ Result<nk::i64> sys_net(const Frame& frame) {
             break;
         }
         size = net::format_interfaces(text, REPORT_SIZE);
+        break;
+    }
+    case abi::NetOperation::Iperf: {
+        abi::IperfRequest request;
+        if (in_length != sizeof request) {
+            size = Error::Invalid;
+            break;
+        }
+        if (auto read = user::read(request, in); read.is_error()) {
+            size = read.error();
+            break;
+        }
+        if (request.port == 0 || request.port > 65535 || request.timeout_ms < 1000 ||
+            request.timeout_ms > 120000) {
+            size = Error::Invalid;
+            break;
+        }
+        MutexLocker locker(g_ping_lock); // one measurement at a time
+        auto result = request.send ? net::iperf_send(request.address, nk::u16(request.port),
+                                                     request.timeout_ms)
+                                   : net::iperf_receive(nk::u16(request.port), request.timeout_ms);
+        if (result.is_error()) {
+            size = result.error();
+            break;
+        }
+        const auto& r = result.value();
+        int wrote =
+            snprintf(text, REPORT_SIZE, "iperf: %s %llu bytes in %u ms: %u kbit/s; cpu %u%% busy\n",
+                     request.send ? "sent" : "received", (unsigned long long)r.bytes,
+                     r.milliseconds, r.kbit_per_second, r.cpu_busy_percent);
+        size = nk::usize(wrote > 0 ? wrote : 0);
         break;
     }
     case abi::NetOperation::Ping: {

@@ -210,6 +210,14 @@ enum class NetOperation : u32 {
     Ping = 2,       // in: PingRequest; out: a line per reply, then the summary
     Connections = 3, // out: TCP and UDP sockets with their states
     Configure = 4,   // in: InterfaceConfig; a static address (DHCP stops); out: the new setting
+    Iperf = 5,       // in: IperfRequest; one TCP throughput test against iperf 2; out: the result
+};
+
+struct IperfRequest {
+    u32 send;       // 0: receive (wait for a client on `port`), 1: send to address:port
+    u32 address;    // host byte order (send)
+    u32 port;       // 1..65535
+    u32 timeout_ms; // 1000..120000
 };
 
 struct InterfaceConfig {

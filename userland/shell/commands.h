@@ -49,5 +49,6 @@ int ifconfig(Context&, int argc, const char* const* argv);
 int dhcp(Context&, int argc, const char* const* argv);
 int ping(Context&, int argc, const char* const* argv);
 int netstat(Context&, int argc, const char* const* argv);
+int iperf(Context&, int argc, const char* const* argv);
 
 } // namespace shell::commands

@@ -76,6 +76,32 @@ int dhcp(Context& context, int argc, const char* const* argv) {
     return show(context, "dhcp", abi::NetOperation::Dhcp, name, nk::string_length(name) + 1);
 }
 
+int iperf(Context& context, int argc, const char* const* argv) {
+    // iperf -s [-p PORT] | iperf -c ADDRESS [-p PORT]: one test against iperf 2 (lwiperf).
+    abi::IperfRequest request = {0, 0, 5001, 60000};
+    bool server = false, client = false;
+    for (int i = 1; i < argc; ++i) {
+        if (nk::compare_strings(argv[i], "-s") == 0) {
+            server = true;
+        } else if (nk::compare_strings(argv[i], "-c") == 0 && i + 1 < argc) {
+            client = true;
+            if (!user::parse_ipv4(argv[++i], &request.address)) {
+                dprintf(2, "iperf: %s: not an IPv4 address\n", argv[i]);
+                return STATUS_USAGE;
+            }
+        } else if (nk::compare_strings(argv[i], "-p") == 0 && i + 1 < argc) {
+            if (!parse_option(argv[++i], 1, 65535, &request.port))
+                return usage(argv[0]);
+        } else {
+            return usage(argv[0]);
+        }
+    }
+    if (server == client)
+        return usage(argv[0]);
+    request.send = client ? 1 : 0;
+    return show(context, "iperf", abi::NetOperation::Iperf, &request, sizeof request);
+}
+
 int ping(Context& context, int argc, const char* const* argv) {
     abi::PingRequest request = {0, 4, 56, 1000, 2000, 0};
     const char* target = nullptr;

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""The network benchmark (`./nk bench net`): TCP throughput between Debian's iperf 2 on the host
+and lwIP's iperf in the guest, receive and send, with the guest's CPU busy share and the ping
+round trip beside each — the e1000 driver native, then isolated, in paired boots on this machine.
+Prints the table with the isolated/native ratios and the frames per crossing.
+
+QEMU's user network with restrict=on: the host reaches the guest through a hostfwd on
+127.0.0.1, the guest the host's iperf server through a guestfwd; nothing else is contacted.
+
+usage: net_bench.py BUILD_DIR [SECONDS]
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "boot"))
+import net_tests  # noqa: E402  (booted, nic, free_port)
+
+
+def measure(build_dir, mode, seconds):
+    """One boot: receive (host iperf client -> guest), send (guest -> host iperf server), ping."""
+    host_port, server_port = net_tests.free_port(), net_tests.free_port()
+    server = subprocess.Popen(["iperf", "-s", "-B", "127.0.0.1", "-p", str(server_port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    time.sleep(0.5)  # QEMU connects the guestfwd to it at start-up
+    figures = {}
+    try:
+        cmdline = "nostorage" + (" net=native" if mode == "native" else "")
+        nic = net_tests.nic(hostfwd=[(host_port, 5001)], guestfwd=[(5001, server_port)])
+        with net_tests.booted(build_dir, nic, cmdline=cmdline) as shell:
+            expect = r"loaded extension 'e1000' \(net, %s\)" % mode
+            if not re.search(expect, shell.output):
+                raise SystemExit("e1000 is not %s:\n%s" % (mode, shell.output[-3000:]))
+            shell.send("iperf -s\r")
+            shell.wait_for(r"iperf -s", 10)
+            time.sleep(1.0)
+            subprocess.run(["iperf", "-c", "127.0.0.1", "-p", str(host_port), "-t", str(seconds)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=seconds + 60)
+            out = shell.wait_for(re.escape(shell.PROMPT), 60)
+            figures["receive"] = parse(out, "received")
+            out = shell.run("iperf -c 10.0.2.100", timeout=90)
+            figures["send"] = parse(out, "sent")
+            out = shell.run("ping 10.0.2.2 -c 20 -i 20", timeout=60)
+            match = re.search(r"rtt min/avg/max [\d.]+/([\d.]+)/", out)
+            figures["rtt_ms"] = float(match.group(1)) if match else None
+            stats = shell.run("ext stats e1000")
+            rx = re.search(r"([\d.]+) frames per rx batch", stats)
+            tx = re.search(r"([\d.]+) frames per tx call", stats)
+            figures["rx_batch"] = float(rx.group(1)) if rx else None
+            figures["tx_batch"] = float(tx.group(1)) if tx else None
+    finally:
+        server.kill()
+        server.wait()
+    return figures
+
+
+def parse(text, verb):
+    match = re.search(r"iperf: %s (\d+) bytes in (\d+) ms: (\d+) kbit/s; cpu (\d+)%% busy" % verb,
+                      text)
+    if not match:
+        raise SystemExit("no iperf result in %r" % text[-2000:])
+    return {"bytes": int(match.group(1)), "mbit": int(match.group(3)) / 1000.0,
+            "cpu": int(match.group(4))}
+
+
+def main():
+    if len(sys.argv) not in (2, 3):
+        print(__doc__, file=sys.stderr)
+        return 2
+    if not shutil.which("iperf"):
+        print("net_bench: Debian's iperf (2.x) is not installed (./nk deps)", file=sys.stderr)
+        return 1
+    build_dir = sys.argv[1]
+    seconds = int(sys.argv[2]) if len(sys.argv) == 3 else 10
+    native = measure(build_dir, "native", seconds)
+    isolated = measure(build_dir, "isolated", seconds)
+    print("TCP throughput, QEMU TCG (-cpu max), e1000 on user networking; iperf 2 on the host, "
+          "lwiperf in the guest")
+    print("%-22s %12s %12s %7s   %s" % ("", "native", "isolated", "ratio", "guest CPU busy"))
+    for key, name in (("receive", "receive (host->guest)"), ("send", "send (guest->host)")):
+        n, i = native[key], isolated[key]
+        print("%-22s %8.1f Mb/s %7.1f Mb/s %7.2f   %d%% -> %d%%"
+              % (name, n["mbit"], i["mbit"], i["mbit"] / n["mbit"] if n["mbit"] else 0,
+                 n["cpu"], i["cpu"]))
+    print("%-22s %9.3f ms %9.3f ms" % ("ping rtt (avg)", native["rtt_ms"] or 0,
+                                       isolated["rtt_ms"] or 0))
+    print("frames per crossing (isolated): %.2f per rx batch, %.2f per tx call"
+          % (isolated["rx_batch"] or 0, isolated["tx_batch"] or 0))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
