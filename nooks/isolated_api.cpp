@@ -21,6 +21,7 @@
 #include <nooks/module_region.h>
 #include <nooks/pci_access.h>
 #include <nooks/recovery.h>
+#include <nooks/socket_class.h>
 #include <nooks/wrapper.h>
 
 #include <stdarg.h>
@@ -187,6 +188,40 @@ void isolated_netif_rx_batch(Extension& extension, nk_netdev_handle handle,
         else
             net_receive_error(handle);
     }
+}
+
+// ---- Sockets (nooks/socket.h). Handles were checked owned; buffers are checked here, where
+// their lengths are known.
+long isolated_socket_listen(Extension& extension, uint16_t port, int backlog,
+                            nk_socket_handle* out) {
+    // (How many an extension may hold is bounded by the stack's own connection pool.)
+    return socket_listen(&extension, port, backlog, out);
+}
+long isolated_socket_accept(Extension& extension, nk_socket_handle listener, uint64_t timeout_ms,
+                            nk_socket_handle* out, uint32_t* peer_address, uint16_t* peer_port) {
+    if ((peer_address && !check_buffer(extension, "nk_socket_accept", 3, peer_address,
+                                       sizeof *peer_address, true)) ||
+        (peer_port &&
+         !check_buffer(extension, "nk_socket_accept", 4, peer_port, sizeof *peer_port, true)))
+        return -NK_EFAULT;
+    return socket_accept(&extension, listener, timeout_ms, out, peer_address, peer_port);
+}
+long isolated_socket_send(Extension& extension, nk_socket_handle socket, const void* data,
+                          size_t length) {
+    length = nk::min<size_t>(length, SOCKET_TRANSFER_MAX);
+    if (!check_buffer(extension, "nk_socket_send", 1, data, length, false))
+        return -NK_EFAULT;
+    return socket_send(socket, data, length);
+}
+long isolated_socket_receive(Extension& extension, nk_socket_handle socket, void* buffer,
+                             size_t length, uint64_t timeout_ms) {
+    length = nk::min<size_t>(length, SOCKET_TRANSFER_MAX);
+    if (!check_buffer(extension, "nk_socket_receive", 1, buffer, length, true))
+        return -NK_EFAULT;
+    return socket_receive(socket, buffer, length, timeout_ms);
+}
+void isolated_socket_close(Extension&, nk_socket_handle socket) {
+    socket_close(socket);
 }
 
 long isolated_blkdev_register(Extension& extension, const nooks_block_device_info* info,
@@ -832,6 +867,21 @@ const KernelExport g_exports[] = {
                   Unchecked, WritableOut<sizeof(nk_blkdev_handle)>>::entry)},
     {"nk_blkdev_unregister", address_of(&Wrapper<"nk_blkdev_unregister", isolated_blkdev_unregister,
                                                  OwnedHandle<ObjectKind::BlockDevice>>::entry)},
+    {"nk_socket_listen",
+     address_of(&Wrapper<"nk_socket_listen", isolated_socket_listen, AtMost<65535>, Unchecked,
+                         WritableOut<sizeof(nk_socket_handle)>>::entry)},
+    {"nk_socket_accept",
+     address_of(
+         &Wrapper<"nk_socket_accept", isolated_socket_accept, OwnedHandle<ObjectKind::Socket>,
+                  Unchecked, WritableOut<sizeof(nk_socket_handle)>, Unchecked, Unchecked>::entry)},
+    {"nk_socket_send",
+     address_of(&Wrapper<"nk_socket_send", isolated_socket_send, OwnedHandle<ObjectKind::Socket>,
+                         Unchecked, Unchecked>::entry)},
+    {"nk_socket_receive",
+     address_of(&Wrapper<"nk_socket_receive", isolated_socket_receive,
+                         OwnedHandle<ObjectKind::Socket>, Unchecked, Unchecked, Unchecked>::entry)},
+    {"nk_socket_close", address_of(&Wrapper<"nk_socket_close", isolated_socket_close,
+                                            OwnedHandle<ObjectKind::Socket>>::entry)},
     {"nk_blkdev_window",
      address_of(
          &Wrapper<"nk_blkdev_window", isolated_blkdev_window, OwnedHandle<ObjectKind::BlockDevice>,

@@ -19,6 +19,7 @@
 #include <nooks/kernel_exports.h>
 #include <nooks/net.h>
 #include <nooks/pci_access.h>
+#include <nooks/socket_class.h>
 #include <nooks/xpc.h>
 
 #include <stdarg.h>
@@ -276,6 +277,32 @@ void nk_netdev_unregister(nk_netdev_handle handle) {
     if (handle)
         nooks::unregister_net_device(handle);
 }
+nk_status nk_socket_listen(uint16_t port, int backlog, nk_socket_handle* out) {
+    if (!out)
+        return -NK_EINVAL;
+    return nooks::socket_listen(nooks::native_caller(), port, backlog, out);
+}
+nk_status nk_socket_accept(nk_socket_handle listener, uint64_t timeout_ms, nk_socket_handle* out,
+                           uint32_t* peer_address, uint16_t* peer_port) {
+    if (!listener || !out)
+        return -NK_EINVAL;
+    return nooks::socket_accept(nooks::native_caller(), listener, timeout_ms, out, peer_address,
+                                peer_port);
+}
+long nk_socket_send(nk_socket_handle socket, const void* data, size_t length) {
+    if (!socket || (!data && length))
+        return -NK_EINVAL;
+    return nooks::socket_send(socket, data, length);
+}
+long nk_socket_receive(nk_socket_handle socket, void* buffer, size_t length, uint64_t timeout_ms) {
+    if (!socket || (!buffer && length))
+        return -NK_EINVAL;
+    return nooks::socket_receive(socket, buffer, length, timeout_ms);
+}
+void nk_socket_close(nk_socket_handle socket) {
+    if (socket)
+        nooks::socket_close(socket);
+}
 void nk_netif_rx_batch(nk_netdev_handle handle, const struct nooks_net_frame* frames,
                        uint32_t count) {
     if (!handle || !frames)
@@ -495,6 +522,11 @@ const KernelExport g_exports[] = {
     EXPORT(nk_netdev_unregister),
     EXPORT(nk_netif_rx),
     EXPORT(nk_netif_rx_batch),
+    EXPORT(nk_socket_listen),
+    EXPORT(nk_socket_accept),
+    EXPORT(nk_socket_send),
+    EXPORT(nk_socket_receive),
+    EXPORT(nk_socket_close),
     EXPORT(nk_blkdev_register),
     EXPORT(nk_blkdev_unregister),
     EXPORT(nk_blkdev_window),

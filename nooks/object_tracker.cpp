@@ -31,6 +31,8 @@ const char* object_kind_name(ObjectKind kind) {
         return "fs";
     case ObjectKind::Volume:
         return "volume";
+    case ObjectKind::Socket:
+        return "socket";
     case ObjectKind::Count:
         break;
     }

@@ -24,6 +24,7 @@ enum class ObjectKind : nk::u8 {
     BlockClient, // a block device a file system opened
     FileSystem,  // a registered file-system type
     Volume,      // a mounted volume of that type
+    Socket,      // a TCP socket on the kernel's stack (nooks/socket.h)
     Count
 };
 const char* object_kind_name(ObjectKind kind);

@@ -28,6 +28,10 @@ typedef long nk_status;
 #define NK_ENAMETOOLONG 36
 #define NK_ENOSYS 38
 #define NK_ENOTEMPTY 39
+#define NK_EPIPE 32
+#define NK_EADDRINUSE 98
+#define NK_ECONNRESET 104
+#define NK_ENOTCONN 107
 #define NK_ETIMEDOUT 110
 #define NK_EDQUOT 122 /* one of the extension's resource limits is reached */
 #define NK_ECANCELED 125

@@ -1,0 +1,23 @@
+// The kernel side of nooks/socket.h: TCP sockets an extension holds as tracked objects. The
+// native exports and the isolated wrappers both land here; the wrappers have checked handles
+// and buffers already.
+#pragma once
+
+#include <nk/types.h>
+#include <nooks/socket.h>
+
+namespace nooks {
+
+struct Extension;
+
+// The most one send or receive moves (it passes through a kernel buffer).
+constexpr nk::usize SOCKET_TRANSFER_MAX = 64 * 1024;
+
+nk_status socket_listen(Extension* extension, nk::u16 port, int backlog, nk_socket_handle* out);
+nk_status socket_accept(Extension* extension, nk_socket_handle listener, nk::u64 timeout_ms,
+                        nk_socket_handle* out, nk::u32* peer_address, nk::u16* peer_port);
+long socket_send(nk_socket_handle socket, const void* data, nk::usize length);
+long socket_receive(nk_socket_handle socket, void* buffer, nk::usize length, nk::u64 timeout_ms);
+void socket_close(nk_socket_handle socket);
+
+} // namespace nooks
