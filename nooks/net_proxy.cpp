@@ -11,6 +11,7 @@
 // link up) and sends the queued frames. A driver that does not come back ends the device.
 #include <arch/x86/interrupt_state.h>
 #include <kernel/memory/kmalloc.h>
+#include <kernel/net/interface.h>
 #include <kernel/net/net_device.h>
 #include <kernel/sync/mutex.h>
 #include <kernel/time/clock.h>
@@ -432,6 +433,8 @@ void finish_net_recovery(Extension& extension) {
         if (!rebound)
             break;
         rebound->resume();
+        // What TCP lost in the gap, asked for now rather than at its next timeout.
+        kernel::net::resume_connections(*rebound);
         rebound->unref();
     }
     // Orphans nobody took: gone for good.

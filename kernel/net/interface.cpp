@@ -14,6 +14,7 @@ extern "C" {
 #include "lwip/etharp.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 #include "lwip/tcpip.h"
 #include "netif/ethernet.h"
@@ -289,6 +290,34 @@ nk::Result<Ipv4Config> run_dhcp(const char* name, nk::u64 timeout_ms) {
         sched::sleep_ms(20);
     }
     return nk::Error::TimedOut;
+}
+
+void resume_connections(NetDevice& device) {
+    Interface* interface = find_interface(device.name());
+    if (!interface)
+        return;
+    CoreLock lock;
+    u8_t index = netif_get_index(&interface->lwip);
+    unsigned resent = 0, nudged = 0;
+    for (tcp_pcb* pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
+        if (pcb->netif_idx != NETIF_NO_INDEX && pcb->netif_idx != index)
+            continue;
+        if (pcb->state != ESTABLISHED && pcb->state != CLOSE_WAIT)
+            continue;
+        if (pcb->unacked) {
+            tcp_rexmit_rto(pcb);
+            ++resent;
+        } else {
+            for (int i = 0; i < 3; ++i) {
+                tcp_ack_now(pcb);
+                tcp_output(pcb);
+            }
+            ++nudged;
+        }
+    }
+    if (resent || nudged)
+        kprintf("net: %s is back: %u connections resent, %u asked the peer to\n", interface->name,
+                resent, nudged);
 }
 
 nk::ErrorOr configure(const char* name, const Ipv4Config& config) {

@@ -23,6 +23,11 @@ nk::ErrorOr attach(NetDevice& device, bool dhcp);
 // Starts DHCP on the interface of the device named `name` and waits up to `timeout_ms` for an
 // address: Error::NoDevice, Error::TimedOut.
 nk::Result<Ipv4Config> run_dhcp(const char* name, nk::u64 timeout_ms);
+// The device's driver came back after a crash (nooks/net_proxy.cpp): what TCP lost in the gap
+// is asked for now instead of at the next retransmission timeout — connections that have data
+// unacknowledged send it again, and the others tell the peer (three duplicate ACKs, which make
+// it retransmit at once) where they stand.
+void resume_connections(NetDevice& device);
 // A static address for the interface (DHCP, if running, stops): Error::NoDevice, Error::Invalid
 // for a netmask that is not a prefix or an address that is 0.
 nk::ErrorOr configure(const char* name, const Ipv4Config& config);
