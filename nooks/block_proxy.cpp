@@ -79,14 +79,6 @@ struct WindowLock {
     bool held;
 };
 
-nk::ErrorOr status_of(nk::Result<long> result) {
-    if (result.is_error())
-        return result.error();
-    if (result.value() < 0)
-        return nk::Error(int(-result.value()));
-    return {};
-}
-
 class ExtensionBlockDevice final : public kernel::block::BlockDevice {
 public:
     ExtensionBlockDevice(const nooks_block_device_info& info, Extension* owner)

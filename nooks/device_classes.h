@@ -82,6 +82,16 @@ struct ClassRegistration {
     bool isolated() const;
 };
 
+// What an op's crossing came to: the crossing's own error (aborted, device gone), or the op's
+// -errno, or success.
+inline nk::ErrorOr status_of(nk::Result<long> result) {
+    if (result.is_error())
+        return result.error();
+    if (result.value() < 0)
+        return nk::Error(int(-result.value()));
+    return {};
+}
+
 // An op pointer an extension hands over: inside its own code when isolated (natively loaded
 // extensions are trusted, as in Nooks' baseline).
 bool op_ok(const Extension* extension, const void* function);

@@ -58,14 +58,6 @@ struct VolumeBinding {
     void* volume; // the extension's context for the mount
 };
 
-nk::ErrorOr status_of(nk::Result<long> result) {
-    if (result.is_error())
-        return result.error();
-    if (result.value() < 0)
-        return nk::Error(int(-result.value()));
-    return {};
-}
-
 FileType file_type_of(nk::u32 type) {
     return type == NOOKS_FS_DIRECTORY ? FileType::Directory : FileType::Regular;
 }

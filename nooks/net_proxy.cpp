@@ -37,14 +37,6 @@ struct NetBinding {
     void* context;
 };
 
-nk::ErrorOr status_of(nk::Result<long> result) {
-    if (result.is_error())
-        return result.error();
-    if (result.value() < 0)
-        return nk::Error(int(-result.value()));
-    return {};
-}
-
 // Frames sent while the driver is away, in order.
 struct PendingFrame {
     nk::usize length;

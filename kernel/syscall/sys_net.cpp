@@ -22,6 +22,14 @@ constexpr nk::usize REPORT_SIZE = 16 * 1024;
 // One ping or iperf test at a time (each uses one socket and one result slot).
 Mutex g_ping_lock;
 
+// A request structure from the program: exactly its size, readable.
+template <typename Request>
+nk::ErrorOr read_request(Request& request, nk::u64 in, nk::usize in_length) {
+    if (in_length != sizeof request)
+        return Error::Invalid;
+    return user::read(request, in);
+}
+
 Result<nk::usize> dhcp(const char* name, char* text) {
     auto config = TRY(net::run_dhcp(name[0] ? name : "eth0", abi::DHCP_WAIT_MS));
     char address[16], netmask[16], gateway[16];
@@ -66,11 +74,7 @@ Result<nk::i64> sys_net(const Frame& frame) {
     }
     case abi::NetOperation::Configure: {
         abi::InterfaceConfig request;
-        if (in_length != sizeof request) {
-            size = Error::Invalid;
-            break;
-        }
-        if (auto read = user::read(request, in); read.is_error()) {
+        if (auto read = read_request(request, in, in_length); read.is_error()) {
             size = read.error();
             break;
         }
@@ -85,11 +89,7 @@ Result<nk::i64> sys_net(const Frame& frame) {
     }
     case abi::NetOperation::Iperf: {
         abi::IperfRequest request;
-        if (in_length != sizeof request) {
-            size = Error::Invalid;
-            break;
-        }
-        if (auto read = user::read(request, in); read.is_error()) {
+        if (auto read = read_request(request, in, in_length); read.is_error()) {
             size = read.error();
             break;
         }
@@ -116,11 +116,7 @@ Result<nk::i64> sys_net(const Frame& frame) {
     }
     case abi::NetOperation::Ping: {
         abi::PingRequest request;
-        if (in_length != sizeof request) {
-            size = Error::Invalid;
-            break;
-        }
-        if (auto read = user::read(request, in); read.is_error()) {
+        if (auto read = read_request(request, in, in_length); read.is_error()) {
             size = read.error();
             break;
         }

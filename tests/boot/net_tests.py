@@ -32,16 +32,8 @@ GUEST_PORT = 7000
 DHCP_LINE = r"^net: eth0 10\.0\.2\.15 netmask 255\.255\.255\.0 gateway \S+ \(DHCP\)$"
 
 
-def expect(condition, message, shell=None):
-    if not condition:
-        tail = ("\n--- serial ---\n" + shell.output[-8000:]) if shell else ""
-        raise Failure(message + tail)
-
-
-def expect_match(pattern, text, what, shell=None):
-    match = re.search(pattern, text, re.MULTILINE)
-    expect(match is not None, "%s: /%s/ not in %r" % (what, pattern, text[-3000:]), shell)
-    return match
+expect = nkboot.expect
+expect_match = nkboot.expect_match
 
 
 def free_port():

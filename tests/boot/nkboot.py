@@ -17,6 +17,20 @@ class Failure(Exception):
     """A test expectation that did not hold."""
 
 
+def expect(condition, message, shell=None):
+    """Fails the test with `message`, and the end of the serial output when there is a session."""
+    if not condition:
+        tail = ("\n--- serial ---\n" + shell.output[-8000:]) if shell else ""
+        raise Failure(message + tail)
+
+
+def expect_match(pattern, text, what, shell=None):
+    """The first match of `pattern` (multi-line) in `text`, or a failure naming `what`."""
+    match = re.search(pattern, text, re.MULTILINE)
+    expect(match is not None, "%s: /%s/ not in %r" % (what, pattern, text[-3000:]), shell)
+    return match
+
+
 class Cases:
     """A registry of test cases (functions taking the build directory) and the command-line
     runner every test script shares: `SCRIPT BUILD_DIR CASE` or `SCRIPT --list`."""

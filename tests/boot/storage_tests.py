@@ -28,16 +28,8 @@ import make_disk_image  # noqa: E402  (the generator of the large file, for its 
 MTOOLS_ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1", LC_ALL="C.UTF-8")
 
 
-def expect(condition, message, shell=None):
-    if not condition:
-        tail = ("\n--- serial ---\n" + shell.output[-8000:]) if shell else ""
-        raise Failure(message + tail)
-
-
-def expect_match(pattern, text, what, shell=None):
-    match = re.search(pattern, text, re.MULTILINE)
-    expect(match is not None, "%s: /%s/ not in %r" % (what, pattern, text[-3000:]), shell)
-    return match
+expect = nkboot.expect
+expect_match = nkboot.expect_match
 
 
 def tool(name):
