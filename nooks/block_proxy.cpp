@@ -176,7 +176,7 @@ private:
     }
 };
 
-nk::IntrusiveList<ExtensionBlockDevice, &ExtensionBlockDevice::orphan_node> g_orphans;
+OrphanList<ExtensionBlockDevice, &ExtensionBlockDevice::orphan_node> g_orphans;
 nk::IntrusiveList<ExtensionBlockDevice, &ExtensionBlockDevice::proxied_node> g_proxied;
 
 void ExtensionBlockDevice::destroy() {
@@ -204,10 +204,8 @@ void release_block_device(TrackedObject& tracked) {
     }
     if (extension && extension->mode == ExtensionMode::Isolated &&
         extension->state == ExtensionState::Recovering && device->is_registered() &&
-        device->bound.orphan(*binding)) {
-        x86::InterruptGuard guard;
-        g_orphans.push_back(*device);
-    }
+        device->bound.orphan(*binding))
+        g_orphans.add(*device);
     binding->registration.retire();
 }
 
@@ -238,18 +236,6 @@ void release_block_client(TrackedObject& tracked) {
     kfree(client);
 }
 
-// An orphan of `extension` named like `info`, taken off the orphan list; nullptr if none.
-ExtensionBlockDevice* adopt_orphan(Extension* extension, const nooks_block_device_info& info) {
-    x86::InterruptGuard guard;
-    for (auto& orphan : g_orphans) {
-        if (orphan.owner == extension && strncmp(orphan.name(), info.name, sizeof info.name) == 0) {
-            g_orphans.remove(orphan);
-            return &orphan;
-        }
-    }
-    return nullptr;
-}
-
 void end_orphan(ExtensionBlockDevice& device, const char* why) {
     device.bound.end();
     kprintf("nooks: block device %s: %s; unregistered\n", device.name(), why);
@@ -271,7 +257,8 @@ nk_status register_block_device(Extension* extension, const nooks_block_device_i
     binding->ops = ops;
     binding->context = context;
     // The restarted driver of an orphaned device: the same device again, if it is the same disk.
-    if (ExtensionBlockDevice* orphan = extension ? adopt_orphan(extension, info) : nullptr) {
+    if (ExtensionBlockDevice* orphan =
+            extension ? g_orphans.adopt(extension, info.name, sizeof info.name) : nullptr) {
         if (orphan->sector_size() == info.sector_size &&
             orphan->sector_count() == info.sector_count) {
             binding->device = orphan;
@@ -356,24 +343,10 @@ void unregister_block_device(nk_blkdev_handle handle) {
 }
 
 void finish_block_recovery(Extension& extension) {
-    for (;;) {
-        ExtensionBlockDevice* orphan = nullptr;
-        {
-            x86::InterruptGuard guard;
-            for (auto& candidate : g_orphans) {
-                if (candidate.owner == &extension) {
-                    orphan = &candidate;
-                    g_orphans.remove(candidate);
-                    break;
-                }
-            }
-        }
-        if (!orphan)
-            return;
+    while (ExtensionBlockDevice* orphan = g_orphans.take(&extension))
         end_orphan(*orphan, extension.state == ExtensionState::Running
                                 ? "not registered again by the restarted driver"
                                 : "its driver did not come back");
-    }
 }
 
 nk::usize format_block_recovery(const Extension& extension, char* buffer, nk::usize size) {

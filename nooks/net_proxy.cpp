@@ -275,7 +275,7 @@ private:
     }
 };
 
-nk::IntrusiveList<ExtensionNetDevice, &ExtensionNetDevice::orphan_node> g_orphans;
+OrphanList<ExtensionNetDevice, &ExtensionNetDevice::orphan_node> g_orphans;
 nk::IntrusiveList<ExtensionNetDevice, &ExtensionNetDevice::proxied_node> g_proxied;
 
 void ExtensionNetDevice::destroy() {
@@ -298,8 +298,7 @@ void release_net_device(TrackedObject& tracked) {
         extension->state == ExtensionState::Recovering && device->is_registered() &&
         device->bound.orphan(*binding)) {
         device->orphaned();
-        x86::InterruptGuard guard;
-        g_orphans.push_back(*device);
+        g_orphans.add(*device);
     }
     binding->registration.retire();
 }
@@ -314,18 +313,6 @@ void destroy_net_binding(ClassRegistration& registration) {
         kernel::net::unregister_device(*device);
     }
     kfree(binding);
-}
-
-// An orphan of `extension` named like `info`, taken off the orphan list; nullptr if none.
-ExtensionNetDevice* adopt_orphan(Extension* extension, const nooks_net_device_info& info) {
-    x86::InterruptGuard guard;
-    for (auto& orphan : g_orphans) {
-        if (orphan.owner == extension && strncmp(orphan.name(), info.name, sizeof info.name) == 0) {
-            g_orphans.remove(orphan);
-            return &orphan;
-        }
-    }
-    return nullptr;
 }
 
 void end_orphan(ExtensionNetDevice& device, const char* why) {
@@ -355,7 +342,8 @@ nk_status register_net_device(Extension* extension, const nooks_net_device_info&
     binding->ops = ops;
     binding->context = context;
     // The restarted driver of an orphaned device: the same device again, if it is the same card.
-    if (ExtensionNetDevice* orphan = extension ? adopt_orphan(extension, info) : nullptr) {
+    if (ExtensionNetDevice* orphan =
+            extension ? g_orphans.adopt(extension, info.name, sizeof info.name) : nullptr) {
         if (memcmp(orphan->mac(), info.mac, sizeof info.mac) == 0 && orphan->mtu() == info.mtu) {
             binding->device = orphan;
             orphan->reapply = true;
@@ -430,24 +418,10 @@ void finish_net_recovery(Extension& extension) {
         rebound->unref();
     }
     // Orphans nobody took: gone for good.
-    for (;;) {
-        ExtensionNetDevice* orphan = nullptr;
-        {
-            x86::InterruptGuard guard;
-            for (auto& candidate : g_orphans) {
-                if (candidate.owner == &extension) {
-                    orphan = &candidate;
-                    g_orphans.remove(candidate);
-                    break;
-                }
-            }
-        }
-        if (!orphan)
-            return;
+    while (ExtensionNetDevice* orphan = g_orphans.take(&extension))
         end_orphan(*orphan, extension.state == ExtensionState::Running
                                 ? "not registered again by the restarted driver"
                                 : "its driver did not come back");
-    }
 }
 
 namespace {

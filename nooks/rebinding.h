@@ -8,9 +8,12 @@
 #include <arch/x86/interrupt_state.h>
 #include <kernel/sched/wait_queue.h>
 #include <kernel/time/clock.h>
+#include <nk/intrusive_list.h>
 #include <nk/result.h>
 #include <nk/types.h>
 #include <nooks/recovery.h>
+
+#include <string.h>
 
 namespace nooks {
 
@@ -127,6 +130,44 @@ private:
             (void)rebound.wait_for(nk::min<nk::u64>((deadline - now) / 1000000 + 1, 50));
         }
     }
+};
+
+// Devices whose extension crashed, waiting for the restarted one to register them again (the
+// block and net proxies). Device: has `owner` (the extension that registered it) and name().
+template <typename Device, nk::IntrusiveListNode Device::*Node>
+class OrphanList {
+public:
+    void add(Device& device) {
+        x86::InterruptGuard guard;
+        m_devices.push_back(device);
+    }
+
+    // The orphan of `extension` called `name`, taken off the list; nullptr if none.
+    Device* adopt(const Extension* extension, const char* name, nk::usize name_size) {
+        return take_if([&](Device& device) {
+            return device.owner == extension && strncmp(device.name(), name, name_size) == 0;
+        });
+    }
+
+    // Any orphan of `extension`, taken off the list; nullptr when none is left.
+    Device* take(const Extension* extension) {
+        return take_if([&](Device& device) { return device.owner == extension; });
+    }
+
+private:
+    template <typename Match>
+    Device* take_if(Match match) {
+        x86::InterruptGuard guard;
+        for (auto& device : m_devices) {
+            if (match(device)) {
+                m_devices.remove(device);
+                return &device;
+            }
+        }
+        return nullptr;
+    }
+
+    nk::IntrusiveList<Device, Node> m_devices;
 };
 
 } // namespace nooks
