@@ -26,6 +26,8 @@ nk_status register_net_device(Extension* extension, const nooks_net_device_info&
                               const nooks_net_ops& ops, void* device, nk_netdev_handle* out);
 void unregister_net_device(nk_netdev_handle handle);
 void net_receive(nk_netdev_handle handle, const void* frame, size_t length);
+// The driver's word on its link (nk_netif_link).
+void net_link(nk_netdev_handle handle, bool up);
 // A frame the driver handed over that could not be taken (counted as a receive error).
 void net_receive_error(nk_netdev_handle handle);
 

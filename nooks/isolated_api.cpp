@@ -172,6 +172,10 @@ void isolated_netif_rx(Extension& extension, nk_netdev_handle handle, const void
         net_receive(handle, frame, length);
 }
 
+void isolated_netif_link(Extension&, nk_netdev_handle handle, int up) {
+    net_link(handle, up != 0);
+}
+
 // The batch is copied out of the driver's memory first (so it cannot change under the checks),
 // then each frame is checked like nk_netif_rx's.
 void isolated_netif_rx_batch(Extension& extension, nk_netdev_handle handle,
@@ -856,6 +860,8 @@ const KernelExport g_exports[] = {
     {"nk_netif_rx",
      address_of(&Wrapper<"nk_netif_rx", isolated_netif_rx, OwnedHandle<ObjectKind::NetDevice>,
                          Unchecked, AtMost<kernel::net::MAX_FRAME>>::entry)},
+    {"nk_netif_link", address_of(&Wrapper<"nk_netif_link", isolated_netif_link,
+                                          OwnedHandle<ObjectKind::NetDevice>, Unchecked>::entry)},
     {"nk_netif_rx_batch",
      address_of(
          &Wrapper<"nk_netif_rx_batch", isolated_netif_rx_batch, OwnedHandle<ObjectKind::NetDevice>,

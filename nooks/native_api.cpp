@@ -312,6 +312,10 @@ void nk_netif_rx_batch(nk_netdev_handle handle, const struct nooks_net_frame* fr
             nooks::net_receive(handle, frames[i].data, frames[i].length);
     }
 }
+void nk_netif_link(nk_netdev_handle handle, int up) {
+    if (handle)
+        nooks::net_link(handle, up != 0);
+}
 void nk_netif_rx(nk_netdev_handle handle, const void* frame, size_t length) {
     if (handle && frame)
         nooks::net_receive(handle, frame, length);
@@ -522,6 +526,7 @@ const KernelExport g_exports[] = {
     EXPORT(nk_netdev_unregister),
     EXPORT(nk_netif_rx),
     EXPORT(nk_netif_rx_batch),
+    EXPORT(nk_netif_link),
     EXPORT(nk_socket_listen),
     EXPORT(nk_socket_accept),
     EXPORT(nk_socket_send),

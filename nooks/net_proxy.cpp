@@ -385,6 +385,10 @@ void unregister_net_device(nk_netdev_handle handle) {
     registration.retire();
 }
 
+void net_link(nk_netdev_handle handle, bool up) {
+    reinterpret_cast<NetBinding*>(handle)->device->set_link(up);
+}
+
 void net_receive_error(nk_netdev_handle handle) {
     reinterpret_cast<NetBinding*>(handle)->device->count_receive_error();
 }

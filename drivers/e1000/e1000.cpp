@@ -251,6 +251,8 @@ nk_status transmit_batch(void* device, const nooks_net_frame* frames, uint32_t c
 
 void report_link(Nic& nic) {
     LinkState link = link_state(nic.registers);
+    if (nk_netdev_handle netdev = nic.netdev)
+        nk_netif_link(netdev, link.up ? 1 : 0);
     if (link.up)
         nk_log("%s: link up, %u Mb/s %s duplex\n", DEVICE_NAME, unsigned(link.mbps),
                link.full_duplex ? "full" : "half");

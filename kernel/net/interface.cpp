@@ -60,6 +60,7 @@ Interface* find_interface(const char* name) {
 }
 
 void receive(NetDevice&, const nk::u8* frame, nk::usize length, void* context);
+void link_changed(NetDevice& device, bool up, void* context);
 
 // A driver unloaded and loaded again registers a new device under the old name: the interface
 // moves to it (a restart after a crash keeps the same device; the nooks proxy sees to that).
@@ -77,6 +78,7 @@ bool renew_device(Interface& interface) {
     interface.device = fresh; // find()'s reference, kept
     memcpy(interface.lwip.hwaddr, fresh->mac(), ETH_HWADDR_LEN);
     fresh->set_receive_hook(receive, &interface);
+    fresh->set_link_hook(link_changed, &interface);
     if (auto opened = fresh->open(); opened.is_error())
         return false;
     kprintf("net: %s: now on the driver that registered it again\n", interface.name);
@@ -156,6 +158,24 @@ void receive(NetDevice&, const nk::u8* frame, nk::usize length, void* context) {
         LINK_STATS_INC(link.drop);
         pbuf_free(packet);
     }
+}
+
+// The link as the device reports it, applied on the stack's thread (the report may come from an
+// interrupt handler).
+void apply_link(void* argument) {
+    auto* interface = static_cast<Interface*>(argument);
+    bool up = interface->device->link_up();
+    if (up == bool(netif_is_link_up(&interface->lwip)))
+        return;
+    if (up)
+        netif_set_link_up(&interface->lwip);
+    else
+        netif_set_link_down(&interface->lwip);
+    kprintf("net: %s: link %s\n", interface->name, up ? "up" : "down");
+}
+
+void link_changed(NetDevice&, bool, void* context) {
+    (void)tcpip_try_callback(apply_link, context);
 }
 
 err_t init_netif(netif* lwip) {
@@ -259,9 +279,11 @@ nk::ErrorOr attach(NetDevice& device, bool dhcp) {
     }
     TRY(device.open());
     device.set_receive_hook(receive, interface);
+    device.set_link_hook(link_changed, interface);
     CoreLock lock;
     netif_set_up(&interface->lwip);
-    netif_set_link_up(&interface->lwip);
+    if (device.link_up())
+        netif_set_link_up(&interface->lwip);
     if (dhcp && !interface->dhcp) {
         interface->dhcp = true;
         if (dhcp_start(&interface->lwip) != ERR_OK)
@@ -373,8 +395,8 @@ nk::usize format_interfaces(char* buffer, nk::usize size) {
         format_ipv4(config.gateway, gateway);
         NetStats stats = device.stats();
         put("%s: link %s, mtu %u, MAC %02x:%02x:%02x:%02x:%02x:%02x\n", interface->name,
-            device.is_registered() && device.is_up() ? "up" : "down", device.mtu(), mac[0], mac[1],
-            mac[2], mac[3], mac[4], mac[5]);
+            device.is_registered() && device.is_up() && device.link_up() ? "up" : "down",
+            device.mtu(), mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
         put("    inet %s netmask %s gateway %s%s\n", address, netmask, gateway,
             config.dhcp ? (config.address ? " (DHCP)" : " (DHCP: asking)") : "");
         put("    rx %llu frames %llu bytes, %llu dropped, %llu errors\n",

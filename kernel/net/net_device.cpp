@@ -76,6 +76,27 @@ nk::Result<nk::usize> NetDevice::transmit_batch(const OutFrame* frames, nk::usiz
     return taken;
 }
 
+void NetDevice::set_link_hook(LinkHook hook, void* context) {
+    x86::InterruptGuard guard;
+    m_link_hook = hook;
+    m_link_context = context;
+}
+
+void NetDevice::set_link(bool up) {
+    LinkHook hook;
+    void* context;
+    {
+        x86::InterruptGuard guard;
+        if (m_link_up == up)
+            return;
+        m_link_up = up;
+        hook = m_link_hook;
+        context = m_link_context;
+    }
+    if (hook)
+        hook(*this, up, context);
+}
+
 void NetDevice::set_receive_hook(ReceiveHook hook, void* context) {
     x86::InterruptGuard guard;
     m_hook = hook;

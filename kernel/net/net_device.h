@@ -30,6 +30,8 @@ constexpr nk::usize MAX_BATCH = 64;
 // what is needed and return.
 using ReceiveHook = void (*)(NetDevice& device, const nk::u8* frame, nk::usize length,
                              void* context);
+// Called when the driver reports its link going up or down (any context: defer the work).
+using LinkHook = void (*)(NetDevice& device, bool up, void* context);
 
 struct NetStats {
     nk::u64 tx_frames, tx_bytes, tx_errors;
@@ -42,6 +44,8 @@ public:
     const nk::u8* mac() const { return m_mac; }
     nk::u32 mtu() const { return m_mtu; }
     bool is_up() const { return m_up; }
+    // The link as the driver last reported it (up until it says otherwise).
+    bool link_up() const { return m_link_up; }
 
     // Brings the link up / down (the driver enables its receiver and interrupts).
     nk::ErrorOr open();
@@ -55,6 +59,9 @@ public:
 
     // The network stack's side.
     void set_receive_hook(ReceiveHook hook, void* context);
+    void set_link_hook(LinkHook hook, void* context);
+    // The driver's side: its link went up or down.
+    void set_link(bool up);
     // The driver's side: a frame arrived (dropped when no hook is set or the device is down).
     void deliver(const nk::u8* frame, nk::usize length);
     void count_receive_error() { ++m_stats.rx_errors; }
@@ -78,6 +85,9 @@ private:
     bool m_up = false;
     ReceiveHook m_hook = nullptr;
     void* m_hook_context = nullptr;
+    LinkHook m_link_hook = nullptr;
+    void* m_link_context = nullptr;
+    bool m_link_up = true;
     NetStats m_stats = {};
 };
 

@@ -374,6 +374,37 @@ def net_echo_extension(build_dir):
         expect_match(r"echo: stopped after 1 connections", shell.output, "unloaded", shell)
 
 
+@case
+def net_link_state(build_dir):
+    """QEMU takes the cable out (`set_link off` on its monitor) and puts it back: the driver
+    reports the link change, the kernel's interface follows (ifconfig says so, pings fail
+    quickly while it is down) and works again once it is back."""
+    with tempfile.TemporaryDirectory(prefix="nklink-") as workdir:
+        monitor_path = os.path.join(workdir, "monitor")
+        extra = ["-netdev", "user,id=n0,restrict=on", "-device", "e1000,netdev=n0",
+                 "-monitor", "unix:%s,server=on,wait=off" % monitor_path]
+        with booted(build_dir, extra) as shell:
+
+            def monitor(command):
+                with socket.socket(socket.AF_UNIX) as control:
+                    control.settimeout(10)
+                    control.connect(monitor_path)
+                    control.sendall((command + "\n").encode())
+                    time.sleep(0.5)
+
+            expect_match(r"3 received", shell.run("ping 10.0.2.2 -c 3 -i 50"), "before", shell)
+            monitor("set_link n0 off")
+            shell.wait_for(r"net: eth0: link down", 20)
+            expect_match(r"^eth0: link down", shell.run("ifconfig"), "ifconfig down", shell)
+            out = shell.run("ping 10.0.2.2 -c 2 -i 50 -W 300", timeout=30)
+            expect_match(r"2 sent, 0 received", out, "no pings while down", shell)
+            monitor("set_link n0 on")
+            shell.wait_for(r"net: eth0: link up", 20)
+            expect_match(r"^eth0: link up", shell.run("ifconfig"), "ifconfig up", shell)
+            out = shell.run("ping 10.0.2.2 -c 3 -i 100", timeout=30)
+            expect_match(r"3 sent, 3 received", out, "pings again", shell)
+
+
 # ---- Malformed frames: a NIC on a UDP socket, so a host script writes the guest's wire.
 
 GUEST_MAC = bytes.fromhex("525400123456")

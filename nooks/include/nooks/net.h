@@ -49,6 +49,10 @@ struct nooks_net_device_info {
 nk_status nk_netdev_register(const struct nooks_net_device_info* info,
                              const struct nooks_net_ops* ops, void* device, nk_netdev_handle* out);
 void nk_netdev_unregister(nk_netdev_handle handle);
+/* The link went up (nonzero) or down: the kernel's interface follows (a down link sends nothing
+ * and its routes wait). A device is taken to be up until it says otherwise. */
+void nk_netif_link(nk_netdev_handle handle, int up);
+
 /* A received frame: the kernel copies it before returning. */
 void nk_netif_rx(nk_netdev_handle handle, const void* frame, size_t length);
 
