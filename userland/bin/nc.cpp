@@ -4,11 +4,15 @@
 // With -i the file is sent first and the sending side then closed (the peer sees the end);
 // everything the peer sends goes to -o's file (made anew) or to standard output until it closes
 // — or, with -q, nothing more is read once the input is sent (for a peer that never closes).
+// With -u, UDP: the input goes out in datagrams of at most 1400 bytes and an empty one marks its
+// end; listening, datagrams are taken until an empty one, and the sender gets one back saying
+// how many bytes came ("nc: N bytes").
 // -w bounds every wait (connect, accept, each receive); default 30 s, 0 for none. Exit status 0
 // when the connection ended normally, 1 on an error (said on standard error), 2 for bad usage.
 #include <nk/syscall_abi.h>
 #include <nk_stdlib.h>
 #include <nk_string.h>
+#include <stdio.h>
 #include <userland/lib/io.h>
 #include <userland/lib/net_address.h>
 #include <userland/lib/print.h>
@@ -28,6 +32,7 @@ char g_buffer[BUFFER];
 struct Options {
     bool listen = false;
     bool quit_after_input = false;
+    bool udp = false;
     const char* host = nullptr;
     u16 port = 0;
     const char* input = nullptr;
@@ -36,8 +41,8 @@ struct Options {
 };
 
 int usage() {
-    dprintf(2, "usage: nc [-q] [-i FILE] [-o FILE] [-w SECONDS] HOST PORT\n"
-               "       nc -l PORT [-q] [-i FILE] [-o FILE] [-w SECONDS]\n");
+    dprintf(2, "usage: nc [-u] [-q] [-i FILE] [-o FILE] [-w SECONDS] HOST PORT\n"
+               "       nc -l PORT [-u] [-q] [-i FILE] [-o FILE] [-w SECONDS]\n");
     return 2;
 }
 
@@ -58,6 +63,8 @@ bool parse(int argc, char** argv, Options& options) {
             options.listen = true;
         } else if (nk::compare_strings(word, "-q") == 0) {
             options.quit_after_input = true;
+        } else if (nk::compare_strings(word, "-u") == 0) {
+            options.udp = true;
         } else if (takes_value) {
             if (i + 1 >= argc)
                 return false;
@@ -144,6 +151,78 @@ nk::Result<int> connection(const Options& options) {
     return accepted.value();
 }
 
+constexpr usize DATAGRAM = 1400;
+
+// UDP, listening: datagrams into `output` until an empty one; the sender is told the count.
+int udp_listen(const Options& options, int output) {
+    auto made = sys::socket(abi::SocketType::Datagram);
+    if (made.is_error())
+        return fail("socket", made.error());
+    int fd = made.value();
+    if (options.wait_ms)
+        (void)sys::set_socket_option(fd, abi::SocketOption::ReceiveTimeoutMs, options.wait_ms);
+    if (auto bound = sys::bind(fd, {0, options.port, 0}); bound.is_error())
+        return fail("bind", bound.error());
+    u64 received = 0, datagrams = 0;
+    abi::SocketAddress from = {};
+    for (;;) {
+        auto got = sys::receive_from(fd, g_buffer, BUFFER, &from);
+        if (got.is_error())
+            return fail("receive", got.error());
+        if (got.value() == 0)
+            break;
+        if (auto written = user::write_all(output, g_buffer, got.value()); written.is_error())
+            return fail(options.output ? options.output : "standard output", written.error());
+        received += got.value();
+        ++datagrams;
+    }
+    int length = snprintf(g_buffer, BUFFER, "nc: %llu bytes\n", (unsigned long long)received);
+    if (auto answered = sys::send_to(fd, g_buffer, usize(length), &from); answered.is_error())
+        return fail("answer", answered.error());
+    (void)sys::close(fd);
+    char text[16];
+    user::format_ipv4(from.address, text);
+    dprintf(2, "nc: %llu bytes received in %llu datagrams (the last from %s:%u)\n",
+            (unsigned long long)received, (unsigned long long)datagrams, text, from.port);
+    return 0;
+}
+
+// UDP, sending: the input in datagrams, an empty one, then the peer's answer on standard output.
+int udp_send(const Options& options, int input) {
+    auto made = sys::socket(abi::SocketType::Datagram);
+    if (made.is_error())
+        return fail("socket", made.error());
+    int fd = made.value();
+    if (options.wait_ms)
+        (void)sys::set_socket_option(fd, abi::SocketOption::ReceiveTimeoutMs, options.wait_ms);
+    u32 address = 0;
+    user::parse_ipv4(options.host, &address);
+    abi::SocketAddress to = {address, options.port, 0};
+    u64 sent = 0;
+    while (input >= 0) {
+        auto got = sys::read(input, g_buffer, DATAGRAM);
+        if (got.is_error())
+            return fail(options.input, got.error());
+        if (got.value() == 0)
+            break;
+        if (auto out = sys::send_to(fd, g_buffer, got.value(), &to); out.is_error())
+            return fail("send", out.error());
+        sent += got.value();
+        (void)sys::sleep(1); // paced: nothing resends a lost datagram
+    }
+    if (auto out = sys::send_to(fd, g_buffer, 0, &to); out.is_error())
+        return fail("send", out.error());
+    dprintf(2, "nc: %llu bytes sent\n", (unsigned long long)sent);
+    if (!options.quit_after_input) {
+        auto got = sys::receive_from(fd, g_buffer, BUFFER, nullptr);
+        if (got.is_error())
+            return fail("receive", got.error());
+        (void)user::write_all(user::STDOUT, g_buffer, got.value());
+    }
+    (void)sys::close(fd);
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -164,6 +243,8 @@ int main(int argc, char** argv) {
             return fail(options.output, opened.error());
         output = opened.value();
     }
+    if (options.udp)
+        return options.listen ? udp_listen(options, output) : udp_send(options, input);
     auto made = connection(options);
     if (made.is_error())
         return fail(options.listen ? "accept" : "connect", made.error());
