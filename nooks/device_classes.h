@@ -26,6 +26,11 @@ nk_status register_net_device(Extension* extension, const nooks_net_device_info&
                               const nooks_net_ops& ops, void* device, nk_netdev_handle* out);
 void unregister_net_device(nk_netdev_handle handle);
 void net_receive(nk_netdev_handle handle, const void* frame, size_t length);
+// nk_netif_rx_area: the device's receive area (checked writable in the domain by the wrapper).
+nk_status net_set_rx_area(nk_netdev_handle handle, nooks_net_rx_area* area);
+// After an interrupt handler's crossing into `extension` returned: what its devices' receive
+// areas hold goes to the kernel (checked, copied), and the areas are emptied.
+void net_take_rx_areas(Extension& extension);
 // The driver's word on its link (nk_netif_link).
 void net_link(nk_netdev_handle handle, bool up);
 // A frame the driver handed over that could not be taken (counted as a receive error).

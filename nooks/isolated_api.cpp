@@ -172,6 +172,9 @@ void isolated_netif_rx(Extension& extension, nk_netdev_handle handle, const void
         net_receive(handle, frame, length);
 }
 
+long isolated_netif_rx_area(Extension&, nk_netdev_handle handle, nooks_net_rx_area* area) {
+    return net_set_rx_area(handle, area);
+}
 void isolated_netif_link(Extension&, nk_netdev_handle handle, int up) {
     net_link(handle, up != 0);
 }
@@ -337,6 +340,8 @@ bool irq_crossing(void* argument) {
     }
     auto claimed =
         xpc_call(*record->extension, as_domain_function(record->handler), long(record->context));
+    if (claimed.has_value())
+        net_take_rx_areas(*record->extension);
     if (claimed.is_error()) {
         // The handler faulted (or its extension is not running): nobody acknowledges the
         // device, and a level-triggered line would interrupt again at once, over and over,
@@ -860,6 +865,10 @@ const KernelExport g_exports[] = {
     {"nk_netif_rx",
      address_of(&Wrapper<"nk_netif_rx", isolated_netif_rx, OwnedHandle<ObjectKind::NetDevice>,
                          Unchecked, AtMost<kernel::net::MAX_FRAME>>::entry)},
+    {"nk_netif_rx_area",
+     address_of(
+         &Wrapper<"nk_netif_rx_area", isolated_netif_rx_area, OwnedHandle<ObjectKind::NetDevice>,
+                  WritableOut<sizeof(nooks_net_rx_area)>>::entry)},
     {"nk_netif_link", address_of(&Wrapper<"nk_netif_link", isolated_netif_link,
                                           OwnedHandle<ObjectKind::NetDevice>, Unchecked>::entry)},
     {"nk_netif_rx_batch",

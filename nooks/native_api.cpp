@@ -312,6 +312,9 @@ void nk_netif_rx_batch(nk_netdev_handle handle, const struct nooks_net_frame* fr
             nooks::net_receive(handle, frames[i].data, frames[i].length);
     }
 }
+nk_status nk_netif_rx_area(nk_netdev_handle, struct nooks_net_rx_area*) {
+    return -NK_ENOSYS; // natively there is no crossing to save (net.h)
+}
 void nk_netif_link(nk_netdev_handle handle, int up) {
     if (handle)
         nooks::net_link(handle, up != 0);
@@ -527,6 +530,7 @@ const KernelExport g_exports[] = {
     EXPORT(nk_netif_rx),
     EXPORT(nk_netif_rx_batch),
     EXPORT(nk_netif_link),
+    EXPORT(nk_netif_rx_area),
     EXPORT(nk_socket_listen),
     EXPORT(nk_socket_accept),
     EXPORT(nk_socket_send),

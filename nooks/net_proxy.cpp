@@ -18,6 +18,7 @@
 #include <nooks/device_classes.h>
 #include <nooks/extension_manager.h>
 #include <nooks/rebinding.h>
+#include <nooks/wrapper.h>
 #include <nooks/xpc.h>
 
 #include <stdio.h>
@@ -35,6 +36,7 @@ struct NetBinding {
     ExtensionNetDevice* device;
     nooks_net_ops ops;
     void* context;
+    nooks_net_rx_area* rx_area; // in the driver's domain (nk_netif_rx_area), or null
 };
 
 // Frames sent while the driver is away, in order.
@@ -383,6 +385,45 @@ void unregister_net_device(nk_netdev_handle handle) {
     if (registration.extension)
         registration.extension->tracker.remove(registration.tracked);
     registration.retire();
+}
+
+nk_status net_set_rx_area(nk_netdev_handle handle, nooks_net_rx_area* area) {
+    auto* binding = reinterpret_cast<NetBinding*>(handle);
+    if (!binding->registration.isolated())
+        return -NK_ENOSYS;
+    area->count = 0;
+    binding->rx_area = area;
+    return 0;
+}
+
+void net_take_rx_areas(Extension& extension) {
+    x86::InterruptGuard guard;
+    for (auto& device : g_proxied) {
+        NetBinding* binding = device.bound.binding;
+        if (device.owner != &extension || device.bound.orphaned || !binding || !binding->rx_area)
+            continue;
+        nooks_net_rx_area* area = binding->rx_area;
+        // The area is the extension's memory: checked again each time (it could have unmapped
+        // it), the list copied out before it is believed.
+        if (!domain_range_ok(extension, reinterpret_cast<nk::u64>(area), sizeof *area, true))
+            continue;
+        nk::u32 count = nk::min<nk::u32>(nk::u32(area->count), NOOKS_NET_BATCH_MAX);
+        if (count == 0)
+            continue;
+        nooks_net_frame frames[NOOKS_NET_BATCH_MAX];
+        memcpy(frames, area->frames, count * sizeof(nooks_net_frame));
+        for (nk::u32 i = 0; i < count; ++i) {
+            if (frames[i].length <= kernel::net::MAX_FRAME &&
+                domain_range_ok(extension, reinterpret_cast<nk::u64>(frames[i].data),
+                                frames[i].length, false)) {
+                device.frame_moved();
+                device.deliver(static_cast<const nk::u8*>(frames[i].data), frames[i].length);
+            } else {
+                device.count_receive_error();
+            }
+        }
+        area->count = 0;
+    }
 }
 
 void net_link(nk_netdev_handle handle, bool up) {

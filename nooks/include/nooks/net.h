@@ -49,6 +49,19 @@ struct nooks_net_device_info {
 nk_status nk_netdev_register(const struct nooks_net_device_info* info,
                              const struct nooks_net_ops* ops, void* device, nk_netdev_handle* out);
 void nk_netdev_unregister(nk_netdev_handle handle);
+/* A receive area (isolated drivers): where the interrupt handler leaves what it received, for the
+ * kernel to take as the handler's crossing returns — one crossing per interrupt instead of a
+ * call out of the handler as well. The handler fills frames[0..count) and sets `count` last; the
+ * kernel copies the frames and sets `count` back to 0, after which their memory is the driver's
+ * again. -NK_ENOSYS for a native driver (it calls nk_netif_rx_batch: no crossing to save). The
+ * area stays registered as long as the device. */
+struct nooks_net_rx_area {
+    volatile uint32_t count;
+    uint32_t reserved;
+    struct nooks_net_frame frames[NOOKS_NET_BATCH_MAX];
+};
+nk_status nk_netif_rx_area(nk_netdev_handle handle, struct nooks_net_rx_area* area);
+
 /* The link went up (nonzero) or down: the kernel's interface follows (a down link sends nothing
  * and its routes wait). A device is taken to be up until it says otherwise. */
 void nk_netif_link(nk_netdev_handle handle, int up);
