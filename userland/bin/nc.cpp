@@ -154,13 +154,19 @@ nk::Result<int> connection(const Options& options) {
 constexpr usize DATAGRAM = 1400;
 
 // UDP, listening: datagrams into `output` until an empty one; the sender is told the count.
+// A UDP socket whose receives wait at most -w.
+nk::Result<int> udp_socket(const Options& options) {
+    int fd = TRY(sys::socket(abi::SocketType::Datagram));
+    if (options.wait_ms)
+        (void)sys::set_socket_option(fd, abi::SocketOption::ReceiveTimeoutMs, options.wait_ms);
+    return fd;
+}
+
 int udp_listen(const Options& options, int output) {
-    auto made = sys::socket(abi::SocketType::Datagram);
+    auto made = udp_socket(options);
     if (made.is_error())
         return fail("socket", made.error());
     int fd = made.value();
-    if (options.wait_ms)
-        (void)sys::set_socket_option(fd, abi::SocketOption::ReceiveTimeoutMs, options.wait_ms);
     if (auto bound = sys::bind(fd, {0, options.port, 0}); bound.is_error())
         return fail("bind", bound.error());
     u64 received = 0, datagrams = 0;
@@ -189,12 +195,10 @@ int udp_listen(const Options& options, int output) {
 
 // UDP, sending: the input in datagrams, an empty one, then the peer's answer on standard output.
 int udp_send(const Options& options, int input) {
-    auto made = sys::socket(abi::SocketType::Datagram);
+    auto made = udp_socket(options);
     if (made.is_error())
         return fail("socket", made.error());
     int fd = made.value();
-    if (options.wait_ms)
-        (void)sys::set_socket_option(fd, abi::SocketOption::ReceiveTimeoutMs, options.wait_ms);
     u32 address = 0;
     user::parse_ipv4(options.host, &address);
     abi::SocketAddress to = {address, options.port, 0};
