@@ -141,27 +141,35 @@ bool acceptable(Nic& nic, const ReceivedBuffer& buffer) {
     return true;
 }
 
-// Hands `count` frames to the kernel in one call (it copies them before returning), then gives
-// every descriptor taken so far back to the device.
-void deliver(Nic& nic, const nooks_net_frame* batch, uint32_t count) {
-    Counters& counters = nic.counters;
-    if (count > 0) {
-        nk_netdev_handle netdev = nic.netdev;
-        if (netdev) {
-            nk_netif_rx_batch(netdev, batch, count);
-            ++counters.rx_batches;
-            counters.rx_frames += count;
-            for (uint32_t i = 0; i < count; ++i)
-                counters.rx_bytes += batch[i].length;
-            if (count > counters.rx_largest_batch)
-                counters.rx_largest_batch = count;
-        } else {
-            counters.rx_unregistered += count;
-        }
-    }
+// A batch handed to the kernel, counted (frames per batch is frames per crossing).
+void count_batch(Counters& counters, const nooks_net_frame* batch, uint32_t count) {
+    ++counters.rx_batches;
+    counters.rx_frames += count;
+    for (uint32_t i = 0; i < count; ++i)
+        counters.rx_bytes += batch[i].length;
+    if (count > counters.rx_largest_batch)
+        counters.rx_largest_batch = count;
+}
+
+// Every descriptor taken so far goes back to the device.
+void give_back(Nic& nic) {
     long tail = nic.rx.give_back();
     if (tail >= 0)
         nic.registers.write(reg::RDT, uint32_t(tail));
+}
+
+// Hands `count` frames to the kernel in one call (it copies them before returning), then gives
+// their descriptors back.
+void deliver(Nic& nic, const nooks_net_frame* batch, uint32_t count) {
+    if (count > 0) {
+        if (nk_netdev_handle netdev = nic.netdev) {
+            nk_netif_rx_batch(netdev, batch, count);
+            count_batch(nic.counters, batch, count);
+        } else {
+            nic.counters.rx_unregistered += count;
+        }
+    }
+    give_back(nic);
 }
 
 // Isolated: one batch per interrupt left in the receive area (nk_netif_rx_area), which the
@@ -175,25 +183,16 @@ void receive_into_area(Nic& nic) {
         nic.registers.write(reg::ICS, mask(Interrupt::RXT0));
         return;
     }
-    long tail = nic.rx.give_back();
-    if (tail >= 0)
-        nic.registers.write(reg::RDT, uint32_t(tail));
+    give_back(nic); // the last batch's: the kernel has taken it
     uint32_t batched = 0;
-    uint64_t bytes = 0;
     while (batched < NOOKS_NET_BATCH_MAX && nic.rx.ready()) {
         ReceivedBuffer buffer = nic.rx.take();
         if (!acceptable(nic, buffer))
             continue;
         area.frames[batched++] = {buffer.data, buffer.length, 0};
-        bytes += buffer.length;
     }
     if (batched) {
-        Counters& counters = nic.counters;
-        ++counters.rx_batches;
-        counters.rx_frames += batched;
-        counters.rx_bytes += bytes;
-        if (batched > counters.rx_largest_batch)
-            counters.rx_largest_batch = batched;
+        count_batch(nic.counters, area.frames, batched);
         area.count = batched; // last: the kernel reads the frames once it sees the count
     }
     if (nic.rx.ready()) {
@@ -222,7 +221,10 @@ void receive(Nic& nic) {
             batched = 0;
         }
     }
-    deliver(nic, batch, batched);
+    if (batched)
+        deliver(nic, batch, batched);
+    else
+        give_back(nic); // dropped frames' descriptors
     if (budget == 0 && nic.rx.ready()) {
         ++nic.counters.rx_rescheduled;
         nic.registers.write(reg::ICS, mask(Interrupt::RXT0));

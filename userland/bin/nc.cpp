@@ -151,6 +151,23 @@ nk::Result<int> connection(const Options& options) {
     return accepted.value();
 }
 
+// Everything the socket receives into `output`, until the end (a TCP peer's close, an empty UDP
+// datagram); `from` (if not null) gets the last sender. 0, or the exit status of a failure.
+int receive_all(const Options& options, int fd, int output, abi::SocketAddress* from, u64* received,
+                u64* pieces) {
+    for (;;) {
+        auto got = sys::receive_from(fd, g_buffer, BUFFER, from);
+        if (got.is_error())
+            return fail("receive", got.error());
+        if (got.value() == 0)
+            return 0;
+        if (auto written = user::write_all(output, g_buffer, got.value()); written.is_error())
+            return fail(options.output ? options.output : "standard output", written.error());
+        *received += got.value();
+        ++*pieces;
+    }
+}
+
 constexpr usize DATAGRAM = 1400;
 
 // UDP, listening: datagrams into `output` until an empty one; the sender is told the count.
@@ -171,17 +188,8 @@ int udp_listen(const Options& options, int output) {
         return fail("bind", bound.error());
     u64 received = 0, datagrams = 0;
     abi::SocketAddress from = {};
-    for (;;) {
-        auto got = sys::receive_from(fd, g_buffer, BUFFER, &from);
-        if (got.is_error())
-            return fail("receive", got.error());
-        if (got.value() == 0)
-            break;
-        if (auto written = user::write_all(output, g_buffer, got.value()); written.is_error())
-            return fail(options.output ? options.output : "standard output", written.error());
-        received += got.value();
-        ++datagrams;
-    }
+    if (int failed = receive_all(options, fd, output, &from, &received, &datagrams))
+        return failed;
     int length = snprintf(g_buffer, BUFFER, "nc: %llu bytes\n", (unsigned long long)received);
     if (auto answered = sys::send_to(fd, g_buffer, usize(length), &from); answered.is_error())
         return fail("answer", answered.error());
@@ -262,15 +270,10 @@ int main(int argc, char** argv) {
         sent = copied.value();
         (void)sys::shutdown(socket, abi::ShutdownHow::Write);
     }
-    while (!(options.quit_after_input && input >= 0)) {
-        auto got = sys::read(socket, g_buffer, BUFFER);
-        if (got.is_error())
-            return fail("receive", got.error());
-        if (got.value() == 0)
-            break;
-        if (auto written = user::write_all(output, g_buffer, got.value()); written.is_error())
-            return fail(options.output ? options.output : "standard output", written.error());
-        received += got.value();
+    if (!(options.quit_after_input && input >= 0)) {
+        u64 pieces = 0;
+        if (int failed = receive_all(options, socket, output, nullptr, &received, &pieces))
+            return failed;
     }
     (void)sys::close(socket);
     if (options.output)
