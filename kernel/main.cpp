@@ -29,6 +29,7 @@
 #include <nooks/nooks.h>
 #include <nooks/network_boot.h>
 #include <nooks/storage_boot.h>
+#include <nooks/web_server_boot.h>
 #include <nooks/xpc.h>
 #include <nooks/xpc_benchmark.h>
 
@@ -188,6 +189,7 @@ void kernel_main_thread(void*) {
     if (!command_line::has("nostorage"))
         nooks::start_storage();
     nooks::start_network();
+    nooks::start_web_server();
     start_init();
     sched::exit_current();
 }

@@ -723,7 +723,7 @@ nk::usize format_extension_stats(Extension& extension, char* buffer, nk::usize s
                         (unsigned long long)extension.domain->table_pages(),
                         unsigned(extension.domain->pcid())));
     append(snprintf(buffer + used, size - used, "\n"));
-    char status[96];
+    char status[192];
     if (service_status(extension, status, sizeof status))
         append(snprintf(buffer + used, size - used, "  service: %s\n", status));
     if (extension.has_fault) {

@@ -279,15 +279,12 @@ public:
         request.offset = length;
         return fs().perform(request, nullptr, false);
     }
-    nk::abi::Stat stat() const override {
+    nk::Result<nk::abi::Stat> stat() const override {
         auto* self = const_cast<ExtensionInode*>(this);
         nooks_fs_request request = self->prepare(NOOKS_FS_STAT, nullptr);
-        nk::abi::Stat result = {0, number(), type(), 1, 0};
-        if (self->fs().perform(request, nullptr, false).has_value()) {
-            result.size = request.result.size;
-            result.modified_ns = request.result.modified * 1000000000ull;
-        }
-        return result;
+        TRY(self->fs().perform(request, nullptr, false));
+        return nk::abi::Stat{request.result.size, number(), type(), 1,
+                             request.result.modified * 1000000000ull};
     }
 
 private:

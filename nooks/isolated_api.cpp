@@ -14,7 +14,9 @@
 #include <kernel/time/clock.h>
 #include <kernel/time/timer.h>
 #include <nooks/device_classes.h>
+#include <nooks/extension_list_class.h>
 #include <nooks/extension_thread.h>
+#include <nooks/file_class.h>
 #include <nooks/isolated_api.h>
 #include <nooks/kernel_api.h>
 #include <nooks/kernel_exports.h>
@@ -229,6 +231,30 @@ long isolated_socket_receive(Extension& extension, nk_socket_handle socket, void
 }
 void isolated_socket_close(Extension&, nk_socket_handle socket) {
     socket_close(socket);
+}
+
+// ---- Files (nooks/file.h) and the extension list. The path was checked readable as a string
+// of at most NK_FILE_PATH_MAX bytes; file_class copies it before use.
+long isolated_file_stat(Extension& extension, const char* path, nk_file_info* out) {
+    return file_stat(extension, path, out);
+}
+long isolated_dir_list(Extension& extension, const char* path, uint64_t start,
+                       nk_dir_entry* entries, uint32_t max) {
+    if (!check_buffer(extension, "nk_dir_list", 2, entries, nk::u64(max) * sizeof *entries, true))
+        return -NK_EFAULT;
+    return dir_list(extension, path, start, entries, max);
+}
+long isolated_socket_send_file(Extension& extension, nk_socket_handle socket, const void* head,
+                               size_t head_length, const char* path, uint64_t offset,
+                               uint64_t length) {
+    if (!check_buffer(extension, "nk_socket_send_file", 1, head, head_length, false))
+        return -NK_EFAULT;
+    return socket_send_file(extension, socket, head, head_length, path, offset, length);
+}
+long isolated_extension_list(Extension& extension, nk_extension_info* out, uint32_t max) {
+    if (!check_buffer(extension, "nk_extension_list", 0, out, nk::u64(max) * sizeof *out, true))
+        return -NK_EFAULT;
+    return list_extensions(out, max);
 }
 
 long isolated_blkdev_register(Extension& extension, const nooks_block_device_info* info,
@@ -897,6 +923,19 @@ const KernelExport g_exports[] = {
                          OwnedHandle<ObjectKind::Socket>, Unchecked, Unchecked, Unchecked>::entry)},
     {"nk_socket_close", address_of(&Wrapper<"nk_socket_close", isolated_socket_close,
                                             OwnedHandle<ObjectKind::Socket>>::entry)},
+    {"nk_file_stat",
+     address_of(&Wrapper<"nk_file_stat", isolated_file_stat, DomainString<NK_FILE_PATH_MAX>,
+                         WritableOut<sizeof(nk_file_info)>>::entry)},
+    {"nk_dir_list",
+     address_of(&Wrapper<"nk_dir_list", isolated_dir_list, DomainString<NK_FILE_PATH_MAX>,
+                         Unchecked, Unchecked, AtMost<NK_DIR_LIST_MAX>>::entry)},
+    {"nk_socket_send_file",
+     address_of(&Wrapper<"nk_socket_send_file", isolated_socket_send_file,
+                         OwnedHandle<ObjectKind::Socket>, Unchecked, AtMost<SOCKET_TRANSFER_MAX>,
+                         DomainString<NK_FILE_PATH_MAX>, Unchecked, Unchecked>::entry)},
+    {"nk_extension_list",
+     address_of(&Wrapper<"nk_extension_list", isolated_extension_list, Unchecked,
+                         AtMost<NK_EXTENSION_LIST_MAX>>::entry)},
     {"nk_blkdev_window",
      address_of(
          &Wrapper<"nk_blkdev_window", isolated_blkdev_window, OwnedHandle<ObjectKind::BlockDevice>,

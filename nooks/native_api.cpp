@@ -12,8 +12,10 @@
 #include <kernel/time/timer.h>
 #include <nooks/block.h>
 #include <nooks/device_classes.h>
+#include <nooks/extension_list_class.h>
 #include <nooks/extension_manager.h>
 #include <nooks/extension_thread.h>
+#include <nooks/file_class.h>
 #include <nooks/fs.h>
 #include <nooks/kernel_api.h>
 #include <nooks/kernel_exports.h>
@@ -303,6 +305,31 @@ void nk_socket_close(nk_socket_handle socket) {
     if (socket)
         nooks::socket_close(socket);
 }
+nk_status nk_file_stat(const char* path, struct nk_file_info* out) {
+    nooks::Extension* self = nooks::native_caller();
+    if (!self || !path || !out)
+        return -NK_EINVAL;
+    return nooks::file_stat(*self, path, out);
+}
+long nk_dir_list(const char* path, uint64_t start, struct nk_dir_entry* entries, uint32_t max) {
+    nooks::Extension* self = nooks::native_caller();
+    if (!self || !path || (!entries && max))
+        return -NK_EINVAL;
+    return nooks::dir_list(*self, path, start, entries, max);
+}
+long nk_socket_send_file(nk_socket_handle socket, const void* head, size_t head_length,
+                         const char* path, uint64_t offset, uint64_t length) {
+    nooks::Extension* self = nooks::native_caller();
+    if (!self || !socket || !path || (!head && head_length))
+        return -NK_EINVAL;
+    return nooks::socket_send_file(*self, socket, head, head_length, path, offset, length);
+}
+long nk_extension_list(struct nk_extension_info* out, uint32_t max) {
+    if (!out && max)
+        return -NK_EINVAL;
+    return nooks::list_extensions(out, max);
+}
+
 void nk_netif_rx_batch(nk_netdev_handle handle, const struct nooks_net_frame* frames,
                        uint32_t count) {
     if (!handle || !frames)
@@ -536,6 +563,10 @@ const KernelExport g_exports[] = {
     EXPORT(nk_socket_send),
     EXPORT(nk_socket_receive),
     EXPORT(nk_socket_close),
+    EXPORT(nk_file_stat),
+    EXPORT(nk_dir_list),
+    EXPORT(nk_socket_send_file),
+    EXPORT(nk_extension_list),
     EXPORT(nk_blkdev_register),
     EXPORT(nk_blkdev_unregister),
     EXPORT(nk_blkdev_window),

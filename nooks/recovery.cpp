@@ -9,6 +9,7 @@
 #include <nooks/fs_proxy.h>
 #include <nooks/extension_thread.h>
 #include <nooks/recovery.h>
+#include <nooks/socket_class.h>
 #include <nooks/xpc.h>
 
 #include <stdio.h>
@@ -79,6 +80,7 @@ void recover(Extension& extension) {
     finish_block_recovery(extension);
     finish_fs_recovery(extension);
     finish_net_recovery(extension);
+    finish_socket_recovery(extension);
 }
 
 void recovery_thread(void* argument) {

@@ -6,6 +6,10 @@
 #include <nk/types.h>
 #include <nooks/socket.h>
 
+namespace kernel::fs {
+class File;
+}
+
 namespace nooks {
 
 struct Extension;
@@ -19,5 +23,12 @@ nk_status socket_accept(Extension* extension, nk_socket_handle listener, nk::u64
 long socket_send(nk_socket_handle socket, const void* data, nk::usize length);
 long socket_receive(nk_socket_handle socket, void* buffer, nk::usize length, nk::u64 timeout_ms);
 void socket_close(nk_socket_handle socket);
+
+// The open socket behind a handle (checked by the caller).
+kernel::fs::File& socket_file(nk_socket_handle socket);
+
+// After a recovery: closes the listening sockets the extension's old copy held that the new one
+// did not take back (it failed, or no longer listens there).
+void finish_socket_recovery(Extension& extension);
 
 } // namespace nooks

@@ -30,8 +30,8 @@ public:
             return nk::Error::Invalid;
         return m_ops.write(m_context, buffer, length);
     }
-    nk::abi::Stat stat() const override {
-        return {0, number(), FileType::CharDevice, m_linked ? 1u : 0u, m_registered_ns};
+    nk::Result<nk::abi::Stat> stat() const override {
+        return nk::abi::Stat{0, number(), FileType::CharDevice, m_linked ? 1u : 0u, m_registered_ns};
     }
     void set_unlinked() { m_linked = false; }
 
@@ -105,8 +105,8 @@ public:
         return false;
     }
 
-    nk::abi::Stat stat() const override {
-        return {m_devices.size(), number(), FileType::Directory, 2, m_modified_ns};
+    nk::Result<nk::abi::Stat> stat() const override {
+        return nk::abi::Stat{m_devices.size(), number(), FileType::Directory, 2, m_modified_ns};
     }
 
 private:

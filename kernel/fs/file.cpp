@@ -74,7 +74,7 @@ nk::Result<nk::usize> File::write(const nk::u8* buffer, nk::usize length) {
         return Error::IsDirectory;
     // Taking the end under the same lock as the write keeps appends from interleaving.
     if (m_flags & nk::abi::O_APPEND)
-        m_offset = m_inode->stat().size;
+        m_offset = TRY(m_inode->stat()).size;
     if (m_offset > MAX_POSITION || length > MAX_POSITION - m_offset)
         return Error::FileTooBig;
     nk::usize count = TRY(m_inode->write(m_offset, buffer, length));
@@ -95,7 +95,7 @@ nk::Result<nk::u64> File::seek(nk::i64 offset, int whence) {
         // A directory's position is an entry index; its "end" has no meaning.
         if (m_type == FileType::Directory)
             return Error::Invalid;
-        base = m_inode->stat().size;
+        base = TRY(m_inode->stat()).size;
     }
     nk::u64 position;
     if (offset < 0) {

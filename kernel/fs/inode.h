@@ -78,7 +78,9 @@ public:
     virtual nk::Result<nk::usize> write(nk::u64 offset, const nk::u8* buffer, nk::usize length);
     virtual nk::ErrorOr truncate(nk::u64 length);
 
-    virtual nk::abi::Stat stat() const = 0;
+    // An error when the file system cannot say (a volume whose driver is gone): a size of 0
+    // would be a wrong answer, not a missing one.
+    virtual nk::Result<nk::abi::Stat> stat() const = 0;
 
 protected:
     Inode(FileSystem& file_system, nk::abi::FileType type, nk::u64 number)

@@ -59,8 +59,8 @@ public:
         return {};
     }
 
-    nk::abi::Stat stat() const override {
-        return {m_size, number(), FileType::Regular, m_links, m_modified_ns};
+    nk::Result<nk::abi::Stat> stat() const override {
+        return nk::abi::Stat{m_size, number(), FileType::Regular, m_links, m_modified_ns};
     }
 
 private:
@@ -177,7 +177,7 @@ public:
                 continue;
             memset(&out, 0, sizeof(out));
             strcpy(out.name, entry.name);
-            nk::abi::Stat stat = entry.inode->stat();
+            nk::abi::Stat stat = TRY(entry.inode->stat());
             out.type = stat.type;
             out.size = stat.size;
             return true;
@@ -185,9 +185,9 @@ public:
         return false;
     }
 
-    nk::abi::Stat stat() const override {
-        return {m_entries.size(), number(), FileType::Directory, 2 + m_subdirectories,
-                m_modified_ns};
+    nk::Result<nk::abi::Stat> stat() const override {
+        return nk::abi::Stat{m_entries.size(), number(), FileType::Directory,
+                             2 + m_subdirectories, m_modified_ns};
     }
 
 private:

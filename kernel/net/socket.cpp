@@ -71,7 +71,9 @@ public:
             return last_error();
         return nk::usize(sent);
     }
-    abi::Stat stat() const override { return {0, number(), abi::FileType::Socket, 1, 0}; }
+    nk::Result<abi::Stat> stat() const override {
+        return abi::Stat{0, number(), abi::FileType::Socket, 1, 0};
+    }
 
 private:
     int m_socket;

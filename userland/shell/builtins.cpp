@@ -57,6 +57,10 @@ constexpr Builtin table[] = {
     {"iperf", "iperf -s [-p PORT] | -c ADDRESS [-p PORT]",
      "one TCP throughput test against iperf 2 (default port 5001): receive, or send for 10 s",
      commands::iperf},
+    {"httpd", "httpd start [--native|--isolated] [KEY=VALUE ...] | stop | status",
+     "the in-kernel web server (khttpd): start it (root=/disk port=80 unless given), stop it, "
+     "show its state",
+     commands::httpd},
     {"poweroff", "poweroff", "turn the machine off", commands::poweroff},
     {"reboot", "reboot", "restart the machine", commands::reboot},
     {"exit", "exit [STATUS]", "leave the shell (init starts a new one)", commands::exit},

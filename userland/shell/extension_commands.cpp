@@ -41,21 +41,6 @@ int list(Context& context) {
     return STATUS_OK;
 }
 
-int load(Context&, const char* path, abi::ExtMode mode, const char* parameters) {
-    char problem[256] = {};
-    abi::ExtLoadRequest request = {path, mode, 0, parameters};
-    auto result = sys::ext_control(u32(abi::ExtOperation::Load), &request, sizeof request, problem,
-                                   sizeof problem - 1);
-    if (result.is_error()) {
-        if (problem[0])
-            dprintf(2, "ext load: %s: %s (%s)\n", path, nk::error_string(result.error()), problem);
-        else
-            return report("ext load", path, result.error());
-        return STATUS_FAILURE;
-    }
-    return STATUS_OK;
-}
-
 int unload(Context&, const char* name) {
     auto result = sys::ext_control(u32(abi::ExtOperation::Unload), name, 0, nullptr, 0);
     if (result.is_error())
@@ -101,6 +86,48 @@ int crash(Context& context, const char* name, const char* kind, u32 after, u32 t
 
 } // namespace
 
+int ext_load(Context&, const char* path, abi::ExtMode mode, const char* parameters) {
+    char problem[256] = {};
+    abi::ExtLoadRequest request = {path, mode, 0, parameters};
+    auto result = sys::ext_control(u32(abi::ExtOperation::Load), &request, sizeof request, problem,
+                                   sizeof problem - 1);
+    if (result.is_error()) {
+        if (problem[0])
+            dprintf(2, "ext load: %s: %s (%s)\n", path, nk::error_string(result.error()), problem);
+        else
+            return report("ext load", path, result.error());
+        return STATUS_FAILURE;
+    }
+    return STATUS_OK;
+}
+
+
+int load_arguments(const char* command, int argc, const char* const* argv, abi::ExtMode& mode,
+                   char* parameters, usize size) {
+    usize used = 0;
+    parameters[0] = 0;
+    for (int i = 0; i < argc; ++i) {
+        if (equals(argv[i], "--native"))
+            mode = abi::ExtMode::Native;
+        else if (equals(argv[i], "--isolated"))
+            mode = abi::ExtMode::Isolated;
+        else if (nk::find_char(argv[i], '=') && argv[i][0] != '=') {
+            usize length = nk::string_length(argv[i]);
+            if (used + length + 2 > size) {
+                dprintf(2, "%s: parameters too long (at most %zu bytes)\n", command, size - 1);
+                return STATUS_FAILURE;
+            }
+            if (used)
+                parameters[used++] = ' ';
+            nk::copy_memory(parameters + used, argv[i], length + 1);
+            used += length;
+        } else {
+            return usage(command);
+        }
+    }
+    return STATUS_OK;
+}
+
 int ext(Context& context, int argc, const char* const* argv) {
     if (argc == 2 && equals(argv[1], "list"))
         return list(context);
@@ -108,28 +135,11 @@ int ext(Context& context, int argc, const char* const* argv) {
         abi::ExtMode mode = abi::ExtMode::Isolated;
         // Load parameters (KEY=VALUE, for the extension's nk_param), joined by spaces.
         static char parameters[128];
-        usize used = 0;
-        parameters[0] = 0;
-        for (int i = 3; i < argc; ++i) {
-            if (equals(argv[i], "--native"))
-                mode = abi::ExtMode::Native;
-            else if (equals(argv[i], "--isolated"))
-                mode = abi::ExtMode::Isolated;
-            else if (nk::find_char(argv[i], '=') && argv[i][0] != '=') {
-                usize length = nk::string_length(argv[i]);
-                if (used + length + 2 > sizeof parameters) {
-                    dprintf(2, "ext load: parameters too long (at most %zu bytes)\n",
-                            sizeof parameters - 1);
-                    return STATUS_FAILURE;
-                }
-                if (used)
-                    parameters[used++] = ' ';
-                nk::copy_memory(parameters + used, argv[i], length + 1);
-                used += length;
-            } else
-                return usage("ext");
-        }
-        return load(context, argv[2], mode, used ? parameters : nullptr);
+        if (int status = load_arguments("ext", argc - 3, argv + 3, mode, parameters,
+                                        sizeof parameters);
+            status != STATUS_OK)
+            return status;
+        return ext_load(context, argv[2], mode, parameters[0] ? parameters : nullptr);
     }
     if (argc == 3 && equals(argv[1], "unload"))
         return unload(context, argv[2]);
