@@ -26,6 +26,7 @@ void describe(Extension& extension, nk_extension_info& info) {
     info.restarts = extension.restarts;
     info.faults = extension.faults;
     info.crossings = extension.crossings;
+    info.kernel_calls = extension.wrapper_calls;
     for (unsigned kind = 0; kind < unsigned(ObjectKind::Count); ++kind) {
         nk::u64 count = extension.tracker.count(ObjectKind(kind));
         if (!count || info.held_count == NK_EXTENSION_HELD_KINDS)

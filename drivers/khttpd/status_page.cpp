@@ -88,9 +88,11 @@ void render_status_json(TextBuffer& out, const nk_extension_info* extensions, si
         out.append_json(extension.mode);
         out.append("\",\"state\":\"");
         out.append_json(extension.state);
-        out.format("\",\"restarts\":%llu,\"faults\":%llu,\"crossings\":%llu,\"objects\":{",
+        out.format("\",\"restarts\":%llu,\"faults\":%llu,\"crossings\":%llu,"
+                   "\"kernel_calls\":%llu,\"objects\":{",
                    (unsigned long long)extension.restarts, (unsigned long long)extension.faults,
-                   (unsigned long long)extension.crossings);
+                   (unsigned long long)extension.crossings,
+                   (unsigned long long)extension.kernel_calls);
         for (uint32_t k = 0; k < extension.held_count && k < NK_EXTENSION_HELD_KINDS; ++k) {
             out.append(k ? ",\"" : "\"");
             out.append_json(extension.held[k].kind);

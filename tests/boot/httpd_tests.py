@@ -458,13 +458,21 @@ def httpd_status_page(build_dir):
                records["khttpd"]["objects"].get("socket", 0) >= 1,
                "objects: %r %r" % (records["e1000"]["objects"], records["khttpd"]["objects"]),
                served.shell)
-        out = served.shell.run("ext crash e1000 null", timeout=60)
-        expect_match(r"'e1000' recovered", out + served.shell.output, "e1000 recovered",
-                     served.shell)
+        # The fault strikes at e1000's next crossing: requests make the crossings.
+        served.shell.send("ext crash e1000 null\r")
+        deadline = time.monotonic() + 60
+        while not re.search(r"'e1000' recovered", served.shell.output) and \
+                time.monotonic() < deadline:
+            try:
+                get(port, "/about.html", timeout=5)
+            except (OSError, Failure):
+                pass
+        served.shell.wait_for(re.escape(served.shell.PROMPT), 60)
+        expect_match(r"'e1000' recovered", served.shell.output, "e1000 recovered", served.shell)
         time.sleep(1.0)
         record = extension_record(port, "e1000")
         expect(record["restarts"] == 1 and record["faults"] == 1 and record["state"] ==
-               "running" and "page fault" in (record["last_fault"] or "") and
+               "running" and "page fault" in (record["last_fault"] or "").lower() and
                record["last_recovery_us"], "after the crash: %r" % record, served.shell)
         page = get(port, "/_ext")
         text = page.body.decode()
@@ -474,14 +482,15 @@ def httpd_status_page(build_dir):
                      r"</td><td>1</td><td>1</td>", text, "e1000's row", served.shell)
 
 
-def load_worker(port, files, deadline, count, stats, lock, seed):
-    """Requests on keep-alive connections until `count` are done or `deadline`; every answer's
-    status and bytes are checked. A connection that fails is counted and opened again."""
+def load_worker(port, files, stop, deadline, limit, stats, lock, seed):
+    """Requests on a keep-alive connection until `stop` is set, `deadline` passes or `limit`
+    are done; every answer's status and bytes are checked. A connection that fails is counted
+    and opened again."""
     rng = random.Random(seed)
     paths = sorted(files)
     done = 0
     conn = reader = None
-    while done < count and time.monotonic() < deadline:
+    while not stop.is_set() and done < limit and time.monotonic() < deadline:
         path = rng.choice(paths)
         ranged = path.endswith(".bin")
         try:
@@ -496,6 +505,7 @@ def load_worker(port, files, deadline, count, stats, lock, seed):
             else:
                 request = "GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path
                 want = files[path]
+            started = time.monotonic()
             conn.sendall(request.encode())
             response = read_response(reader)
             if response is None:
@@ -503,6 +513,7 @@ def load_worker(port, files, deadline, count, stats, lock, seed):
             ok = response.status == (206 if ranged else 200) and response.body == want
             with lock:
                 stats["ok" if ok else "wrong"] += 1
+                stats["slowest"] = max(stats["slowest"], time.monotonic() - started)
                 if not ok:
                     stats["wrong_detail"].append("%s: %d" % (path, response.status))
         except (OSError, Failure) as error:
@@ -518,57 +529,70 @@ def load_worker(port, files, deadline, count, stats, lock, seed):
         conn.close()
 
 
-def crash_under_load(build_dir, driver, crashes, workers=4, per_worker=400):
+def crash_under_load(build_dir, driver, crashes, workers=4):
+    """Four clients fetch the site's files (whole, or 64 KiB ranges of the large one) without
+    pause while `driver` is crashed `crashes` times; returns the counts."""
     files = site_files()
     with Served(build_dir) as served:
-        stats = {"ok": 0, "wrong": 0, "failed": 0, "wrong_detail": [], "fail_detail": []}
+        shell = served.shell
+        stats = {"ok": 0, "wrong": 0, "failed": 0, "slowest": 0.0, "wrong_detail": [],
+                 "fail_detail": []}
         lock = threading.Lock()
-        deadline = time.monotonic() + 240
+        stop = threading.Event()
+        deadline = time.monotonic() + 300
         threads = [threading.Thread(target=load_worker,
-                                    args=(served.port, files, deadline, per_worker, stats, lock,
-                                          seed), daemon=True)
+                                    args=(served.port, files, stop, deadline, 20000, stats,
+                                          lock, seed), daemon=True)
                    for seed in range(workers)]
         for thread in threads:
             thread.start()
         time.sleep(2.0)
-        for _ in range(crashes):
-            served.shell.run("ext crash %s null" % driver, timeout=60)
+        pattern = r"'%s' recovered in" % driver
+        for crash in range(crashes):
+            shell.run("ext crash %s null" % driver, timeout=60)
+            # The fault strikes at the driver's next crossing, which the load makes — for ata
+            # once the cache no longer holds what is asked for.
+            until = time.monotonic() + 60
+            while len(re.findall(pattern, shell.output)) <= crash and time.monotonic() < until:
+                if driver == "ata":
+                    shell.run("sync -d", timeout=60)
+                time.sleep(0.2)
             time.sleep(1.5)
+        time.sleep(2.0)
+        stop.set()
         for thread in threads:
-            thread.join(max(1, deadline - time.monotonic() + 5))
-        recovered = len(re.findall(r"'%s' recovered in" % driver, served.shell.output))
-        print("%s crashed %d times, %d recoveries: %d answers right, %d wrong, %d failed"
-              % (driver, crashes, recovered, stats["ok"], stats["wrong"], stats["failed"]))
+            thread.join(60)
+        recovered = len(re.findall(pattern, shell.output))
+        print("%s crashed %d times, %d recoveries: %d answers right, %d wrong, %d failed; "
+              "slowest answer %.2f s" % (driver, crashes, recovered, stats["ok"], stats["wrong"],
+                                         stats["failed"], stats["slowest"]))
         for detail in stats["fail_detail"][:10]:
             print("  failed: " + detail)
-        expect(recovered == crashes, "%d of %d crashes recovered" % (recovered, crashes),
-               served.shell)
-        expect(stats["wrong"] == 0, "wrong answers: %r" % stats["wrong_detail"][:10],
-               served.shell)
-        expect(stats["ok"] >= workers * per_worker // 4, "only %d answers" % stats["ok"],
-               served.shell)
-        return stats, served.shell.run("ext stats khttpd")
+        expect(recovered == crashes, "%d of %d crashes recovered" % (recovered, crashes), shell)
+        expect(stats["wrong"] == 0, "wrong answers: %r" % stats["wrong_detail"][:10], shell)
+        expect(stats["ok"] >= 200, "only %d answers" % stats["ok"], shell)
+        return stats
 
 
 @case
 def httpd_crash_e1000(build_dir):
     """Under a bounded load (4 keep-alive clients), e1000 crashes 3 times: every request is
     answered, correctly."""
-    stats, _ = crash_under_load(build_dir, "e1000", 3)
+    stats = crash_under_load(build_dir, "e1000", 3)
     expect(stats["failed"] == 0, "failed requests: %r" % stats["fail_detail"][:10])
 
 
 @case
 def httpd_crash_vfat(build_dir):
     """Under load, vfat crashes 3 times: every request is answered, correctly."""
-    stats, _ = crash_under_load(build_dir, "vfat", 3)
+    stats = crash_under_load(build_dir, "vfat", 3)
     expect(stats["failed"] == 0, "failed requests: %r" % stats["fail_detail"][:10])
 
 
 @case
 def httpd_crash_ata(build_dir):
     """Under load, ata crashes 3 times: every request is answered, correctly."""
-    stats, _ = crash_under_load(build_dir, "ata", 3)
+    stats = crash_under_load(build_dir, "ata", 3)
     expect(stats["failed"] == 0, "failed requests: %r" % stats["fail_detail"][:10])
 
 
@@ -577,7 +601,7 @@ def httpd_crash_khttpd(build_dir):
     """Under load, khttpd itself crashes 3 times: its listening socket is kept and handed to the
     new copy, so no connection is refused; only requests inside khttpd at the crash fail (at
     most one per open connection per crash), and no answer is wrong."""
-    stats, _ = crash_under_load(build_dir, "khttpd", 3)
+    stats = crash_under_load(build_dir, "khttpd", 3)
     refused = [d for d in stats["fail_detail"] if "refused" in d.lower()]
     expect(not refused, "connections refused: %r" % refused)
     expect(stats["failed"] <= 3 * 4, "%d failed: %r" % (stats["failed"], stats["fail_detail"]))

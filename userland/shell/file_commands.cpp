@@ -325,10 +325,11 @@ int lsblk(Context& context, int argc, const char* const* argv) {
     return print_info(context, argc, argv, abi::InfoKind::Disks);
 }
 
-int sync(Context&, int argc, const char* const*) {
-    if (argc != 1)
+int sync(Context&, int argc, const char* const* argv) {
+    bool drop = argc == 2 && nk::compare_strings(argv[1], "-d") == 0;
+    if (argc != 1 && !drop)
         return usage("sync");
-    if (auto result = sys::sync(); result.is_error())
+    if (auto result = sys::sync(drop ? nk::abi::SYNC_DROP_CACHE : 0); result.is_error())
         return report("sync", nullptr, result.error());
     return STATUS_OK;
 }

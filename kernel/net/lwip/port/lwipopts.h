@@ -44,6 +44,11 @@
 #define LWIP_ARP 1
 #define LWIP_ETHERNET 1
 #define ETHARP_SUPPORT_STATIC_ENTRIES 0
+/* Packets waiting for an ARP answer are queued, not replaced: without this only the last one
+ * sent to an unresolved address survives, and connections accepted together lose their SYN-ACKs
+ * (found with four clients connecting at once: two waited 5 s for the peer's SYN again). */
+#define ARP_QUEUEING 1
+#define ARP_QUEUE_LEN 16
 #define LWIP_ICMP 1
 #define LWIP_RAW 1
 #define LWIP_UDP 1

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""The web server benchmark (`./nk bench http`): requests per second and latency percentiles from
+Debian's wrk on the host against khttpd in the guest, for a 1 KiB page and a large page (the
+disk's 4 MiB file), with the whole chain native (e1000, ata, vfat and khttpd loaded natively)
+and then isolated (each in its own protection domain, the default), in paired boots on this
+machine. Beside each: crossings per request (calls into the isolated extensions plus their
+calls to the kernel, from /_ext.json before and after the run).
+
+QEMU's user network with restrict=on; wrk reaches the guest through a hostfwd on 127.0.0.1 only.
+
+usage: http_bench.py BUILD_DIR [SECONDS]
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "boot"))
+import httpd_tests  # noqa: E402  (Served, get)
+import make_disk_image  # noqa: E402  (on httpd_tests' path)
+
+PAGES = (("1 KiB page", "/bench/1k.html"), ("4 MiB file", "/files/" + make_disk_image.BIG_FILE))
+CONNECTIONS = 4
+
+
+def counters(port):
+    """Calls into and out of every extension so far, and khttpd's request count."""
+    status = json.loads(httpd_tests.get(port, "/_ext.json").body)
+    calls = sum(r["crossings"] + r.get("kernel_calls", 0) for r in status["extensions"])
+    return calls, status["server"]["requests"]
+
+
+def parse_latency(text, label):
+    match = re.search(r"^\s+%s\s+([\d.]+)(us|ms|s)\s*$" % re.escape(label), text, re.MULTILINE)
+    if not match:
+        return None
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
+    return float(match.group(1)) * scale
+
+
+def run_wrk(port, path, seconds):
+    result = subprocess.run(["wrk", "-t1", "-c%d" % CONNECTIONS, "-d%ds" % seconds, "--latency",
+                             "--timeout", "10s", "http://127.0.0.1:%d%s" % (port, path)],
+                            capture_output=True, text=True, timeout=seconds + 60)
+    text = result.stdout
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.MULTILINE)
+    total = re.search(r"^\s+(\d+) requests in", text, re.MULTILINE)
+    if not rate or not total:
+        raise SystemExit("wrk printed no result:\n%s\n%s" % (text, result.stderr))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    socket_errors = re.search(r"Socket errors: (.*)$", text, re.MULTILINE)
+    return {"rps": float(rate.group(1)), "requests": int(total.group(1)),
+            "p50": parse_latency(text, "50%"), "p90": parse_latency(text, "90%"),
+            "p99": parse_latency(text, "99%"),
+            "bad": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1).strip() if socket_errors else ""}
+
+
+def measure(build_dir, mode, seconds):
+    cmdline = "" if mode == "isolated" else "storage=native net=native httpd=native"
+    figures = {}
+    with httpd_tests.Served(build_dir, cmdline=cmdline) as served:
+        if served.mode != mode:
+            raise SystemExit("khttpd is %s, not %s" % (served.mode, mode))
+        for _, path in PAGES:
+            httpd_tests.get(served.port, path)  # warm the caches
+            calls_before, requests_before = counters(served.port)
+            figures[path] = run_wrk(served.port, path, seconds)
+            calls_after, requests_after = counters(served.port)
+            served_requests = requests_after - requests_before - 1  # the counters() call
+            figures[path]["served"] = served_requests
+            figures[path]["calls_per_request"] = (
+                (calls_after - calls_before) / served_requests if served_requests > 0 else 0)
+            time.sleep(1.0)
+    return figures
+
+
+def main():
+    if len(sys.argv) not in (2, 3):
+        print(__doc__, file=sys.stderr)
+        return 2
+    if not shutil.which("wrk"):
+        print("http_bench: Debian's wrk is not installed (./nk deps)", file=sys.stderr)
+        return 1
+    build_dir = sys.argv[1]
+    seconds = int(sys.argv[2]) if len(sys.argv) == 3 else 10
+    native = measure(build_dir, "native", seconds)
+    isolated = measure(build_dir, "isolated", seconds)
+    print("khttpd under wrk (1 thread, %d connections, %d s), QEMU TCG (-cpu max); native: "
+          "e1000, ata, vfat, khttpd all native; isolated: each in its own domain"
+          % (CONNECTIONS, seconds))
+    print("%-12s %-9s %10s %8s %8s %8s %10s %7s" % ("page", "mode", "requests/s", "p50 ms",
+                                                   "p90 ms", "p99 ms", "crossings", "ratio"))
+    for name, path in PAGES:
+        for mode, figures in (("native", native), ("isolated", isolated)):
+            f = figures[path]
+            ratio = f["rps"] / native[path]["rps"] if native[path]["rps"] else 0
+            print("%-12s %-9s %10.1f %8.2f %8.2f %8.2f %10s %7s"
+                  % (name, mode, f["rps"], f["p50"] or 0, f["p90"] or 0, f["p99"] or 0,
+                     "%.1f/req" % f["calls_per_request"] if mode == "isolated" else "-",
+                     "%.2f" % ratio if mode == "isolated" else ""))
+            if f["bad"] or f["socket_errors"]:
+                print("   (%s: %d non-2xx answers; socket errors: %s)"
+                      % (mode, f["bad"], f["socket_errors"] or "none"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
