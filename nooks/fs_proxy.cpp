@@ -108,7 +108,45 @@ public:
         // A file system that lost its state in the crash (a RAM file system) may not know the
         // names the old incarnation answered: ask it again.
         forget_names(~0ull);
+        forget_attributes(~0ull);
         bound.bind(new_binding);
+    }
+
+    // File attributes (size, change time) as the last STAT answered, so that a stat — the web
+    // server makes one per request — costs no crossing. Only this proxy changes the volume: an
+    // entry is forgotten before and after any write or truncate of its file, and all of them
+    // before any change of names (create, unlink, rename...) and at a new binding.
+    struct Attributes {
+        bool valid;
+        nk::u64 number;
+        nk::u64 size;
+        nk::u64 modified;
+    };
+    static constexpr unsigned ATTRIBUTE_SLOTS = 64;
+    Attributes attributes[ATTRIBUTE_SLOTS] = {};
+    nk::u64 attribute_hits = 0;
+
+    bool cached_attributes(nk::u64 number, nk::u64& size, nk::u64& modified) {
+        x86::InterruptGuard guard;
+        const Attributes& slot = attributes[number % ATTRIBUTE_SLOTS];
+        if (!slot.valid || slot.number != number)
+            return false;
+        size = slot.size;
+        modified = slot.modified;
+        ++attribute_hits;
+        return true;
+    }
+    void remember_attributes(nk::u64 number, nk::u64 size, nk::u64 modified) {
+        x86::InterruptGuard guard;
+        attributes[number % ATTRIBUTE_SLOTS] = {true, number, size, modified};
+    }
+    // `number` ~0: every file.
+    void forget_attributes(nk::u64 number) {
+        x86::InterruptGuard guard;
+        for (auto& slot : attributes) {
+            if (number == ~0ull || slot.number == number)
+                slot.valid = false;
+        }
     }
 
     // Lookups already made, (directory node, name) -> (node, type), so that a path walk through
@@ -228,9 +266,11 @@ public:
 
     nk::Result<Inode*> lookup(const char* name) override { return named(NOOKS_FS_LOOKUP, name); }
     nk::Result<Inode*> create_file(const char* name) override {
+        fs().forget_attributes(~0ull);
         return named(NOOKS_FS_CREATE, name);
     }
     nk::Result<Inode*> make_directory(const char* name) override {
+        fs().forget_attributes(~0ull);
         return named(NOOKS_FS_MKDIR, name);
     }
     nk::ErrorOr unlink(const char* name) override { return simple(NOOKS_FS_UNLINK, name); }
@@ -246,6 +286,7 @@ public:
         request.other = new_parent.number();
         strncpy(request.other_name, new_name, NOOKS_FS_NAME_MAX);
         fs().forget_names(~0ull);
+        fs().forget_attributes(~0ull);
         TRY(fs().perform(request, nullptr, false));
         if (request.result.number && request.result.number != source.number)
             fs().renumber(source.number, request.result.number);
@@ -270,21 +311,32 @@ public:
         return transfer(NOOKS_FS_READ, offset, buffer, length);
     }
     nk::Result<nk::usize> write(nk::u64 offset, const nk::u8* buffer, nk::usize length) override {
-        return transfer(NOOKS_FS_WRITE, offset, const_cast<nk::u8*>(buffer), length);
+        fs().forget_attributes(number());
+        auto written = transfer(NOOKS_FS_WRITE, offset, const_cast<nk::u8*>(buffer), length);
+        fs().forget_attributes(number());
+        return written;
     }
     nk::ErrorOr truncate(nk::u64 length) override {
         if (is_directory())
             return nk::Error::IsDirectory;
         nooks_fs_request request = prepare(NOOKS_FS_TRUNCATE, nullptr);
         request.offset = length;
-        return fs().perform(request, nullptr, false);
+        fs().forget_attributes(number());
+        auto truncated = fs().perform(request, nullptr, false);
+        fs().forget_attributes(number());
+        return truncated;
     }
     nk::Result<nk::abi::Stat> stat() const override {
         auto* self = const_cast<ExtensionInode*>(this);
-        nooks_fs_request request = self->prepare(NOOKS_FS_STAT, nullptr);
-        TRY(self->fs().perform(request, nullptr, false));
-        return nk::abi::Stat{request.result.size, number(), type(), 1,
-                             request.result.modified * 1000000000ull};
+        nk::u64 size, modified;
+        if (!self->fs().cached_attributes(number(), size, modified)) {
+            nooks_fs_request request = self->prepare(NOOKS_FS_STAT, nullptr);
+            TRY(self->fs().perform(request, nullptr, false));
+            size = request.result.size;
+            modified = request.result.modified;
+            self->fs().remember_attributes(number(), size, modified);
+        }
+        return nk::abi::Stat{size, number(), type(), 1, modified * 1000000000ull};
     }
 
 private:
@@ -334,6 +386,7 @@ private:
             return nk::Error::Busy;
         nooks_fs_request request = prepare(operation, name);
         fs().forget_victim(number(), name); // an unlink or rmdir
+        fs().forget_attributes(~0ull);
         return fs().perform(request, nullptr, false);
     }
 

@@ -88,6 +88,10 @@ uint64_t isolated_uptime(Extension&) {
 uint64_t isolated_time(Extension&) {
     return kernel::clock::epoch_seconds();
 }
+// Kernel memory is readable in every domain: the extension reads the clock in place.
+const struct nk_clock* isolated_clock(Extension&) {
+    return reinterpret_cast<const struct nk_clock*>(&kernel::clock::shared_clock());
+}
 
 void isolated_sleep(Extension&, uint64_t milliseconds) {
     extension_sleep_ms(milliseconds);
@@ -812,6 +816,7 @@ const KernelExport g_exports[] = {
     {"nk_incarnation", address_of(&Wrapper<"nk_incarnation", isolated_incarnation>::entry)},
     {"nk_uptime_ns", address_of(&Wrapper<"nk_uptime_ns", isolated_uptime>::entry)},
     {"nk_time_seconds", address_of(&Wrapper<"nk_time_seconds", isolated_time>::entry)},
+    {"nk_clock", address_of(&Wrapper<"nk_clock", isolated_clock>::entry)},
     {"nk_sleep_ms",
      address_of(&Wrapper<"nk_sleep_ms", isolated_sleep, AtMost<MAX_SLEEP_MS>>::entry)},
     {"nk_request_irq",

@@ -202,6 +202,12 @@ uint64_t nk_uptime_ns(void) {
 uint64_t nk_time_seconds(void) {
     return kernel::clock::epoch_seconds();
 }
+static_assert(sizeof(struct nk_clock) == sizeof(kernel::clock::SharedClock) &&
+              __builtin_offsetof(struct nk_clock, epoch_seconds) ==
+                  __builtin_offsetof(kernel::clock::SharedClock, epoch_seconds));
+const struct nk_clock* nk_clock(void) {
+    return reinterpret_cast<const struct nk_clock*>(&kernel::clock::shared_clock());
+}
 void nk_sleep_ms(uint64_t milliseconds) {
     nooks::extension_sleep_ms(milliseconds);
 }
@@ -519,6 +525,7 @@ const KernelExport g_exports[] = {
     EXPORT(nk_incarnation),
     EXPORT(nk_uptime_ns),
     EXPORT(nk_time_seconds),
+    EXPORT(nk_clock),
     EXPORT(nk_sleep_ms),
     EXPORT(nk_request_irq),
     EXPORT(nk_free_irq),

@@ -16,10 +16,6 @@ namespace khttpd {
 
 namespace {
 
-uint64_t now_ms() {
-    return nk_uptime_ns() / 1000000;
-}
-
 // The answer to one request; whether the connection goes on.
 class Responder {
 public:
@@ -58,7 +54,7 @@ bool Responder::generated(int status, const char* type, const char* body, size_t
     fields.keep_alive = m_keep_alive;
     fields.extra = extra;
     fields.location = location;
-    write_head(head, fields, nk_time_seconds());
+    write_head(head, fields, now_epoch());
     if (head.overflowed())
         return false;
     if (m_head_only || body_length == 0)
@@ -99,7 +95,7 @@ bool Responder::file(const char* path, const nk_file_info& info) {
         fields.status = 304;
         fields.last_modified = info.modified;
         fields.keep_alive = m_keep_alive;
-        write_head(head, fields, nk_time_seconds());
+        write_head(head, fields, now_epoch());
         return send_all(m_worker.connection, head.data(), head.length()) && m_keep_alive;
     }
     RangeAnswer range = resolve_range(m_request.range, info.size);
@@ -124,7 +120,7 @@ bool Responder::file(const char* path, const nk_file_info& info) {
     }
     char head_buffer[1024];
     TextBuffer head(head_buffer, sizeof head_buffer);
-    write_head(head, fields, nk_time_seconds());
+    write_head(head, fields, now_epoch());
     if (head.overflowed())
         return error(500, false);
     if (m_head_only || fields.content_length == 0)
@@ -236,7 +232,7 @@ bool Responder::status_page(bool json) {
     long count = nk_extension_list(extensions, NK_EXTENSION_LIST_MAX);
     if (count < 0)
         return error(500, true);
-    ServerFigures figures = {(nk_uptime_ns() - g_counters.started_ns) / 1000000,
+    ServerFigures figures = {(g_clock->uptime_ns - g_counters.started_ns) / 1000000,
                              g_counters.requests, g_counters.connections, g_counters.refused};
     char* body_start = m_worker.output + HEAD_ROOM;
     TextBuffer body(body_start, OUTPUT_SIZE - HEAD_ROOM);
@@ -325,7 +321,10 @@ void serve_connection(Worker& worker) {
     size_t used = 0;
     bool started = false; // some of a request is in
     uint64_t waiting_since = now_ms();
-    while (!nk_thread_should_stop()) {
+    // Asking whether the thread should stop is a crossing: it is asked when a wait ran out, and
+    // every so many requests on a busy connection.
+    unsigned served = 0;
+    for (;;) {
         Request request;
         ParseResult parsed = used ? parse_request(worker.input, used, request) : ParseResult{0, 0};
         if (parsed.status == 0) {
@@ -341,8 +340,11 @@ void serve_connection(Worker& worker) {
             uint64_t wait = limit - waited < 1000 ? limit - waited : 1000;
             long got = nk_socket_receive(worker.connection, worker.input + used,
                                          INPUT_SIZE - used, wait);
-            if (got == -NK_ETIMEDOUT)
+            if (got == -NK_ETIMEDOUT) {
+                if (nk_thread_should_stop())
+                    return;
                 continue;
+            }
             if (got <= 0)
                 return;
             if (!started) {
@@ -353,6 +355,8 @@ void serve_connection(Worker& worker) {
             continue;
         }
         g_counters.requests = g_counters.requests + 1;
+        if (++served % 64 == 0 && nk_thread_should_stop())
+            return;
         Responder responder(worker, request);
         if (parsed.status != 200) {
             responder.error(parsed.status, false);

@@ -44,6 +44,15 @@ struct Counters {
 
 extern Settings g_settings;
 extern Counters g_counters;
+// The kernel's clock, read in place (no crossing per reading; nooks/kernel_api.h).
+extern const struct nk_clock* g_clock;
+
+inline uint64_t now_ms() {
+    return g_clock->uptime_ns / 1000000;
+}
+inline uint64_t now_epoch() {
+    return g_clock->epoch_seconds;
+}
 
 // Serves requests on `worker.connection` until the client closes it, keep-alive ends, a
 // timeout, an error, or the thread is asked to stop. The caller closes the socket.

@@ -24,6 +24,7 @@ namespace khttpd {
 
 Settings g_settings;
 Counters g_counters;
+const struct nk_clock* g_clock = nullptr;
 
 namespace {
 
@@ -81,7 +82,7 @@ void refuse(nk_socket_handle connection) {
     head.content_type = "text/html; charset=utf-8";
     head.content_length = strlen(body);
     head.extra = "Retry-After: 1\r\n";
-    write_head(response, head, nk_time_seconds());
+    write_head(response, head, now_epoch());
     response.append(body);
     (void)nk_socket_send(connection, response.data(), response.length());
     g_counters.refused = g_counters.refused + 1;
@@ -168,7 +169,8 @@ nk_status khttpd_init() {
         return -NK_EINVAL;
     g_settings = {uint16_t(port), unsigned(workers), idle_ms, request_ms};
     g_counters = {};
-    g_counters.started_ns = nk_uptime_ns();
+    g_clock = nk_clock();
+    g_counters.started_ns = g_clock->uptime_ns;
     nk_status listening = nk_socket_listen(g_settings.port, 32, &g_listener);
     if (listening < 0) {
         nk_log("khttpd: cannot listen on port %u (%ld)\n", unsigned(port), listening);

@@ -17,9 +17,13 @@ nk::u64 g_tsc_hz = 0;
 // (no 128-bit division, which would need libgcc).
 nk::u64 g_ns_per_cycle_fp32 = 0;
 volatile nk::u64 g_ticks = 0;
+// Written only here and at init; readers take each field as it is.
+SharedClock g_shared;
 
 bool on_tick(void*) {
     g_ticks = g_ticks + 1;
+    g_shared.uptime_ns = nanoseconds_since_boot();
+    g_shared.epoch_seconds = epoch_seconds();
     timers::on_tick(g_ticks);
     sched::on_tick();
     return true;
@@ -49,6 +53,10 @@ void init() {
     nk::u64 rtc = x86::rtc::read_epoch_seconds();
     nk::u64 uptime = nanoseconds_since_boot() / 1000000000ull;
     g_boot_epoch_seconds = rtc > uptime ? rtc - uptime : 0;
+}
+
+const SharedClock& shared_clock() {
+    return g_shared;
 }
 
 nk::u64 epoch_seconds() {

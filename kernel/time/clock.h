@@ -22,4 +22,13 @@ nk::u64 boot_entry_tsc();
 // RTC gave nothing sensible.
 nk::u64 epoch_seconds();
 
+// The time as a structure refreshed at every tick, for readers that should not call a function
+// for it: an isolated extension reads it in place (kernel memory is readable in its domain), where
+// a call would be a crossing (nooks/kernel_api.h, nk_clock).
+struct SharedClock {
+    volatile nk::u64 uptime_ns;     // at the last tick
+    volatile nk::u64 epoch_seconds; // 0 when the RTC gave nothing sensible
+};
+const SharedClock& shared_clock();
+
 } // namespace kernel::clock

@@ -70,6 +70,14 @@ uint64_t nk_uptime_ns(void);
 /* Wall-clock time: seconds since 1970-01-01 00:00 UTC, or 0 when the machine has no clock. */
 uint64_t nk_time_seconds(void);
 void nk_sleep_ms(uint64_t milliseconds);
+/* The same two times as a structure the kernel refreshes at every tick (1 ms), read in place:
+ * for an isolated extension each nk_uptime_ns or nk_time_seconds is a crossing, reading this is
+ * not. Read-only; fetch the pointer once. */
+struct nk_clock {
+    volatile uint64_t uptime_ns;     /* at the last tick */
+    volatile uint64_t epoch_seconds; /* 0 when the machine has no clock */
+};
+const struct nk_clock* nk_clock(void);
 
 /* Threads: fn(context) runs in a new kernel thread (inside the extension's domain when it is
  * isolated) until it returns. A thread that loops checks nk_thread_should_stop(). */
