@@ -8,7 +8,12 @@ calls to the kernel, from /_ext.json before and after the run).
 
 QEMU's user network with restrict=on; wrk reaches the guest through a hostfwd on 127.0.0.1 only.
 
-usage: http_bench.py BUILD_DIR [SECONDS]
+With --bochs the same runs boot in Bochs (icelake model, with PCID, so a crossing does not
+flush the TLB), on Bochs' e1000 and its user network (slirp, restricted, a hostfwd on 127.0.0.1).
+Bochs runs the guest some hundred times slower than the host, so its figures only count as
+ratios.
+
+usage: http_bench.py BUILD_DIR [SECONDS] [--bochs]
 """
 import json
 import os
@@ -16,12 +21,15 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "boot"))
 import httpd_tests  # noqa: E402  (Served, get)
 import make_disk_image  # noqa: E402  (on httpd_tests' path)
+import net_tests  # noqa: E402  (free_port)
+import nkboot  # noqa: E402  (boot_bochs)
 
 PAGES = (("1 KiB page", "/bench/1k.html"), ("4 MiB file", "/files/" + make_disk_image.BIG_FILE))
 CONNECTIONS = 4
@@ -60,39 +68,74 @@ def run_wrk(port, path, seconds):
             "socket_errors": socket_errors.group(1).strip() if socket_errors else ""}
 
 
+def run_pages(port, seconds, figures):
+    for _, path in PAGES:
+        httpd_tests.get(port, path, timeout=120)  # warm the caches
+        calls_before, requests_before = counters(port)
+        figures[path] = run_wrk(port, path, seconds)
+        calls_after, requests_after = counters(port)
+        served_requests = requests_after - requests_before - 1  # the counters() call
+        figures[path]["served"] = served_requests
+        figures[path]["calls_per_request"] = (
+            (calls_after - calls_before) / served_requests if served_requests > 0 else 0)
+        time.sleep(1.0)
+
+
+NATIVE = "storage=native net=native httpd=native"
+
+
 def measure(build_dir, mode, seconds):
-    cmdline = "" if mode == "isolated" else "storage=native net=native httpd=native"
     figures = {}
-    with httpd_tests.Served(build_dir, cmdline=cmdline) as served:
+    with httpd_tests.Served(build_dir, cmdline="" if mode == "isolated" else NATIVE) as served:
         if served.mode != mode:
             raise SystemExit("khttpd is %s, not %s" % (served.mode, mode))
-        for _, path in PAGES:
-            httpd_tests.get(served.port, path)  # warm the caches
-            calls_before, requests_before = counters(served.port)
-            figures[path] = run_wrk(served.port, path, seconds)
-            calls_after, requests_after = counters(served.port)
-            served_requests = requests_after - requests_before - 1  # the counters() call
-            figures[path]["served"] = served_requests
-            figures[path]["calls_per_request"] = (
-                (calls_after - calls_before) / served_requests if served_requests > 0 else 0)
-            time.sleep(1.0)
+        run_pages(served.port, seconds, figures)
+    return figures
+
+
+def measure_bochs(build_dir, mode, seconds):
+    """The same in Bochs: its e1000 on slirp (restricted; one hostfwd on 127.0.0.1)."""
+    figures = {}
+    port = net_tests.free_port()
+    with tempfile.TemporaryDirectory(prefix="nkbench-") as workdir:
+        image = os.path.join(workdir, "disk.img")
+        shutil.copyfile(os.path.join(build_dir, "disk.img"), image)
+        slirp = os.path.join(workdir, "slirp.conf")
+        with open(slirp, "w") as f:
+            f.write("# slirp config\nrestricted = 1\nhostfwd = tcp:127.0.0.1:%d-:80\n" % port)
+        config = ("pci: enabled=1, chipset=i440fx, slot1=e1000\n"
+                  "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, script=%s\n" % slirp)
+        result = nkboot.boot_bochs(
+            build_dir, "" if mode == "isolated" else NATIVE, timeout=900,
+            until=r"^net: eth0 10\.0\.2\.15", disks=[("ata0-slave", image)], config=config,
+            during=lambda serial: run_pages(port, seconds, figures))
+        if not re.search(r"^httpd: serving /disk on port 80 \(khttpd, %s\)" % mode,
+                         result.output, re.MULTILINE):
+            raise SystemExit("khttpd did not start %s in Bochs:\n%s" % (mode,
+                                                                       result.output[-3000:]))
+        if len(figures) != len(PAGES):
+            raise SystemExit("the Bochs run ended early:\n" + result.output[-3000:])
     return figures
 
 
 def main():
-    if len(sys.argv) not in (2, 3):
+    arguments = [a for a in sys.argv[1:] if a != "--bochs"]
+    bochs = len(arguments) != len(sys.argv) - 1
+    if len(arguments) not in (1, 2):
         print(__doc__, file=sys.stderr)
         return 2
     if not shutil.which("wrk"):
         print("http_bench: Debian's wrk is not installed (./nk deps)", file=sys.stderr)
         return 1
-    build_dir = sys.argv[1]
-    seconds = int(sys.argv[2]) if len(sys.argv) == 3 else 10
-    native = measure(build_dir, "native", seconds)
-    isolated = measure(build_dir, "isolated", seconds)
-    print("khttpd under wrk (1 thread, %d connections, %d s), QEMU TCG (-cpu max); native: "
-          "e1000, ata, vfat, khttpd all native; isolated: each in its own domain"
-          % (CONNECTIONS, seconds))
+    build_dir = arguments[0]
+    seconds = int(arguments[1]) if len(arguments) == 2 else 10
+    run = measure_bochs if bochs else measure
+    native = run(build_dir, "native", seconds)
+    isolated = run(build_dir, "isolated", seconds)
+    print("khttpd under wrk (1 thread, %d connections, %d s), %s; native: e1000, ata, vfat, "
+          "khttpd all native; isolated: each in its own domain"
+          % (CONNECTIONS, seconds, "Bochs 2.7 (icelake, PCID)" if bochs
+             else "QEMU TCG (-cpu max, no PCID)"))
     print("%-12s %-9s %10s %8s %8s %8s %10s %7s" % ("page", "mode", "requests/s", "p50 ms",
                                                    "p90 ms", "p99 ms", "crossings", "ratio"))
     for name, path in PAGES:

@@ -166,7 +166,7 @@ def check_cpu_state(shell):
     expect_match(r"^\s+\d+\.\d{6} in  buggy_init\(0x0, 0x0, 0x0\) -> 0x0$", trace, "init", shell)
     expect_match(r"^\s+\d+\.\d{6} out nk_param\(0x[0-9a-f]+, 0x[0-9a-f]+, 0x20\) -> 0x7$", trace,
                  "nk_param('bug') returned the length of 'clobber'", shell)
-    expect_match(r"\(anonymous namespace\)::status\(0x[0-9a-f]+, 0x60, 0x0\) -> 0x0$", trace,
+    expect_match(r"\(anonymous namespace\)::status\(0x[0-9a-f]+, 0xc0, 0x0\) -> 0x0$", trace,
                  "the status call", shell)
     expect_match(r"^ext trace: nosuch: No such file", shell.run("ext trace nosuch"), "unknown",
                  shell)

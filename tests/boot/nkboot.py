@@ -167,11 +167,13 @@ def drain_terminal(master):
             return
 
 
-def boot_bochs(build_dir, cmdline, timeout=120, until=None, disks=()):
+def boot_bochs(build_dir, cmdline, timeout=120, until=None, disks=(), config="", during=None):
     """Boots in Bochs (its term display on a pseudo terminal of our own). Bochs exits
     with 1 even on a clean shutdown, so callers judge by the serial output. `until` is a regex
     on the serial output at which the run may stop early. `disks`: (slot, image) pairs such as
-    ("ata0-slave", path) — flat raw images, geometry from their size."""
+    ("ata0-slave", path) — flat raw images, geometry from their size. `config`: more bochsrc
+    lines (a NIC). `during`: called with a function returning the serial output so far once
+    `until` matched, while the machine still runs; the run stops when it returns."""
     with tempfile.TemporaryDirectory(prefix="nkbochs-") as workdir:
         # novga: Bochs' term display then has nothing to draw on its terminal.
         iso = make_iso(build_dir, (cmdline + " novga").strip(), workdir)
@@ -182,6 +184,7 @@ def boot_bochs(build_dir, cmdline, timeout=120, until=None, disks=()):
                                    log=os.path.join(workdir, "bochs.log")))
             for slot, image in disks:
                 f.write("%s: type=disk, path=%s, mode=flat\n" % (slot, image))
+            f.write(config)
         commands = os.path.join(workdir, "commands")
         with open(commands, "w") as f:
             f.write("c\n")
@@ -207,6 +210,11 @@ def boot_bochs(build_dir, cmdline, timeout=120, until=None, disks=()):
                     # line cut in half would otherwise end the run before its rest arrives.
                     complete = f.read().rpartition("\n")[0]
                     if re.search(until, complete, re.MULTILINE):
+                        if during:
+                            def serial_so_far():
+                                with open(serial, errors="replace") as g:
+                                    return g.read().replace("\r\n", "\n")
+                            during(serial_so_far)
                         # And a moment for whatever follows to be flushed too.
                         time.sleep(0.5)
                         break
