@@ -150,8 +150,9 @@ protected:
         return sent;
     }
 
-    // A batch in one crossing when the driver has transmit_batch: the frames and their list
-    // copied into one bounce buffer in its heap.
+    // A batch in one crossing when the driver has transmit_batch. The frames stay where they
+    // are: kernel memory is readable in every domain, and a driver only reads what it sends
+    // (into its own DMA buffers). Only the list goes into its heap.
     nk::Result<nk::usize> do_transmit_batch(const kernel::net::OutFrame* frames,
                                             nk::usize count) override {
         kernel::MutexLocker locker(m_transmit_lock);
@@ -192,19 +193,12 @@ private:
                 list[i] = {frames[i].data, nk::u32(frames[i].length), 0};
             called = registration.call(function, long(binding.context), long(list), long(count));
         } else {
-            nk::usize bytes = count * sizeof(nooks_net_frame);
-            for (nk::usize i = 0; i < count; ++i)
-                bytes += frames[i].length;
-            BounceBuffer bounce(*registration.extension, bytes);
+            BounceBuffer bounce(*registration.extension, count * sizeof(nooks_net_frame));
             if (!bounce.ok())
                 return nk::Error::NoMemory;
             auto* shared = bounce.as<nooks_net_frame>();
-            auto* data = reinterpret_cast<nk::u8*>(shared + count);
-            for (nk::usize i = 0; i < count; ++i) {
-                memcpy(data, frames[i].data, frames[i].length);
-                shared[i] = {data, nk::u32(frames[i].length), 0};
-                data += frames[i].length;
-            }
+            for (nk::usize i = 0; i < count; ++i)
+                shared[i] = {frames[i].data, nk::u32(frames[i].length), 0};
             called = bounce.after(
                 registration.call(function, long(binding.context), long(shared), long(count)));
         }

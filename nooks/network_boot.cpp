@@ -1,8 +1,10 @@
 #include <kernel/boot/command_line.h>
 #include <kernel/net/interface.h>
+#include <kernel/net/iperf.h>
 #include <kernel/net/net_device.h>
 #include <kernel/net/stack.h>
 #include <kernel/pci/pci.h>
+#include <kernel/sched/scheduler.h>
 #include <nooks/extension_manager.h>
 #include <nooks/network_boot.h>
 
@@ -20,6 +22,26 @@ constexpr const char* DEVICE = "eth0";
 bool has_e1000() {
     return kernel::pci::find_by_id(0x8086, 0x100e) || kernel::pci::find_by_id(0x8086, 0x100f) ||
            kernel::pci::find_by_id(0x8086, 0x1004);
+}
+
+constexpr nk::u16 IPERF_PORT = 5001;
+constexpr unsigned IPERF_RUNS = 8;
+
+// `iperfd` on the command line: an iperf receive side on port 5001 from boot, for emulators where
+// nothing can be typed (the network benchmark in Bochs). Takes up to IPERF_RUNS tests, one at a
+// time, each reported on the console as the shell's `iperf -s` would.
+void iperf_service(void*) {
+    for (unsigned run = 0; run < IPERF_RUNS; ++run) {
+        auto result = kernel::net::iperf_receive(IPERF_PORT, 600000);
+        if (result.is_error()) {
+            kprintf("iperf: %s\n", nk::error_string(result.error()));
+            continue;
+        }
+        const auto& r = result.value();
+        kprintf("iperf: received %llu bytes in %u ms: %u kbit/s; cpu %u%% busy\n",
+                (unsigned long long)r.bytes, r.milliseconds, r.kbit_per_second,
+                r.cpu_busy_percent);
+    }
 }
 
 } // namespace
@@ -46,6 +68,13 @@ void start_network() {
     else
         kprintf("net: %s up (e1000, %s); asking DHCP for an address\n", DEVICE, mode_name(mode));
     device->unref();
+    if (kernel::command_line::has("iperfd")) {
+        if (auto thread = kernel::sched::create_thread("iperfd", iperf_service, nullptr);
+            thread.has_value()) {
+            kernel::sched::start(thread.value());
+            kprintf("net: iperf receive side on port %u\n", unsigned(IPERF_PORT));
+        }
+    }
 }
 
 } // namespace nooks
