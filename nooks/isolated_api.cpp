@@ -219,6 +219,10 @@ long isolated_socket_accept(Extension& extension, nk_socket_handle listener, uin
         return -NK_EFAULT;
     return socket_accept(&extension, listener, timeout_ms, out, peer_address, peer_port);
 }
+long isolated_socket_connect(Extension& extension, uint32_t address, uint16_t port,
+                             uint64_t timeout_ms, nk_socket_handle* out) {
+    return socket_connect(&extension, address, port, timeout_ms, out);
+}
 long isolated_socket_send(Extension& extension, nk_socket_handle socket, const void* data,
                           size_t length) {
     length = nk::min<size_t>(length, SOCKET_TRANSFER_MAX);
@@ -920,6 +924,9 @@ const KernelExport g_exports[] = {
      address_of(
          &Wrapper<"nk_socket_accept", isolated_socket_accept, OwnedHandle<ObjectKind::Socket>,
                   Unchecked, WritableOut<sizeof(nk_socket_handle)>, Unchecked, Unchecked>::entry)},
+    {"nk_socket_connect",
+     address_of(&Wrapper<"nk_socket_connect", isolated_socket_connect, Unchecked, AtMost<65535>,
+                         Unchecked, WritableOut<sizeof(nk_socket_handle)>>::entry)},
     {"nk_socket_send",
      address_of(&Wrapper<"nk_socket_send", isolated_socket_send, OwnedHandle<ObjectKind::Socket>,
                          Unchecked, Unchecked>::entry)},

@@ -290,6 +290,12 @@ nk_status nk_socket_listen(uint16_t port, int backlog, nk_socket_handle* out) {
         return -NK_EINVAL;
     return nooks::socket_listen(nooks::native_caller(), port, backlog, out);
 }
+nk_status nk_socket_connect(uint32_t address, uint16_t port, uint64_t timeout_ms,
+                            nk_socket_handle* out) {
+    if (!out)
+        return -NK_EINVAL;
+    return nooks::socket_connect(nooks::native_caller(), address, port, timeout_ms, out);
+}
 nk_status nk_socket_accept(nk_socket_handle listener, uint64_t timeout_ms, nk_socket_handle* out,
                            uint32_t* peer_address, uint16_t* peer_port) {
     if (!listener || !out)
@@ -567,6 +573,7 @@ const KernelExport g_exports[] = {
     EXPORT(nk_netif_rx_area),
     EXPORT(nk_socket_listen),
     EXPORT(nk_socket_accept),
+    EXPORT(nk_socket_connect),
     EXPORT(nk_socket_send),
     EXPORT(nk_socket_receive),
     EXPORT(nk_socket_close),

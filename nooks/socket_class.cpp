@@ -143,6 +143,24 @@ nk_status socket_accept(Extension* extension, nk_socket_handle listener, nk::u64
     return track(extension, accepted.value(), out);
 }
 
+nk_status socket_connect(Extension* extension, nk::u32 address, nk::u16 port, nk::u64 timeout_ms,
+                         nk_socket_handle* out) {
+    if (port == 0 || address == 0)
+        return -NK_EINVAL;
+    auto opened = kernel::net::open_socket(nk::abi::SocketType::Stream);
+    if (opened.is_error())
+        return -long(opened.error());
+    kernel::fs::File* file = opened.value();
+    auto connected = kernel::net::connect_within(*file, {address, port, 0}, bounded(timeout_ms));
+    restart_watchdog();
+    if (connected.is_error()) {
+        file->unref();
+        return -long(connected.error());
+    }
+    (void)kernel::net::set_option(*file, nk::abi::SocketOption::NoDelay, 1);
+    return track(extension, file, out);
+}
+
 long socket_send(nk_socket_handle socket, const void* data, nk::usize length) {
     kernel::fs::File& file = file_of(socket);
     length = nk::min<nk::usize>(length, SOCKET_TRANSFER_MAX);

@@ -20,6 +20,8 @@ constexpr nk::usize SOCKET_TRANSFER_MAX = 64 * 1024;
 nk_status socket_listen(Extension* extension, nk::u16 port, int backlog, nk_socket_handle* out);
 nk_status socket_accept(Extension* extension, nk_socket_handle listener, nk::u64 timeout_ms,
                         nk_socket_handle* out, nk::u32* peer_address, nk::u16* peer_port);
+nk_status socket_connect(Extension* extension, nk::u32 address, nk::u16 port, nk::u64 timeout_ms,
+                         nk_socket_handle* out);
 long socket_send(nk_socket_handle socket, const void* data, nk::usize length);
 long socket_receive(nk_socket_handle socket, void* buffer, nk::usize length, nk::u64 timeout_ms);
 void socket_close(nk_socket_handle socket);

@@ -2,7 +2,8 @@
 // API (nooks/socket.h) that the web server builds on. One thread listens on `port` (default 7),
 // takes one connection at a time and sends back what it receives. Every wait is bounded, so the
 // thread notices an unload; a crash closes its sockets (they are tracked) and the restarted copy
-// listens again.
+// listens again. With connect=A.B.C.D:PORT it connects out instead (nk_socket_connect), again
+// and again, and echoes what that peer sends.
 #include <nooks/extension.h>
 #include <nooks/kernel_api.h>
 #include <nooks/service.h>
@@ -17,6 +18,7 @@ constexpr uint64_t WAIT_MS = 500;
 nk_thread_handle g_thread = nullptr;
 nk_socket_handle g_listener = nullptr;
 uint16_t g_port = DEFAULT_PORT;
+uint32_t g_peer = 0; // connect mode: the peer's address (host byte order), 0 when listening
 // Written by the service thread only; read (racily, for a status line) by status().
 volatile unsigned long g_connections = 0;
 volatile unsigned long g_bytes = 0;
@@ -59,18 +61,71 @@ void listen_loop(void*) {
     }
 }
 
+// Connect mode: a connection to the peer, echoed until it closes; then the next one.
+void connect_loop(void*) {
+    while (!nk_thread_should_stop()) {
+        nk_socket_handle connection = nullptr;
+        nk_status connected = nk_socket_connect(g_peer, g_port, WAIT_MS, &connection);
+        if (connected < 0) {
+            nk_sleep_ms(WAIT_MS);
+            continue;
+        }
+        g_connections = g_connections + 1;
+        serve(connection);
+        nk_socket_close(connection);
+    }
+}
+
+// "A.B.C.D:PORT" into the peer's address and port.
+bool parse_peer(const char* text) {
+    uint32_t address = 0;
+    for (int part = 0; part < 4; ++part) {
+        uint32_t value = 0;
+        const char* start = text;
+        while (*text >= '0' && *text <= '9' && value <= 255)
+            value = value * 10 + uint32_t(*text++ - '0');
+        if (text == start || value > 255 || *text != (part == 3 ? ':' : '.'))
+            return false;
+        address = address << 8 | value;
+        ++text;
+    }
+    uint32_t port = 0;
+    const char* start = text;
+    while (*text >= '0' && *text <= '9' && port <= 65535)
+        port = port * 10 + uint32_t(*text++ - '0');
+    if (*text || text == start || port == 0 || port > 65535 || address == 0)
+        return false;
+    g_peer = address;
+    g_port = uint16_t(port);
+    return true;
+}
+
 nk_status status(char* buffer, size_t size) {
     if (size == 0)
         return -NK_EINVAL;
-    nk_snprintf(buffer, size, "port %u: %lu connections, %lu bytes echoed", unsigned(g_port),
-                (unsigned long)g_connections, (unsigned long)g_bytes);
+    if (g_peer)
+        nk_snprintf(buffer, size, "to %u.%u.%u.%u:%u: %lu connections, %lu bytes echoed",
+                    unsigned(g_peer >> 24), unsigned(g_peer >> 16 & 0xff),
+                    unsigned(g_peer >> 8 & 0xff), unsigned(g_peer & 0xff), unsigned(g_port),
+                    (unsigned long)g_connections, (unsigned long)g_bytes);
+    else
+        nk_snprintf(buffer, size, "port %u: %lu connections, %lu bytes echoed", unsigned(g_port),
+                    (unsigned long)g_connections, (unsigned long)g_bytes);
     return 0;
 }
 
 const nooks_service_ops g_ops = {status};
 
 nk_status echo_init() {
-    char value[16];
+    char value[24];
+    if (nk_param("connect", value, sizeof value) >= 0) {
+        if (!parse_peer(value)) {
+            nk_log("echo: connect=%s: expected A.B.C.D:PORT\n", value);
+            return -NK_EINVAL;
+        }
+        nk_log("echo: connecting to %s\n", value);
+        return nk_thread_create("echo", connect_loop, nullptr, &g_thread);
+    }
     if (nk_param("port", value, sizeof value) >= 0) {
         uint32_t port = 0;
         const char* digit = value;
@@ -93,7 +148,8 @@ nk_status echo_init() {
 
 void echo_exit() {
     nk_thread_stop(g_thread);
-    nk_socket_close(g_listener);
+    if (g_listener)
+        nk_socket_close(g_listener);
     nk_log("echo: stopped after %lu connections\n", (unsigned long)g_connections);
 }
 

@@ -143,6 +143,37 @@ nk::ErrorOr connect(fs::File& file, const abi::SocketAddress& address) {
     return status(lwip_connect(socket, reinterpret_cast<sockaddr*>(&to), sizeof to));
 }
 
+nk::ErrorOr connect_within(fs::File& file, const abi::SocketAddress& address,
+                           nk::u64 timeout_ms) {
+    int socket = TRY(socket_of(file));
+    sockaddr_in to = to_lwip(address);
+    // Started without blocking, then waited for as a socket turning writable (POSIX connect).
+    int flags = lwip_fcntl(socket, F_GETFL, 0);
+    if (flags < 0 || lwip_fcntl(socket, F_SETFL, flags | O_NONBLOCK) < 0)
+        return last_error();
+    int error = 0;
+    if (lwip_connect(socket, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+        error = errno;
+        if (error == EINPROGRESS) {
+            pollfd entry = {socket, POLLOUT, 0};
+            int ready = lwip_poll(&entry, 1, int(nk::min<nk::u64>(timeout_ms, 3600000)));
+            if (ready == 0) {
+                error = ETIMEDOUT;
+            } else if (ready < 0) {
+                error = errno;
+            } else {
+                socklen_t length = sizeof error;
+                if (lwip_getsockopt(socket, SOL_SOCKET, SO_ERROR, &error, &length) != 0)
+                    error = errno;
+            }
+        }
+    }
+    (void)lwip_fcntl(socket, F_SETFL, flags);
+    if (error)
+        return error > 0 ? Error(error) : Error::IO;
+    return {};
+}
+
 nk::ErrorOr bind(fs::File& file, const abi::SocketAddress& address) {
     int socket = TRY(socket_of(file));
     sockaddr_in at = to_lwip(address);

@@ -16,6 +16,10 @@ nk::Result<fs::File*> open_socket(nk::abi::SocketType type);
 
 // Each: Error::NotSocket unless `file` is a socket; otherwise lwIP's answer as an nk::Error.
 nk::ErrorOr connect(fs::File& file, const nk::abi::SocketAddress& address);
+// The same, waiting at most `timeout_ms` for the connection: Error::TimedOut after that (the
+// socket is then useless; close it).
+nk::ErrorOr connect_within(fs::File& file, const nk::abi::SocketAddress& address,
+                           nk::u64 timeout_ms);
 nk::ErrorOr bind(fs::File& file, const nk::abi::SocketAddress& address);
 nk::ErrorOr listen(fs::File& file, int backlog);
 // The connection as a new File; `peer` (if not null) gets its address.

@@ -7,7 +7,12 @@ Prints the table with the isolated/native ratios and the frames per crossing.
 QEMU's user network with restrict=on: the host reaches the guest through a hostfwd on
 127.0.0.1, the guest the host's iperf server through a guestfwd; nothing else is contacted.
 
-usage: net_bench.py BUILD_DIR [SECONDS]
+With --bochs: the receive side only, in Bochs (icelake, with PCID: a crossing does not flush
+the TLB) on its e1000 and restricted slirp with one hostfwd on 127.0.0.1; the guest's iperf
+server starts at boot (`iperfd`), since nothing can be typed there. Bochs runs the guest far
+slower than the host: its figures count as ratios only.
+
+usage: net_bench.py BUILD_DIR [SECONDS] [--bochs]
 """
 import os
 import re
@@ -19,6 +24,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "boot"))
 import net_tests  # noqa: E402  (booted, nic, free_port)
+import nkboot  # noqa: E402  (boot_bochs)
+import tempfile  # noqa: E402
 
 
 def measure(build_dir, mode, seconds):
@@ -59,6 +66,36 @@ def measure(build_dir, mode, seconds):
     return figures
 
 
+def measure_bochs(build_dir, mode, seconds):
+    """One Bochs boot: the host's iperf client sends to the guest for `seconds`."""
+    port = net_tests.free_port()
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="nkbench-") as workdir:
+        slirp = os.path.join(workdir, "slirp.conf")
+        with open(slirp, "w") as f:
+            f.write("# slirp config\nrestricted = 1\nhostfwd = tcp:127.0.0.1:%d-:5001\n" % port)
+        config = ("pci: enabled=1, chipset=i440fx, slot1=e1000\n"
+                  "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, script=%s\n" % slirp)
+
+        def during(serial):
+            time.sleep(2.0)
+            subprocess.run(["iperf", "-c", "127.0.0.1", "-p", str(port), "-t", str(seconds)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=seconds + 120)
+            until = time.monotonic() + 120
+            while time.monotonic() < until and "iperf: received" not in serial():
+                time.sleep(0.5)
+            figures["receive"] = parse(serial(), "received")
+
+        cmdline = "nostorage iperfd" + (" net=native" if mode == "native" else "")
+        result = nkboot.boot_bochs(build_dir, cmdline, timeout=900,
+                                   until=r"^net: eth0 10\.0\.2\.15", config=config,
+                                   during=during)
+        if "receive" not in figures:
+            raise SystemExit("no result from Bochs:\n" + result.output[-3000:])
+    return figures
+
+
 def parse(text, verb):
     match = re.search(r"iperf: %s (\d+) bytes in (\d+) ms: (\d+) kbit/s; cpu (\d+)%% busy" % verb,
                       text)
@@ -69,14 +106,25 @@ def parse(text, verb):
 
 
 def main():
-    if len(sys.argv) not in (2, 3):
+    arguments = [a for a in sys.argv[1:] if a != "--bochs"]
+    if len(arguments) not in (1, 2):
         print(__doc__, file=sys.stderr)
         return 2
     if not shutil.which("iperf"):
         print("net_bench: Debian's iperf (2.x) is not installed (./nk deps)", file=sys.stderr)
         return 1
-    build_dir = sys.argv[1]
-    seconds = int(sys.argv[2]) if len(sys.argv) == 3 else 10
+    build_dir = arguments[0]
+    seconds = int(arguments[1]) if len(arguments) == 2 else 10
+    if len(arguments) != len(sys.argv) - 1:
+        native = measure_bochs(build_dir, "native", seconds)
+        isolated = measure_bochs(build_dir, "isolated", seconds)
+        n, i = native["receive"], isolated["receive"]
+        print("TCP receive (host iperf 2 -> lwiperf), Bochs 2.7 (icelake, PCID), e1000 on slirp")
+        print("%-22s %12s %12s %7s   %s" % ("", "native", "isolated", "ratio", "guest CPU busy"))
+        print("%-22s %8.1f Mb/s %7.1f Mb/s %7.2f   %d%% -> %d%%"
+              % ("receive (host->guest)", n["mbit"], i["mbit"],
+                 i["mbit"] / n["mbit"] if n["mbit"] else 0, n["cpu"], i["cpu"]))
+        return 0
     native = measure(build_dir, "native", seconds)
     isolated = measure(build_dir, "isolated", seconds)
     print("TCP throughput, QEMU TCG (-cpu max), e1000 on user networking; iperf 2 on the host, "

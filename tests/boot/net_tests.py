@@ -375,6 +375,52 @@ def net_echo_extension(build_dir):
 
 
 @case
+def net_extension_connect(build_dir):
+    """An extension connects out (nk_socket_connect): echo with connect=10.0.2.100:5000 reaches a
+    server on the host's loopback through the guestfwd, and echoes its data byte for byte; a bad
+    peer parameter is refused at load."""
+    data = payload(256 << 10, 6)
+    received = bytearray()
+    errors = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        server.settimeout(90)
+
+        def serve():
+            try:
+                conn, _ = server.accept()
+                with conn:
+                    conn.settimeout(60)
+                    for offset in range(0, len(data), 16384):
+                        conn.sendall(data[offset:offset + 16384])
+                        while len(received) < offset + min(16384, len(data) - offset):
+                            chunk = conn.recv(65536)
+                            if not chunk:
+                                return
+                            received.extend(chunk)
+            except OSError as error:
+                errors.append(error)
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        with booted(build_dir, nic(guestfwd=[(5000, server.getsockname()[1])])) as shell:
+            out = shell.run("ext load /lib/modules/echo.ko connect=10.0.2.100:99999")
+            expect_match(r"ext load: /lib/modules/echo\.ko: ", out, "bad peer refused", shell)
+            expect_match(r"echo: connect=10\.0\.2\.100:99999: expected A\.B\.C\.D:PORT",
+                         shell.output, "said why", shell)
+            shell.run("ext load /lib/modules/echo.ko connect=10.0.2.100:5000")
+            thread.join(120)
+            expect(not thread.is_alive() and not errors, "host side: %r" % errors, shell)
+            expect(bytes(received) == data, "echoed %d of %d bytes (or other bytes)"
+                   % (len(received), len(data)), shell)
+            stats = shell.run("ext stats echo")
+            expect_match(r"to 10\.0\.2\.100:5000: \d+ connections, %d bytes echoed" % len(data),
+                         stats, "status", shell)
+            shell.run("ext unload echo", timeout=30)
+
+
+@case
 def net_udp(build_dir):
     """UDP from a ring-3 program: the host sends 64 datagrams through a UDP hostfwd to `nc -u -l`
     in the guest, which writes them to a file (hash checked) and answers the sender's address.

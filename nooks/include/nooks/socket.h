@@ -17,6 +17,10 @@ typedef struct nk_socket_object* nk_socket_handle;
 
 /* A TCP listener on every address, `port`, with `backlog` connections waiting at most. */
 nk_status nk_socket_listen(uint16_t port, int backlog, nk_socket_handle* out);
+/* A TCP connection to `address` (IPv4, host byte order) port `port`, waiting up to `timeout_ms`:
+ * 0 and *out, -NK_ETIMEDOUT, -NK_ECONNREFUSED, or another -errno. */
+nk_status nk_socket_connect(uint32_t address, uint16_t port, uint64_t timeout_ms,
+                            nk_socket_handle* out);
 /* The next connection, waiting up to `timeout_ms`: 0 and *out, or -NK_ETIMEDOUT. The peer's
  * IPv4 address (host byte order) and port go to `peer_address` and `peer_port` (may be null). */
 nk_status nk_socket_accept(nk_socket_handle listener, uint64_t timeout_ms, nk_socket_handle* out,
