@@ -68,6 +68,20 @@ void start_network() {
     else
         kprintf("net: %s up (e1000, %s); asking DHCP for an address\n", DEVICE, mode_name(mode));
     device->unref();
+    // Further NICs the driver found (eth1...): up, without an address (`ifconfig ethN ADDRESS
+    // NETMASK` or `dhcp ethN` gives one).
+    for (unsigned index = 1; index < 4; ++index) {
+        char name[8];
+        snprintf(name, sizeof name, "eth%u", index);
+        kernel::net::NetDevice* more = kernel::net::find(name);
+        if (!more)
+            break;
+        if (auto attached = kernel::net::attach(*more, false); attached.is_error())
+            kprintf("net: %s: %s\n", name, nk::error_string(attached.error()));
+        else
+            kprintf("net: %s up (e1000, %s), no address yet\n", name, mode_name(mode));
+        more->unref();
+    }
     if (kernel::command_line::has("iperfd")) {
         if (auto thread = kernel::sched::create_thread("iperfd", iperf_service, nullptr);
             thread.has_value()) {

@@ -38,7 +38,8 @@ struct KnownController {
 constexpr KnownController CONTROLLERS[] = {
     {0x100e, "82540EM", true}, {0x100f, "82545EM", true}, {0x1004, "82543GC", false}};
 
-constexpr char DEVICE_NAME[] = "eth0";
+// One driver drives every 8254x it can claim, up to MAX_NICS: eth0, eth1...
+constexpr unsigned MAX_NICS = 2;
 constexpr uint32_t MTU = 1500;
 constexpr uint32_t RX_RING = 256;
 constexpr uint32_t TX_RING = 256;
@@ -84,6 +85,7 @@ struct Counters {
 };
 
 struct Nic {
+    char name[8]; // eth0, eth1...
     const KnownController* model;
     nk_pci_device pci;
     nk_mmio_handle mmio;
@@ -107,7 +109,8 @@ struct Nic {
     DeviceStatistics device;
 };
 
-constinit Nic g_nic = {};
+constinit Nic g_nics[MAX_NICS] = {};
+unsigned g_nic_count = 0;
 
 // ---- Receive
 
@@ -300,10 +303,10 @@ void report_link(Nic& nic) {
     if (nk_netdev_handle netdev = nic.netdev)
         nk_netif_link(netdev, link.up ? 1 : 0);
     if (link.up)
-        nk_log("%s: link up, %u Mb/s %s duplex\n", DEVICE_NAME, unsigned(link.mbps),
+        nk_log("%s: link up, %u Mb/s %s duplex\n", nic.name, unsigned(link.mbps),
                link.full_duplex ? "full" : "half");
     else
-        nk_log("%s: link down\n", DEVICE_NAME);
+        nk_log("%s: link down\n", nic.name);
 }
 
 int handle_interrupt(void* context) {
@@ -384,7 +387,7 @@ nk_status format_status(void* device, char* buffer, size_t size) {
     char mac[18];
     format_mac(nic.mac, mac, sizeof mac);
     LinkState link = link_state(nic.registers);
-    text.add("%s %s (%s, IRQ %u): link %s", DEVICE_NAME, mac, nic.model->name, nic.irq,
+    text.add("%s %s (%s, IRQ %u): link %s", nic.name, mac, nic.model->name, nic.irq,
              link.up ? "up" : "down");
     if (link.up)
         text.add(", %u Mb/s %s duplex", unsigned(link.mbps), link.full_duplex ? "full" : "half");
@@ -594,13 +597,13 @@ nk_status start(Nic& nic) {
     nic.registers.write(reg::IMS, HANDLED_INTERRUPTS);
 
     nooks_net_device_info info = {};
-    nk_strlcpy(info.name, DEVICE_NAME, sizeof info.name);
+    nk_strlcpy(info.name, nic.name, sizeof info.name);
     memcpy(info.mac, nic.mac, MAC_LENGTH);
     info.mtu = MTU;
     nk_netdev_handle netdev = nullptr;
     status = nk_netdev_register(&info, &g_ops, &nic, &netdev);
     if (status < 0) {
-        nk_log("%s: cannot register (%ld)\n", DEVICE_NAME, status);
+        nk_log("%s: cannot register (%ld)\n", nic.name, status);
         return status;
     }
     nic.netdev = netdev;
@@ -641,33 +644,48 @@ void teardown(Nic& nic, bool report) {
     nic.tx.release();
 }
 
+// Every controller it can claim, in the order the kernel found them: the first must start;
+// one after it that does not is released and the others go on.
 nk_status e1000_init() {
-    g_nic = Nic{};
-    Nic& nic = g_nic;
-    nk_status status = read_parameters(nic);
-    if (status < 0)
-        return status;
-    status = claim(nic);
-    if (status < 0) {
-        nk_log("no free 8254x controller (8086:100e, 100f or 1004)\n");
-        return status;
+    g_nic_count = 0;
+    for (unsigned index = 0; index < MAX_NICS; ++index) {
+        Nic& nic = g_nics[index];
+        nic = Nic{};
+        nk_snprintf(nic.name, sizeof nic.name, "eth%u", index);
+        nk_status status = read_parameters(nic);
+        if (status < 0)
+            return status;
+        status = claim(nic);
+        if (status < 0) {
+            if (index > 0)
+                break;
+            nk_log("no free 8254x controller (8086:100e, 100f or 1004)\n");
+            return status;
+        }
+        status = start(nic);
+        if (status < 0) {
+            teardown(nic, false);
+            if (index == 0) {
+                return status;
+            }
+            nk_log("%s: not started (%ld)\n", nic.name, status);
+            break;
+        }
+        char mac[18];
+        format_mac(nic.mac, mac, sizeof mac);
+        nk_log("%s: %s at 0x%lx, IRQ %u, MAC %s (%s), rings %u/%u, %s\n", nic.name,
+               nic.model->name, (unsigned long)nic.mmio_address, nic.irq, mac, nic.mac_source,
+               unsigned(nic.rx.count()), unsigned(nic.tx.count()), moderation(nic).text);
+        report_link(nic);
+        g_nic_count = index + 1;
     }
-    status = start(nic);
-    if (status < 0) {
-        teardown(nic, false);
-        return status;
-    }
-    char mac[18];
-    format_mac(nic.mac, mac, sizeof mac);
-    nk_log("%s: %s at 0x%lx, IRQ %u, MAC %s (%s), rings %u/%u, %s\n", DEVICE_NAME, nic.model->name,
-           (unsigned long)nic.mmio_address, nic.irq, mac, nic.mac_source, unsigned(nic.rx.count()),
-           unsigned(nic.tx.count()), moderation(nic).text);
-    report_link(nic);
     return 0;
 }
 
 void e1000_exit() {
-    teardown(g_nic, true);
+    for (unsigned index = g_nic_count; index-- > 0;)
+        teardown(g_nics[index], true);
+    g_nic_count = 0;
 }
 
 } // namespace

@@ -481,7 +481,7 @@ def net_link_state(build_dir):
 
 # ---- Malformed frames: a NIC on a UDP socket, so a host script writes the guest's wire.
 
-GUEST_MAC = bytes.fromhex("525400123456")
+GUEST_MAC = bytes.fromhex("525400123457")  # eth1, the NIC on the raw wire
 HOST_MAC = bytes.fromhex("020000000001")
 GUEST_IP = bytes([10, 0, 3, 15])
 HOST_IP = bytes([10, 0, 3, 1])
@@ -553,18 +553,23 @@ def malformed_frames():
 @case
 def net_malformed_frames(build_dir):
     """A host script writes truncated, oversized, garbage-header and fragment-bomb frames onto
-    the guest's wire (a NIC on a UDP socket on 127.0.0.1). The kernel, lwIP and the driver
-    survive, count them as drops, and answer a proper ARP request and ping afterwards."""
+    the wire of the guest's second NIC (eth1, on a UDP socket on 127.0.0.1), beside its usual one
+    on QEMU's user network. The kernel, lwIP and the driver survive, count them as drops, and
+    answer a proper ARP request and ping afterwards; eth0 goes on working meanwhile."""
     wire = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     wire.bind(("127.0.0.1", 0))
     host_port = wire.getsockname()[1]
     guest_port = free_port()
-    extra = ["-netdev", "socket,id=raw,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d"
-             % (host_port, guest_port), "-device", "e1000,netdev=raw"]
+    extra = nic() + ["-netdev", "socket,id=raw,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d"
+                     % (host_port, guest_port), "-device", "e1000,netdev=raw,mac=52:54:00:12:34:57"]
     try:
         with nkboot.ShellSession(build_dir, cmdline="nostorage", extra=extra, boot_timeout=90,
                                  net=True) as shell:
-            out = shell.run("ifconfig eth0 10.0.3.15 255.255.255.0")
+            expect_match(r"^net: eth1 up \(e1000, isolated\), no address yet$", shell.output,
+                         "the second NIC", shell)
+            if not re.search(DHCP_LINE, shell.output, re.MULTILINE):
+                shell.wait_for(DHCP_LINE, 30)
+            out = shell.run("ifconfig eth1 10.0.3.15 255.255.255.0")
             expect_match(r"inet 10\.0\.3\.15 netmask 255\.255\.255\.0", out, "static", shell)
             frames = malformed_frames()
             for i, frame in enumerate(frames):
@@ -607,6 +612,8 @@ def net_malformed_frames(build_dir):
             fragments = expect_match(r"fragments (\d+) in, (\d+) dropped", out, "frags", shell)
             expect(int(fragments.group(2)) > 0, "the fragment bomb left no drops", shell)
             expect("PANIC" not in shell.output, "a panic", shell)
+            out = shell.run("ping 10.0.2.2 -c 2 -i 100", timeout=30)
+            expect_match(r"2 sent, 2 received", out, "eth0 still works", shell)
     finally:
         wire.close()
 
