@@ -26,8 +26,8 @@
 #include <kernel/syscall/syscall_table.h>
 #include <kernel/test/ktest.h>
 #include <kernel/time/clock.h>
-#include <nooks/nooks.h>
 #include <nooks/network_boot.h>
+#include <nooks/nooks.h>
 #include <nooks/storage_boot.h>
 #include <nooks/web_server_boot.h>
 #include <nooks/xpc.h>

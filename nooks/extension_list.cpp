@@ -1,8 +1,8 @@
 // nk_extension_list (nooks/extension_list.h): the registry as plain records, for a status page
 // an extension draws (the web server's /_ext). Filled in kernel memory, then copied out whole.
 #include <nooks/extension_list.h>
-#include <nooks/extension_manager.h>
 #include <nooks/extension_list_class.h>
+#include <nooks/extension_manager.h>
 
 #include <stdio.h>
 #include <string.h>

@@ -945,9 +945,8 @@ const KernelExport g_exports[] = {
      address_of(&Wrapper<"nk_socket_send_file", isolated_socket_send_file,
                          OwnedHandle<ObjectKind::Socket>, Unchecked, AtMost<SOCKET_TRANSFER_MAX>,
                          DomainString<NK_FILE_PATH_MAX>, Unchecked, Unchecked>::entry)},
-    {"nk_extension_list",
-     address_of(&Wrapper<"nk_extension_list", isolated_extension_list, Unchecked,
-                         AtMost<NK_EXTENSION_LIST_MAX>>::entry)},
+    {"nk_extension_list", address_of(&Wrapper<"nk_extension_list", isolated_extension_list,
+                                              Unchecked, AtMost<NK_EXTENSION_LIST_MAX>>::entry)},
     {"nk_blkdev_window",
      address_of(
          &Wrapper<"nk_blkdev_window", isolated_blkdev_window, OwnedHandle<ObjectKind::BlockDevice>,

@@ -39,8 +39,7 @@ void iperf_service(void*) {
         }
         const auto& r = result.value();
         kprintf("iperf: received %llu bytes in %u ms: %u kbit/s; cpu %u%% busy\n",
-                (unsigned long long)r.bytes, r.milliseconds, r.kbit_per_second,
-                r.cpu_busy_percent);
+                (unsigned long long)r.bytes, r.milliseconds, r.kbit_per_second, r.cpu_busy_percent);
     }
 }
 

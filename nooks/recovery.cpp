@@ -6,8 +6,8 @@
 #include <kernel/time/clock.h>
 #include <nooks/device_classes.h>
 #include <nooks/extension_manager.h>
-#include <nooks/fs_proxy.h>
 #include <nooks/extension_thread.h>
+#include <nooks/fs_proxy.h>
 #include <nooks/recovery.h>
 #include <nooks/socket_class.h>
 #include <nooks/xpc.h>

@@ -673,8 +673,8 @@ nk_status e1000_init() {
         }
         char mac[18];
         format_mac(nic.mac, mac, sizeof mac);
-        nk_log("%s: %s at 0x%lx, IRQ %u, MAC %s (%s), rings %u/%u, %s\n", nic.name,
-               nic.model->name, (unsigned long)nic.mmio_address, nic.irq, mac, nic.mac_source,
+        nk_log("%s: %s at 0x%lx, IRQ %u, MAC %s (%s), rings %u/%u, %s\n", nic.name, nic.model->name,
+               (unsigned long)nic.mmio_address, nic.irq, mac, nic.mac_source,
                unsigned(nic.rx.count()), unsigned(nic.tx.count()), moderation(nic).text);
         report_link(nic);
         g_nic_count = index + 1;

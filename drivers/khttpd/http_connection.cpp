@@ -135,8 +135,7 @@ bool Responder::file(const char* path, const nk_file_info& info) {
         long sent;
         if (done < head.length())
             sent = nk_socket_send_file(m_worker.connection, head.data() + done,
-                                       head.length() - done, path, offset,
-                                       fields.content_length);
+                                       head.length() - done, path, offset, fields.content_length);
         else
             sent = nk_socket_send_file(m_worker.connection, nullptr, 0, path,
                                        offset + (done - head.length()), total - done);
@@ -338,8 +337,8 @@ void serve_connection(Worker& worker) {
                 return;
             }
             uint64_t wait = limit - waited < 1000 ? limit - waited : 1000;
-            long got = nk_socket_receive(worker.connection, worker.input + used,
-                                         INPUT_SIZE - used, wait);
+            long got =
+                nk_socket_receive(worker.connection, worker.input + used, INPUT_SIZE - used, wait);
             if (got == -NK_ETIMEDOUT) {
                 if (nk_thread_should_stop())
                     return;

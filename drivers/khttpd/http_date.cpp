@@ -42,9 +42,9 @@ void format_http_date(uint64_t seconds, char (&out)[HTTP_DATE_SIZE]) {
         days -= days_in_month(year, month);
         ++month;
     }
-    nk_snprintf(out, sizeof out, "%s, %02u %s %04u %02u:%02u:%02u GMT", weekday,
-                unsigned(days + 1), MONTHS[month], unsigned(year % 10000),
-                second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
+    nk_snprintf(out, sizeof out, "%s, %02u %s %04u %02u:%02u:%02u GMT", weekday, unsigned(days + 1),
+                MONTHS[month], unsigned(year % 10000), second_of_day / 3600,
+                second_of_day / 60 % 60, second_of_day % 60);
 }
 
 uint64_t parse_http_date(const char* text) {

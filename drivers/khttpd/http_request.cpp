@@ -12,8 +12,21 @@ bool is_token_char(char c) {
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return true;
     switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
         return true;
     default:
         return false;
@@ -203,8 +216,8 @@ ParseResult parse_request(const char* data, size_t length, Request& out) {
     else if (strcmp(out.method_name, "HEAD") == 0)
         out.method = Method::Head;
     const char* target = space + 1;
-    const char* target_end = static_cast<const char*>(
-        memchr(target, ' ', line_length - size_t(target - line)));
+    const char* target_end =
+        static_cast<const char*>(memchr(target, ' ', line_length - size_t(target - line)));
     if (!target_end || target_end == target)
         return bad;
     size_t target_length = size_t(target_end - target);
@@ -236,8 +249,7 @@ ParseResult parse_request(const char* data, size_t length, Request& out) {
     if (target[0] != '/')
         return bad;
     size_t path_length = 0;
-    while (path_length < target_length && target[path_length] != '?' &&
-           target[path_length] != '#')
+    while (path_length < target_length && target[path_length] != '?' && target[path_length] != '#')
         ++path_length;
     if (int refused = decode_path(target, path_length, out.path, sizeof out.path))
         return {refused, head_end};
@@ -283,7 +295,8 @@ ParseResult parse_request(const char* data, size_t length, Request& out) {
                 out.keep_alive = true;
         } else if (equals_ignoring_case(field, name_length, "content-length")) {
             uint64_t body = 0;
-            if (!parse_number(value, value_length, body) || (has_length && body != out.content_length))
+            if (!parse_number(value, value_length, body) ||
+                (has_length && body != out.content_length))
                 return bad;
             has_length = true;
             out.content_length = body;

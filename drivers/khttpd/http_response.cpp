@@ -8,22 +8,38 @@ namespace khttpd {
 
 const char* reason_phrase(int status) {
     switch (status) {
-    case 200: return "OK";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 416: return "Range Not Satisfiable";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+        return "OK";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 416:
+        return "Range Not Satisfiable";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 
@@ -33,14 +49,22 @@ const char* media_type(const char* path) {
         const char* type;
     };
     static const Type TYPES[] = {
-        {"html", "text/html; charset=utf-8"}, {"htm", "text/html; charset=utf-8"},
-        {"txt", "text/plain; charset=utf-8"}, {"css", "text/css"},
-        {"js", "text/javascript"},            {"json", "application/json"},
-        {"png", "image/png"},                 {"jpg", "image/jpeg"},
-        {"jpeg", "image/jpeg"},               {"gif", "image/gif"},
-        {"svg", "image/svg+xml"},             {"ico", "image/x-icon"},
-        {"pdf", "application/pdf"},           {"xml", "application/xml"},
-        {"wasm", "application/wasm"},         {"bin", "application/octet-stream"},
+        {"html", "text/html; charset=utf-8"},
+        {"htm", "text/html; charset=utf-8"},
+        {"txt", "text/plain; charset=utf-8"},
+        {"css", "text/css"},
+        {"js", "text/javascript"},
+        {"json", "application/json"},
+        {"png", "image/png"},
+        {"jpg", "image/jpeg"},
+        {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"},
+        {"svg", "image/svg+xml"},
+        {"ico", "image/x-icon"},
+        {"pdf", "application/pdf"},
+        {"xml", "application/xml"},
+        {"wasm", "application/wasm"},
+        {"bin", "application/octet-stream"},
     };
     const char* slash = strrchr(path, '/');
     const char* dot = strrchr(slash ? slash : path, '.');
@@ -78,9 +102,8 @@ void write_head(TextBuffer& out, const ResponseHead& head, uint64_t now) {
         out.format("Last-Modified: %s\r\n", date);
     }
     if (head.ranged)
-        out.format("Content-Range: bytes %llu-%llu/%llu\r\n",
-                   (unsigned long long)head.range_first, (unsigned long long)head.range_last,
-                   (unsigned long long)head.full_size);
+        out.format("Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)head.range_first,
+                   (unsigned long long)head.range_last, (unsigned long long)head.full_size);
     if (head.unsatisfiable)
         out.format("Content-Range: bytes */%llu\r\n", (unsigned long long)head.full_size);
     if (head.location)

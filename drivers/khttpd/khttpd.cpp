@@ -91,8 +91,8 @@ void refuse(nk_socket_handle connection) {
 void accept_loop(void*) {
     while (!nk_thread_should_stop()) {
         nk_socket_handle connection = nullptr;
-        nk_status accepted = nk_socket_accept(g_listener, ACCEPT_WAIT_MS, &connection, nullptr,
-                                              nullptr);
+        nk_status accepted =
+            nk_socket_accept(g_listener, ACCEPT_WAIT_MS, &connection, nullptr, nullptr);
         if (accepted == -NK_ETIMEDOUT)
             continue;
         if (accepted < 0) {
@@ -127,8 +127,8 @@ nk_status status(char* buffer, size_t size) {
     nk_snprintf(buffer, size,
                 "serving %s on port %u: %llu connections (%u of %u open), %llu requests, "
                 "%llu refused, %llu server errors",
-                g_root, unsigned(g_settings.port), (unsigned long long)g_counters.connections,
-                busy, g_settings.workers, (unsigned long long)g_counters.requests,
+                g_root, unsigned(g_settings.port), (unsigned long long)g_counters.connections, busy,
+                g_settings.workers, (unsigned long long)g_counters.requests,
                 (unsigned long long)g_counters.refused, (unsigned long long)g_counters.errors);
     return 0;
 }

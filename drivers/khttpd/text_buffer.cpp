@@ -39,12 +39,23 @@ void TextBuffer::format(const char* format, ...) {
 void TextBuffer::append_html(const char* text) {
     for (; *text; ++text) {
         switch (*text) {
-        case '<': append("&lt;"); break;
-        case '>': append("&gt;"); break;
-        case '&': append("&amp;"); break;
-        case '"': append("&quot;"); break;
-        case '\'': append("&#39;"); break;
-        default: append(text, 1);
+        case '<':
+            append("&lt;");
+            break;
+        case '>':
+            append("&gt;");
+            break;
+        case '&':
+            append("&amp;");
+            break;
+        case '"':
+            append("&quot;");
+            break;
+        case '\'':
+            append("&#39;");
+            break;
+        default:
+            append(text, 1);
         }
     }
 }

@@ -31,7 +31,8 @@ public:
         return m_ops.write(m_context, buffer, length);
     }
     nk::Result<nk::abi::Stat> stat() const override {
-        return nk::abi::Stat{0, number(), FileType::CharDevice, m_linked ? 1u : 0u, m_registered_ns};
+        return nk::abi::Stat{0, number(), FileType::CharDevice, m_linked ? 1u : 0u,
+                             m_registered_ns};
     }
     void set_unlinked() { m_linked = false; }
 

@@ -186,8 +186,8 @@ public:
     }
 
     nk::Result<nk::abi::Stat> stat() const override {
-        return nk::abi::Stat{m_entries.size(), number(), FileType::Directory,
-                             2 + m_subdirectories, m_modified_ns};
+        return nk::abi::Stat{m_entries.size(), number(), FileType::Directory, 2 + m_subdirectories,
+                             m_modified_ns};
     }
 
 private:

@@ -143,8 +143,7 @@ nk::ErrorOr connect(fs::File& file, const abi::SocketAddress& address) {
     return status(lwip_connect(socket, reinterpret_cast<sockaddr*>(&to), sizeof to));
 }
 
-nk::ErrorOr connect_within(fs::File& file, const abi::SocketAddress& address,
-                           nk::u64 timeout_ms) {
+nk::ErrorOr connect_within(fs::File& file, const abi::SocketAddress& address, nk::u64 timeout_ms) {
     int socket = TRY(socket_of(file));
     sockaddr_in to = to_lwip(address);
     // Started without blocking, then waited for as a socket turning writable (POSIX connect).

@@ -1,6 +1,6 @@
-#include <arch/x86/rtc.h>
 #include <arch/x86/cpu.h>
 #include <arch/x86/pit.h>
+#include <arch/x86/rtc.h>
 #include <kernel/interrupts/irq.h>
 #include <kernel/sched/scheduler.h>
 #include <kernel/time/clock.h>

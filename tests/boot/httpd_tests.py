@@ -22,6 +22,7 @@ import zlib
 
 import net_tests
 import nkboot
+from storage_tests import site_files
 
 case = nkboot.Cases()
 Failure = nkboot.Failure
@@ -29,23 +30,10 @@ expect = nkboot.expect
 expect_match = nkboot.expect_match
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SITE = os.path.join(ROOT, "site")
 sys.path.insert(0, os.path.join(ROOT, "drivers", "vfat"))
 import make_disk_image  # noqa: E402
 
 SERVING = r"^httpd: serving /disk on port 80 \(khttpd, (\w+)\)$"
-
-
-def site_files():
-    """Every file the default disk holds, as URL path -> bytes."""
-    files = {}
-    for directory, _, names in os.walk(SITE):
-        for name in names:
-            path = os.path.join(directory, name)
-            with open(path, "rb") as f:
-                files["/" + os.path.relpath(path, SITE).replace(os.sep, "/")] = f.read()
-    files["/files/" + make_disk_image.BIG_FILE] = make_disk_image.big_file_bytes()
-    return files
 
 
 class Served:

@@ -53,16 +53,21 @@ def fresh_disk(build_dir, workdir):
 
 def site_hashes():
     """Host-side SHA-256 of every file the default disk holds, by guest path."""
-    hashes = {}
-    for directory, _, files in os.walk(SITE):
-        for name in files:
+    return dict(("/disk" + path, hashlib.sha256(data).hexdigest())
+                for path, data in site_files().items())
+
+
+def site_files():
+    """Every file the default disk holds (the site and the generated large file), by its path
+    on the volume ("/index.html")."""
+    files = {}
+    for directory, _, names in os.walk(SITE):
+        for name in names:
             path = os.path.join(directory, name)
             with open(path, "rb") as f:
-                guest = "/disk/" + os.path.relpath(path, SITE)
-                hashes[guest] = hashlib.sha256(f.read()).hexdigest()
-    big = hashlib.sha256(make_disk_image.big_file_bytes()).hexdigest()
-    hashes["/disk/files/" + make_disk_image.BIG_FILE] = big
-    return hashes
+                files["/" + os.path.relpath(path, SITE).replace(os.sep, "/")] = f.read()
+    files["/files/" + make_disk_image.BIG_FILE] = make_disk_image.big_file_bytes()
+    return files
 
 
 def guest_hashes(text):

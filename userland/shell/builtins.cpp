@@ -44,7 +44,8 @@ constexpr Builtin table[] = {
      commands::ktest},
     {"ext",
      "ext list | load PATH [--native|--isolated] [KEY=VALUE ...] | unload NAME | restart NAME | "
-     "stats NAME | trace NAME | crash NAME KIND [--after N [--times K]] | bench | checks fail|report",
+     "stats NAME | trace NAME | crash NAME KIND [--after N [--times K]] | bench | checks "
+     "fail|report",
      "kernel extensions: list, load, unload, restart, statistics, deliberate crashes",
      commands::ext},
     {"ifconfig", "ifconfig [INTERFACE ADDRESS NETMASK [GATEWAY]]",

@@ -48,8 +48,8 @@ int ext_load(Context&, const char* path, nk::abi::ExtMode mode, const char* para
 // `--native`, `--isolated` and KEY=VALUE words into `mode` and `parameters` (space-joined);
 // STATUS_OK, or the status to return (said, or the usage of `command` printed) for a word that
 // is neither, or too many.
-int load_arguments(const char* command, int argc, const char* const* argv,
-                   nk::abi::ExtMode& mode, char* parameters, nk::usize size);
+int load_arguments(const char* command, int argc, const char* const* argv, nk::abi::ExtMode& mode,
+                   char* parameters, nk::usize size);
 
 // httpd_command.cpp
 int httpd(Context&, int argc, const char* const* argv);

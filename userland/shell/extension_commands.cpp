@@ -101,7 +101,6 @@ int ext_load(Context&, const char* path, abi::ExtMode mode, const char* paramete
     return STATUS_OK;
 }
 
-
 int load_arguments(const char* command, int argc, const char* const* argv, abi::ExtMode& mode,
                    char* parameters, usize size) {
     usize used = 0;
@@ -135,8 +134,8 @@ int ext(Context& context, int argc, const char* const* argv) {
         abi::ExtMode mode = abi::ExtMode::Isolated;
         // Load parameters (KEY=VALUE, for the extension's nk_param), joined by spaces.
         static char parameters[128];
-        if (int status = load_arguments("ext", argc - 3, argv + 3, mode, parameters,
-                                        sizeof parameters);
+        if (int status =
+                load_arguments("ext", argc - 3, argv + 3, mode, parameters, sizeof parameters);
             status != STATUS_OK)
             return status;
         return ext_load(context, argv[2], mode, parameters[0] ? parameters : nullptr);

@@ -316,7 +316,6 @@ int mount(Context& context, int argc, const char* const* argv) {
     return STATUS_OK;
 }
 
-
 int df(Context& context, int argc, const char* const* argv) {
     return print_info(context, argc, argv, abi::InfoKind::DiskUsage);
 }

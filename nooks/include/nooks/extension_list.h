@@ -25,8 +25,9 @@ struct nk_extension_info {
     char state[16];      /* "running", "recovering", "failed", "disabled"... */
     uint64_t restarts;
     uint64_t faults;
-    uint64_t crossings;    /* calls into the extension */
-    uint64_t kernel_calls; /* its calls to the kernel through wrappers (isolated only; each a crossing) */
+    uint64_t crossings;        /* calls into the extension */
+    uint64_t kernel_calls;     /* its calls to the kernel through wrappers (isolated only; each a
+                                  crossing) */
     uint64_t last_recovery_us; /* 0 when it never recovered */
     uint32_t held_count;       /* entries used in held[] (kinds with at least one object) */
     uint32_t reserved;
