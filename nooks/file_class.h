@@ -14,7 +14,8 @@ struct Extension;
 nk_status file_stat(Extension& extension, const char* path, nk_file_info* out);
 long dir_list(Extension& extension, const char* path, nk::u64 start, nk_dir_entry* entries,
               nk::u32 max);
-long socket_send_file(Extension& extension, nk_socket_handle socket, const void* head,
-                      nk::usize head_length, const char* path, nk::u64 offset, nk::u64 length);
+// `request` is the kernel's own copy; its head was checked readable by the caller.
+long socket_send_file(Extension& extension, nk_socket_handle socket, const char* path,
+                      const nk_send_file& request);
 
 } // namespace nooks

@@ -142,12 +142,39 @@ public:
     }
     // `number` ~0: every file.
     void forget_attributes(nk::u64 number) {
-        x86::InterruptGuard guard;
-        for (auto& slot : attributes) {
-            if (number == ~0ull || slot.number == number)
-                slot.valid = false;
+        {
+            x86::InterruptGuard guard;
+            for (auto& slot : attributes) {
+                if (number == ~0ull || slot.number == number)
+                    slot.valid = false;
+            }
         }
+        forget_reads(number);
     }
+
+    // Where the bytes of recent READs lie on the disk (their data maps), so that reading the
+    // same bytes again — the web server sends the same small files over and over — costs no
+    // crossing: the kernel moves them from the block cache itself. Forgotten with the file's
+    // attributes (any write, truncate or change of names, a new binding). Each entry holds a
+    // reference to its block device.
+    struct CachedRead {
+        nk::u64 number; // 0: unused
+        nk::u64 offset;
+        nk::u64 length; // bytes the map covers from `offset`
+        kernel::block::BlockDevice* device;
+        nk::u32 count;
+        nooks_fs_data_extent runs[NOOKS_FS_DATA_EXTENTS_MAX];
+    };
+    static constexpr unsigned READ_SLOTS = 16;
+    CachedRead reads[READ_SLOTS] = {};
+    nk::u64 read_hits = 0;
+
+    void remember_read(nk::u64 number, nk::u64 offset, kernel::block::BlockDevice& device,
+                       const nooks_fs_data_extent* runs, nk::u32 count, nk::u64 length);
+    void forget_reads(nk::u64 number);
+    // The bytes [offset, offset + length) of file `number` into `data` when a cached map covers
+    // them all; false (nothing moved) otherwise.
+    bool cached_read(nk::u64 number, nk::u64 offset, nk::u8* data, nk::usize length);
 
     // Lookups already made, (directory node, name) -> (node, type), so that a path walk through
     // the same directories, or the lookup the VFS makes before an unlink, costs no crossing.
@@ -397,6 +424,11 @@ private:
         nk::usize done = 0;
         while (done < length) {
             nk::usize chunk = nk::min(length - done, DATA_PER_CROSSING);
+            if (operation == NOOKS_FS_READ &&
+                fs().cached_read(number(), offset + done, data + done, chunk)) {
+                done += chunk;
+                continue;
+            }
             nooks_fs_request request = prepare(operation, nullptr);
             request.offset = offset + done;
             request.length = chunk;
@@ -520,6 +552,9 @@ AttemptOutcome ExtensionFileSystem::perform_once(VolumeBinding& binding, nooks_f
                         move_mapped_data(opened_block_device(map.device), map, data, !data_out);
                     moved.is_error())
                     return {moved.error(), false};
+                if (data_out)
+                    remember_read(request.node, request.offset, opened_block_device(map.device),
+                                  map.runs, map.count, map.transferred);
             }
         }
         return {status_of(called), called.is_error()};
@@ -608,10 +643,92 @@ AttemptOutcome ExtensionFileSystem::perform_once(VolumeBinding& binding, nooks_f
             if (data_out && data_device) {
                 if (auto moved = move_mapped_data(*data_device, map, data, false); moved.is_error())
                     result = moved.error();
+                else
+                    remember_read(request.node, request.offset, *data_device, map.runs, map.count,
+                                  map.transferred);
             }
         }
     }
     return {result, false};
+}
+
+void ExtensionFileSystem::remember_read(nk::u64 number, nk::u64 offset,
+                                        kernel::block::BlockDevice& device,
+                                        const nooks_fs_data_extent* runs, nk::u32 count,
+                                        nk::u64 length) {
+    if (number == 0 || count == 0 || count > NOOKS_FS_DATA_EXTENTS_MAX || length == 0)
+        return;
+    device.ref();
+    kernel::block::BlockDevice* replaced;
+    {
+        x86::InterruptGuard guard;
+        CachedRead& slot = reads[(number ^ (offset >> 16)) % READ_SLOTS];
+        replaced = slot.number ? slot.device : nullptr;
+        slot.number = number;
+        slot.offset = offset;
+        slot.length = length;
+        slot.device = &device;
+        slot.count = count;
+        memcpy(slot.runs, runs, count * sizeof(nooks_fs_data_extent));
+    }
+    if (replaced)
+        replaced->unref();
+}
+
+void ExtensionFileSystem::forget_reads(nk::u64 number) {
+    for (auto& slot : reads) {
+        kernel::block::BlockDevice* device = nullptr;
+        {
+            x86::InterruptGuard guard;
+            if (slot.number && (number == ~0ull || slot.number == number)) {
+                device = slot.device;
+                slot.number = 0;
+                slot.device = nullptr;
+            }
+        }
+        if (device)
+            device->unref();
+    }
+}
+
+bool ExtensionFileSystem::cached_read(nk::u64 number, nk::u64 offset, nk::u8* data,
+                                      nk::usize length) {
+    CachedRead copy;
+    {
+        x86::InterruptGuard guard;
+        const CachedRead* found = nullptr;
+        for (const auto& slot : reads) {
+            if (slot.number == number && offset >= slot.offset &&
+                offset - slot.offset <= slot.length && length <= slot.length - (offset - slot.offset)) {
+                found = &slot;
+                break;
+            }
+        }
+        if (!found || length == 0)
+            return false;
+        copy = *found;
+        copy.device->ref();
+    }
+    // The runs, from the one holding `offset` on, into `data`.
+    nk::u64 skip = offset - copy.offset;
+    nk::usize moved = 0;
+    bool ok = true;
+    for (nk::u32 i = 0; i < copy.count && moved < length && ok; ++i) {
+        const nooks_fs_data_extent& run = copy.runs[i];
+        if (skip >= run.length) {
+            skip -= run.length;
+            continue;
+        }
+        nk::u64 take = nk::min<nk::u64>(run.length - skip, length - moved);
+        ok = copy.device->read_bytes(run.device_byte + skip, take, data + moved).has_value();
+        moved += take;
+        skip = 0;
+    }
+    copy.device->unref();
+    if (!ok || moved != length)
+        return false;
+    ++read_hits;
+    return true;
 }
 
 nk::ErrorOr ExtensionFileSystem::perform(nooks_fs_request& request, nk::u8* data, bool data_out) {
@@ -630,6 +747,7 @@ nk::ErrorOr ExtensionFileSystem::perform(nooks_fs_request& request, nk::u8* data
 }
 
 ExtensionFileSystem::~ExtensionFileSystem() {
+    forget_reads(~0ull);
     if (m_root)
         m_root->unref();
 }
@@ -848,12 +966,13 @@ nk::usize format_fs_recovery(const Extension& extension, char* buffer, nk::usize
         int wrote = snprintf(
             buffer + used, size - used,
             "  volume %s on %s: %llu requests, %llu replayed, %llu remounts, last interruption "
-            "%llu us, %llu inodes held by the kernel (open files, working directories), %llu "
-            "lookups answered by the proxy%s\n",
+            "%llu us, %llu inodes held by the kernel (open files, working directories); "
+            "answered by the proxy: %llu lookups, %llu stats, %llu reads%s\n",
             volume.mount_path, volume.device_name, (unsigned long long)volume.requests,
             (unsigned long long)volume.bound.replays, (unsigned long long)volume.remounts,
             (unsigned long long)(volume.bound.interrupted_ns / 1000),
             (unsigned long long)volume.live_inodes, (unsigned long long)volume.name_hits,
+            (unsigned long long)volume.attribute_hits, (unsigned long long)volume.read_hits,
             volume.bound.orphaned ? " (waiting for its file system)"
                                   : (volume.bound.dead ? " (its file system is gone)" : ""));
         if (wrote > 0)

@@ -252,12 +252,19 @@ long isolated_dir_list(Extension& extension, const char* path, uint64_t start,
         return -NK_EFAULT;
     return dir_list(extension, path, start, entries, max);
 }
-long isolated_socket_send_file(Extension& extension, nk_socket_handle socket, const void* head,
-                               size_t head_length, const char* path, uint64_t offset,
-                               uint64_t length) {
-    if (!check_buffer(extension, "nk_socket_send_file", 1, head, head_length, false))
+long isolated_socket_send_file(Extension& extension, nk_socket_handle socket, const char* path,
+                               const nk_send_file* shared) {
+    // Copied first, so the extension cannot change it while it is used.
+    nk_send_file request;
+    memcpy(&request, shared, sizeof request);
+    if (request.head_length > SOCKET_TRANSFER_MAX) {
+        wrapper_check_failed(extension, "nk_socket_send_file", 2, request.head_length);
+        return -NK_EINVAL;
+    }
+    if (!check_buffer(extension, "nk_socket_send_file", 2, request.head, request.head_length,
+                      false))
         return -NK_EFAULT;
-    return socket_send_file(extension, socket, head, head_length, path, offset, length);
+    return socket_send_file(extension, socket, path, request);
 }
 long isolated_extension_list(Extension& extension, nk_extension_info* out, uint32_t max) {
     if (!check_buffer(extension, "nk_extension_list", 0, out, nk::u64(max) * sizeof *out, true))
@@ -943,8 +950,8 @@ const KernelExport g_exports[] = {
                          Unchecked, Unchecked, AtMost<NK_DIR_LIST_MAX>>::entry)},
     {"nk_socket_send_file",
      address_of(&Wrapper<"nk_socket_send_file", isolated_socket_send_file,
-                         OwnedHandle<ObjectKind::Socket>, Unchecked, AtMost<SOCKET_TRANSFER_MAX>,
-                         DomainString<NK_FILE_PATH_MAX>, Unchecked, Unchecked>::entry)},
+                         OwnedHandle<ObjectKind::Socket>, DomainString<NK_FILE_PATH_MAX>,
+                         ReadableIn<sizeof(nk_send_file)>>::entry)},
     {"nk_extension_list", address_of(&Wrapper<"nk_extension_list", isolated_extension_list,
                                               Unchecked, AtMost<NK_EXTENSION_LIST_MAX>>::entry)},
     {"nk_blkdev_window",

@@ -329,12 +329,12 @@ long nk_dir_list(const char* path, uint64_t start, struct nk_dir_entry* entries,
         return -NK_EINVAL;
     return nooks::dir_list(*self, path, start, entries, max);
 }
-long nk_socket_send_file(nk_socket_handle socket, const void* head, size_t head_length,
-                         const char* path, uint64_t offset, uint64_t length) {
+long nk_socket_send_file(nk_socket_handle socket, const char* path,
+                         const struct nk_send_file* request) {
     nooks::Extension* self = nooks::native_caller();
-    if (!self || !socket || !path || (!head && head_length))
+    if (!self || !socket || !path || !request || (!request->head && request->head_length))
         return -NK_EINVAL;
-    return nooks::socket_send_file(*self, socket, head, head_length, path, offset, length);
+    return nooks::socket_send_file(*self, socket, path, *request);
 }
 long nk_extension_list(struct nk_extension_info* out, uint32_t max) {
     if (!out && max)

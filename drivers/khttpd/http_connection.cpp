@@ -28,7 +28,10 @@ public:
     bool error(int status, bool keep_alive);
 
 private:
-    bool file(const char* path, const nk_file_info& info);
+    // `cached`: `info` came from the worker's file cache (unchecked until the send checks it).
+    bool file(const char* path, const nk_file_info& info, bool cached);
+    // The stat (unless `use_cache` and the cache knows the file), then the answer.
+    bool answer_file(bool use_cache);
     bool directory(const nk_file_info& info);
     bool listing();
     bool status_page(bool json);
@@ -86,7 +89,7 @@ bool Responder::error(int status, bool keep_alive) {
     return generated(status, "text/html; charset=utf-8", body.data(), body.length(), extra);
 }
 
-bool Responder::file(const char* path, const nk_file_info& info) {
+bool Responder::file(const char* path, const nk_file_info& info, bool cached) {
     if (m_request.if_modified_since && info.modified &&
         info.modified <= m_request.if_modified_since) {
         char head_buffer[512];
@@ -132,13 +135,20 @@ bool Responder::file(const char* path, const nk_file_info& info) {
     uint64_t done = 0;
     uint64_t last_progress = now_ms();
     while (done < total) {
-        long sent;
-        if (done < head.length())
-            sent = nk_socket_send_file(m_worker.connection, head.data() + done,
-                                       head.length() - done, path, offset, fields.content_length);
-        else
-            sent = nk_socket_send_file(m_worker.connection, nullptr, 0, path,
-                                       offset + (done - head.length()), total - done);
+        nk_send_file request = {};
+        if (done < head.length()) {
+            request = {head.data() + done, head.length() - done, offset, fields.content_length,
+                       info, cached && done == 0, 0};
+        } else {
+            request.offset = offset + (done - head.length());
+            request.length = total - done;
+        }
+        long sent = nk_socket_send_file(m_worker.connection, path, &request);
+        if (sent == -NK_ESTALE || (sent == -NK_ENOENT && cached && done == 0)) {
+            // The file changed (or went) since the cache saw it; nothing was sent: ask again.
+            m_worker.files->forget(path);
+            return answer_file(false);
+        }
         if (sent < 0) {
             // Nothing out yet: the file could not be read, and the client can still be told.
             if (done == 0 && sent != -NK_EPIPE && sent != -NK_ECONNRESET)
@@ -177,7 +187,7 @@ bool Responder::directory(const nk_file_info&) {
         nk_snprintf(index, sizeof index, "%sindex.html", m_request.path);
         nk_file_info index_info;
         if (nk_file_stat(index, &index_info) == 0 && index_info.type == NK_FILE_REGULAR)
-            return file(index, index_info);
+            return file(index, index_info, false);
     }
     return listing();
 }
@@ -250,6 +260,17 @@ bool Responder::answer() {
         return status_page(false);
     if (strcmp(m_request.path, "/_ext.json") == 0)
         return status_page(true);
+    // A plain GET of a file served lately skips the stat: the send checks the cached attributes.
+    // HEAD, conditional and ranged requests answer from attributes alone or in part, so they
+    // take a fresh stat.
+    return answer_file(!m_head_only && !m_request.if_modified_since && !m_request.range.present);
+}
+
+bool Responder::answer_file(bool use_cache) {
+    if (use_cache) {
+        if (const nk_file_info* known = m_worker.files->find(m_request.path))
+            return file(m_request.path, *known, true);
+    }
     nk_file_info info;
     long found = nk_file_stat(m_request.path, &info);
     if (found < 0) {
@@ -269,7 +290,8 @@ bool Responder::answer() {
         return directory(info);
     if (info.type != NK_FILE_REGULAR)
         return error(403, true);
-    return file(m_request.path, info);
+    m_worker.files->remember(m_request.path, info);
+    return file(m_request.path, info, false);
 }
 
 // Reads and drops `length` bytes of a request body, the part already in the input first.

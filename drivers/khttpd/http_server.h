@@ -2,6 +2,8 @@
 // khttpd.cpp runs the listener and the worker pool; http_connection.cpp serves one connection.
 #pragma once
 
+#include "file_cache.h"
+
 #include <nooks/kernel_api.h>
 #include <nooks/socket.h>
 
@@ -32,6 +34,7 @@ struct Worker {
     char* input;
     char* output;
     void* scratch;
+    FileCache* files;
 };
 
 struct Counters {

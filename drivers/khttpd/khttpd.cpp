@@ -149,6 +149,7 @@ void stop_everything() {
         nk_free(worker.input);
         nk_free(worker.output);
         nk_free(worker.scratch);
+        nk_free(worker.files);
         worker = {};
     }
     if (g_listener)
@@ -184,7 +185,8 @@ nk_status khttpd_init() {
         worker.input = static_cast<char*>(nk_malloc(INPUT_SIZE));
         worker.output = static_cast<char*>(nk_malloc(OUTPUT_SIZE));
         worker.scratch = nk_malloc(SCRATCH_SIZE);
-        nk_status made = worker.input && worker.output && worker.scratch
+        worker.files = static_cast<FileCache*>(nk_zalloc(sizeof(FileCache)));
+        nk_status made = worker.input && worker.output && worker.scratch && worker.files
                              ? nk_event_create(&worker.wake)
                              : -NK_ENOMEM;
         char name[16];

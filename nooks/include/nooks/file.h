@@ -36,12 +36,25 @@ nk_status nk_file_stat(const char* path, struct nk_file_info* out);
  * (at most NK_DIR_LIST_MAX): how many were written, 0 past the end. */
 #define NK_DIR_LIST_MAX 256
 long nk_dir_list(const char* path, uint64_t start, struct nk_dir_entry* entries, uint32_t max);
-/* Sends `head_length` bytes of `head` (a response header; may be 0), then `length` bytes of file
- * `path` from `offset`, on `socket`. Returns how many bytes of head and file together went out;
- * fewer than asked when the peer stopped taking them within NK_SOCKET_WAIT_MAX_MS (call again
- * for the rest), or -errno (-NK_EIO when the file ends before offset + length). */
-long nk_socket_send_file(nk_socket_handle socket, const void* head, size_t head_length,
-                         const char* path, uint64_t offset, uint64_t length);
+/* What nk_socket_send_file sends: `head_length` bytes of `head` (a response header; may be 0),
+ * then `length` bytes of the file from `offset`. With `check` set, the file must still have
+ * `expected.size` and `expected.modified` (what an earlier nk_file_stat said — a caller may keep
+ * those), or nothing is sent and the call fails with -NK_ESTALE. */
+struct nk_send_file {
+    const void* head;
+    uint64_t head_length;
+    uint64_t offset;
+    uint64_t length;
+    struct nk_file_info expected;
+    uint32_t check;
+    uint32_t reserved;
+};
+/* Sends `request` on `socket` with the file at `path`. Returns how many bytes of head and file
+ * together went out; fewer than asked when the peer stopped taking them within
+ * NK_SOCKET_WAIT_MAX_MS (call again for the rest), or -errno (-NK_EIO when the file ends before
+ * offset + length, -NK_ESTALE for a failed check). */
+long nk_socket_send_file(nk_socket_handle socket, const char* path,
+                         const struct nk_send_file* request);
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,7 @@ typedef long nk_status;
 #define NK_ECONNRESET 104
 #define NK_ENOTCONN 107
 #define NK_ETIMEDOUT 110
+#define NK_ESTALE 116
 #define NK_ECONNREFUSED 111
 #define NK_EDQUOT 122 /* one of the extension's resource limits is reached */
 #define NK_ECANCELED 125
