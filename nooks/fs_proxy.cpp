@@ -786,6 +786,9 @@ VolumeBinding* new_binding(ExtensionFileSystem& fs, RegisteredFileSystem& type) 
 
 void end_volume(ExtensionFileSystem& fs, const char* why) {
     fs.bound.end();
+    // Nothing is answered for it any more, from the caches either.
+    fs.forget_names(~0ull);
+    fs.forget_attributes(~0ull);
     kprintf("nooks: volume %s (%s on %s): %s; its operations fail from now on\n", fs.mount_path,
             fs.name(), fs.device_name, why);
 }

@@ -149,12 +149,17 @@ DISABLED = r"'vfat' failed \d+ times within \d+ s: disabled"
 
 def take_vfat_down(served):
     """Crashes vfat more often than its restart policy allows (8 in 10 s): every second call
-    into it faults, and requests for a file make the calls. It is left disabled."""
+    into it faults, and requests for files it was never asked about make the calls. It is left
+    disabled."""
     served.shell.send("ext crash vfat null --after 1 --times 12\r")
     deadline = time.monotonic() + 90
+    attempt = 0
     while not re.search(DISABLED, served.shell.output) and time.monotonic() < deadline:
+        # A name never asked before: its lookup is a call into vfat (files served already are
+        # answered from the kernel's caches).
+        attempt += 1
         try:
-            get(served.port, "/about.html", timeout=10)
+            get(served.port, "/missing-%d.html" % attempt, timeout=10)
         except (OSError, Failure):
             pass
         time.sleep(0.05)
