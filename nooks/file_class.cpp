@@ -153,7 +153,8 @@ long dir_list(Extension& extension, const char* path, nk::u64 start, nk_dir_entr
 }
 
 long socket_send_file(Extension& extension, nk_socket_handle socket, const char* path,
-                      const nk_send_file& request) {
+                      const nk_send_file& request, nk::i64* received) {
+    *received = -NK_ECANCELED;
     FullPath full;
     if (auto resolved = resolve(extension, path, full); resolved.is_error())
         return -long(resolved.error());
@@ -251,6 +252,9 @@ long socket_send_file(Extension& extension, nk_socket_handle socket, const char*
     // Bytes that went out count even when the rest failed: the caller's position must be right.
     if (!error && short_file)
         error = -NK_EIO;
+    if (!error && total == request.head_length + request.length && request.receive_size)
+        *received = socket_receive(socket, request.receive, request.receive_size,
+                                   request.receive_timeout_ms);
     return total ? long(total) : error;
 }
 

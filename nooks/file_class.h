@@ -14,8 +14,9 @@ struct Extension;
 nk_status file_stat(Extension& extension, const char* path, nk_file_info* out);
 long dir_list(Extension& extension, const char* path, nk::u64 start, nk_dir_entry* entries,
               nk::u32 max);
-// `request` is the kernel's own copy; its head was checked readable by the caller.
+// `request` is the kernel's own copy; its head was checked readable and its receive buffer
+// writable by the caller. The receive's result is left in `*received`.
 long socket_send_file(Extension& extension, nk_socket_handle socket, const char* path,
-                      const nk_send_file& request);
+                      const nk_send_file& request, nk::i64* received);
 
 } // namespace nooks

@@ -253,7 +253,7 @@ long isolated_dir_list(Extension& extension, const char* path, uint64_t start,
     return dir_list(extension, path, start, entries, max);
 }
 long isolated_socket_send_file(Extension& extension, nk_socket_handle socket, const char* path,
-                               const nk_send_file* shared) {
+                               nk_send_file* shared) {
     // Copied first, so the extension cannot change it while it is used.
     nk_send_file request;
     memcpy(&request, shared, sizeof request);
@@ -264,7 +264,15 @@ long isolated_socket_send_file(Extension& extension, nk_socket_handle socket, co
     if (!check_buffer(extension, "nk_socket_send_file", 2, request.head, request.head_length,
                       false))
         return -NK_EFAULT;
-    return socket_send_file(extension, socket, path, request);
+    request.receive_size = nk::min<nk::u64>(request.receive_size, SOCKET_TRANSFER_MAX);
+    if (request.receive_size &&
+        !check_buffer(extension, "nk_socket_send_file", 2, request.receive, request.receive_size,
+                      true))
+        return -NK_EFAULT;
+    nk::i64 received = -NK_ECANCELED;
+    long sent = socket_send_file(extension, socket, path, request, &received);
+    shared->received = received; // the structure was checked writable
+    return sent;
 }
 long isolated_extension_list(Extension& extension, nk_extension_info* out, uint32_t max) {
     if (!check_buffer(extension, "nk_extension_list", 0, out, nk::u64(max) * sizeof *out, true))
@@ -951,7 +959,7 @@ const KernelExport g_exports[] = {
     {"nk_socket_send_file",
      address_of(&Wrapper<"nk_socket_send_file", isolated_socket_send_file,
                          OwnedHandle<ObjectKind::Socket>, DomainString<NK_FILE_PATH_MAX>,
-                         ReadableIn<sizeof(nk_send_file)>>::entry)},
+                         WritableOut<sizeof(nk_send_file)>>::entry)},
     {"nk_extension_list", address_of(&Wrapper<"nk_extension_list", isolated_extension_list,
                                               Unchecked, AtMost<NK_EXTENSION_LIST_MAX>>::entry)},
     {"nk_blkdev_window",

@@ -330,11 +330,16 @@ long nk_dir_list(const char* path, uint64_t start, struct nk_dir_entry* entries,
     return nooks::dir_list(*self, path, start, entries, max);
 }
 long nk_socket_send_file(nk_socket_handle socket, const char* path,
-                         const struct nk_send_file* request) {
+                         struct nk_send_file* request) {
     nooks::Extension* self = nooks::native_caller();
-    if (!self || !socket || !path || !request || (!request->head && request->head_length))
+    if (!self || !socket || !path || !request || (!request->head && request->head_length) ||
+        (!request->receive && request->receive_size))
         return -NK_EINVAL;
-    return nooks::socket_send_file(*self, socket, path, *request);
+    nk_send_file copy = *request;
+    nk::i64 received = -NK_ECANCELED;
+    long sent = nooks::socket_send_file(*self, socket, path, copy, &received);
+    request->received = received;
+    return sent;
 }
 long nk_extension_list(struct nk_extension_info* out, uint32_t max) {
     if (!out && max)

@@ -35,6 +35,11 @@ struct Worker {
     char* output;
     void* scratch;
     FileCache* files;
+    // The next request may be read with the response's last send (nk_send_file.receive): set
+    // when nothing of a following request is in `input` yet; the result lands in `prefetched`.
+    bool prefetch;
+    bool has_prefetched;
+    int64_t prefetched;
 };
 
 struct Counters {

@@ -39,7 +39,12 @@ long nk_dir_list(const char* path, uint64_t start, struct nk_dir_entry* entries,
 /* What nk_socket_send_file sends: `head_length` bytes of `head` (a response header; may be 0),
  * then `length` bytes of the file from `offset`. With `check` set, the file must still have
  * `expected.size` and `expected.modified` (what an earlier nk_file_stat said — a caller may keep
- * those), or nothing is sent and the call fails with -NK_ESTALE. */
+ * those), or nothing is sent and the call fails with -NK_ESTALE.
+ * Then, when all of it went out and `receive_size` is not 0, the call goes on as
+ * nk_socket_receive(socket, receive, receive_size, receive_timeout_ms) would — the next request
+ * of a keep-alive connection, without a second crossing — and leaves that result in `received`
+ * (bytes, 0 when the peer closed, or -errno such as -NK_ETIMEDOUT); otherwise `received` is
+ * -NK_ECANCELED. */
 struct nk_send_file {
     const void* head;
     uint64_t head_length;
@@ -48,13 +53,17 @@ struct nk_send_file {
     struct nk_file_info expected;
     uint32_t check;
     uint32_t reserved;
+    void* receive;
+    uint64_t receive_size;
+    uint64_t receive_timeout_ms;
+    int64_t received;
 };
 /* Sends `request` on `socket` with the file at `path`. Returns how many bytes of head and file
  * together went out; fewer than asked when the peer stopped taking them within
  * NK_SOCKET_WAIT_MAX_MS (call again for the rest), or -errno (-NK_EIO when the file ends before
  * offset + length, -NK_ESTALE for a failed check). */
 long nk_socket_send_file(nk_socket_handle socket, const char* path,
-                         const struct nk_send_file* request);
+                         struct nk_send_file* request);
 
 #ifdef __cplusplus
 }
