@@ -165,7 +165,7 @@ public:
         nk::u32 count;
         nooks_fs_data_extent runs[NOOKS_FS_DATA_EXTENTS_MAX];
     };
-    static constexpr unsigned READ_SLOTS = 16;
+    static constexpr unsigned READ_SLOTS = 64; // a 4 MiB file in 64 KiB reads
     CachedRead reads[READ_SLOTS] = {};
     nk::u64 read_hits = 0;
 

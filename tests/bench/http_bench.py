@@ -36,9 +36,10 @@ CONNECTIONS = 4
 
 
 def counters(port):
-    """Calls into and out of every extension so far, and khttpd's request count."""
-    status = json.loads(httpd_tests.get(port, "/_ext.json").body)
-    calls = sum(r["crossings"] + r.get("kernel_calls", 0) for r in status["extensions"])
+    """Calls into and out of each extension so far, and khttpd's request count."""
+    status = json.loads(httpd_tests.get(port, "/_ext.json", timeout=120).body)
+    calls = dict((r["name"], r["crossings"] + r.get("kernel_calls", 0))
+                 for r in status["extensions"])
     return calls, status["server"]["requests"]
 
 
@@ -76,8 +77,10 @@ def run_pages(port, seconds, figures):
         calls_after, requests_after = counters(port)
         served_requests = requests_after - requests_before - 1  # the counters() call
         figures[path]["served"] = served_requests
-        figures[path]["calls_per_request"] = (
-            (calls_after - calls_before) / served_requests if served_requests > 0 else 0)
+        per_extension = dict((name, (calls_after[name] - calls_before.get(name, 0)) /
+                              max(served_requests, 1)) for name in calls_after)
+        figures[path]["calls_per_request"] = sum(per_extension.values())
+        figures[path]["by_extension"] = per_extension
         time.sleep(1.0)
 
 
@@ -146,6 +149,10 @@ def main():
                   % (name, mode, f["rps"], f["p50"] or 0, f["p90"] or 0, f["p99"] or 0,
                      "%.1f/req" % f["calls_per_request"] if mode == "isolated" else "-",
                      "%.2f" % ratio if mode == "isolated" else ""))
+            if mode == "isolated":
+                print("   crossings per request by extension: " +
+                      ", ".join("%s %.2f" % (name, calls)
+                                for name, calls in sorted(f["by_extension"].items()) if calls))
             if f["bad"] or f["socket_errors"]:
                 print("   (%s: %d non-2xx answers; socket errors: %s)"
                       % (mode, f["bad"], f["socket_errors"] or "none"))
