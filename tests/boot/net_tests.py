@@ -357,10 +357,15 @@ def net_echo_extension(build_dir):
         expect_match(r"echo: listening on TCP port 7", shell.output, "listening", shell)
         first = payload(256 << 10, 4)
         expect(echo_round(port, first) == first, "the echo differs", shell)
+        # The service closes its side once it has read the client's close: wait for that.
+        deadline = time.monotonic() + 10
         stats = shell.run("ext stats echo")
+        while not re.search(r"objects held: .*socket 1,", stats) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            stats = shell.run("ext stats echo")
         expect_match(r"port 7: 1 connections, %d bytes echoed" % len(first), stats, "status",
                      shell)
-        expect_match(r"objects held: .*socket 1", stats, "the listener is tracked", shell)
+        expect_match(r"objects held: .*socket 1,", stats, "the listener is tracked", shell)
         # The fault strikes at the service thread's next crossing (its accept loop returns
         # twice a second); the command waits for it and its recovery.
         out = shell.run("ext crash echo null", timeout=60)
