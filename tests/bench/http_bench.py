@@ -103,11 +103,7 @@ def measure_bochs(build_dir, mode, seconds):
     with tempfile.TemporaryDirectory(prefix="nkbench-") as workdir:
         image = os.path.join(workdir, "disk.img")
         shutil.copyfile(os.path.join(build_dir, "disk.img"), image)
-        slirp = os.path.join(workdir, "slirp.conf")
-        with open(slirp, "w") as f:
-            f.write("# slirp config\nrestricted = 1\nhostfwd = tcp:127.0.0.1:%d-:80\n" % port)
-        config = ("pci: enabled=1, chipset=i440fx, slot1=e1000\n"
-                  "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, script=%s\n" % slirp)
+        config = nkboot.bochs_nic(workdir, port, 80)
         result = nkboot.boot_bochs(
             build_dir, "" if mode == "isolated" else NATIVE, timeout=900,
             until=r"^net: eth0 10\.0\.2\.15", disks=[("ata0-slave", image)], config=config,

@@ -71,11 +71,7 @@ def measure_bochs(build_dir, mode, seconds):
     port = net_tests.free_port()
     figures = {}
     with tempfile.TemporaryDirectory(prefix="nkbench-") as workdir:
-        slirp = os.path.join(workdir, "slirp.conf")
-        with open(slirp, "w") as f:
-            f.write("# slirp config\nrestricted = 1\nhostfwd = tcp:127.0.0.1:%d-:5001\n" % port)
-        config = ("pci: enabled=1, chipset=i440fx, slot1=e1000\n"
-                  "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, script=%s\n" % slirp)
+        config = nkboot.bochs_nic(workdir, port, 5001)
 
         def during(serial):
             time.sleep(2.0)
