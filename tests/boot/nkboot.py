@@ -90,9 +90,15 @@ def make_iso(build_dir, cmdline, workdir):
     with open(config_path, "w") as f:
         f.write(config)
     iso = os.path.join(workdir, "test.iso")
-    subprocess.run(["grub-mkrescue", "-o", iso, iso_root], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return iso
+    # grub-mkrescue has been seen to fail once in a few hundred runs with two of it at a time
+    # (a full suite with -j2); a second attempt is made before giving up, saying why.
+    for attempt in range(2):
+        made = subprocess.run(["grub-mkrescue", "-o", iso, iso_root], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+        if made.returncode == 0:
+            return iso
+        time.sleep(1.0)
+    raise Failure("grub-mkrescue failed twice:\n" + made.stdout.decode(errors="replace")[-2000:])
 
 
 NIC = ["-nic", "user,model=e1000,restrict=on"]
