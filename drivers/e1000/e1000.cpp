@@ -470,29 +470,18 @@ const nooks_net_ops g_ops = {open, stop, transmit, format_status, transmit_batch
 
 // ---- Bring-up and teardown
 
-bool parse_unsigned(const char* text, uint32_t limit, uint32_t* out) {
-    uint64_t value = 0;
-    if (!*text)
-        return false;
-    for (; *text; ++text) {
-        if (*text < '0' || *text > '9')
-            return false;
-        value = value * 10 + uint64_t(*text - '0');
-        if (value > limit)
-            return false;
-    }
-    *out = uint32_t(value);
-    return true;
-}
-
 nk_status read_parameters(Nic& nic) {
     nic.interrupt_rate = DEFAULT_INTERRUPT_RATE;
     char value[16];
-    if (nk_param("irq_rate", value, sizeof value) >= 0 &&
-        !parse_unsigned(value, MAX_INTERRUPT_RATE, &nic.interrupt_rate)) {
-        nk_log("irq_rate=%s: expected 0 (no moderation) to %u interrupts per second\n", value,
-               unsigned(MAX_INTERRUPT_RATE));
-        return -NK_EINVAL;
+    if (nk_param("irq_rate", value, sizeof value) >= 0) {
+        uint64_t rate = 0;
+        const char* end = nk_parse_decimal(value, MAX_INTERRUPT_RATE, &rate);
+        if (!end || *end) {
+            nk_log("irq_rate=%s: expected 0 (no moderation) to %u interrupts per second\n", value,
+                   unsigned(MAX_INTERRUPT_RATE));
+            return -NK_EINVAL;
+        }
+        nic.interrupt_rate = uint32_t(rate);
     }
     if (nk_param("trace", value, sizeof value) >= 0)
         nic.registers.set_tracing(strcmp(value, "0") != 0);

@@ -80,20 +80,16 @@ void connect_loop(void*) {
 bool parse_peer(const char* text) {
     uint32_t address = 0;
     for (int part = 0; part < 4; ++part) {
-        uint32_t value = 0;
-        const char* start = text;
-        while (*text >= '0' && *text <= '9' && value <= 255)
-            value = value * 10 + uint32_t(*text++ - '0');
-        if (text == start || value > 255 || *text != (part == 3 ? ':' : '.'))
+        uint64_t value = 0;
+        text = nk_parse_decimal(text, 255, &value);
+        if (!text || *text != (part == 3 ? ':' : '.'))
             return false;
-        address = address << 8 | value;
+        address = address << 8 | uint32_t(value);
         ++text;
     }
-    uint32_t port = 0;
-    const char* start = text;
-    while (*text >= '0' && *text <= '9' && port <= 65535)
-        port = port * 10 + uint32_t(*text++ - '0');
-    if (*text || text == start || port == 0 || port > 65535 || address == 0)
+    uint64_t port = 0;
+    text = nk_parse_decimal(text, 65535, &port);
+    if (!text || *text || port == 0 || address == 0)
         return false;
     g_peer = address;
     g_port = uint16_t(port);
@@ -127,11 +123,9 @@ nk_status echo_init() {
         return nk_thread_create("echo", connect_loop, nullptr, &g_thread);
     }
     if (nk_param("port", value, sizeof value) >= 0) {
-        uint32_t port = 0;
-        const char* digit = value;
-        while (*digit >= '0' && *digit <= '9' && port <= 65535)
-            port = port * 10 + uint32_t(*digit++ - '0');
-        if (*digit || digit == value || port == 0 || port > 65535) {
+        uint64_t port = 0;
+        const char* end = nk_parse_decimal(value, 65535, &port);
+        if (!end || *end || port == 0) {
             nk_log("echo: port=%s: expected 1..65535\n", value);
             return -NK_EINVAL;
         }

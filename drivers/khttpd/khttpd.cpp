@@ -44,10 +44,8 @@ bool number_parameter(const char* key, uint64_t low, uint64_t high, uint64_t fal
     if (nk_param(key, value, sizeof value) < 0)
         return true;
     uint64_t number = 0;
-    const char* digit = value;
-    while (*digit >= '0' && *digit <= '9' && number <= high)
-        number = number * 10 + uint64_t(*digit++ - '0');
-    if (*digit || digit == value || number < low || number > high) {
+    const char* end = nk_parse_decimal(value, high, &number);
+    if (!end || *end || number < low) {
         nk_log("khttpd: %s=%s: expected %llu..%llu\n", key, value, (unsigned long long)low,
                (unsigned long long)high);
         return false;

@@ -17,6 +17,19 @@ size_t nk_strlcpy(char* destination, const char* source, size_t size) {
     return length;
 }
 
+const char* nk_parse_decimal(const char* text, uint64_t limit, uint64_t* out) {
+    if (*text < '0' || *text > '9')
+        return nullptr;
+    uint64_t value = 0;
+    for (; *text >= '0' && *text <= '9'; ++text) {
+        value = value * 10 + uint64_t(*text - '0');
+        if (value > limit)
+            return nullptr;
+    }
+    *out = value;
+    return text;
+}
+
 int nk_vsnprintf(char* buffer, size_t size, const char* format, va_list args) {
     return nk::vformat_to_buffer(buffer, size, format, args);
 }

@@ -34,6 +34,11 @@ char* strrchr(const char* string, int character);
  * result >= size means the copy was cut. */
 size_t nk_strlcpy(char* destination, const char* source, size_t size);
 
+/* The decimal digits at the start of `text` (at least one) as a number no larger than `limit`:
+ * a pointer just past them, with the number in *out; null when there is no digit or the number
+ * is larger. A whole-string parse checks that the pointer returned points at the NUL. */
+const char* nk_parse_decimal(const char* text, uint64_t limit, uint64_t* out);
+
 /* snprintf: always terminates when size > 0, returns the length the whole output would have.
  * The kernel's format engine: %d %i %u %x %X %o %p %s %c with the usual flags, widths and length
  * modifiers, no floating point. */
