@@ -82,6 +82,8 @@ nk::Result<RegionAllocation> map_module_physical(nk::u64 phys, nk::u64 pages,
         return nk::Error::NoMemory;
     nk::u64 base = address_of(start);
     auto& table = kernel::memory::kernel_page_table();
+    // Interrupts off: other threads change the kernel page table too (memory_manager.h).
+    x86::InterruptGuard guard;
     for (nk::u64 i = 0; i < pages; ++i) {
         auto mapped = table.map(base + i * FRAME_SIZE, phys + i * FRAME_SIZE, flags);
         if (mapped.is_error()) {
@@ -99,6 +101,7 @@ nk::Result<RegionAllocation> map_module_physical(nk::u64 phys, nk::u64 pages,
 void unmap_module_physical(const RegionAllocation& allocation) {
     auto& table = kernel::memory::kernel_page_table();
     for (nk::u64 i = 0; i < allocation.pages; ++i) {
+        x86::InterruptGuard guard;
         (void)table.unmap(allocation.base + i * FRAME_SIZE);
         x86::mmu::invalidate_page(allocation.base + i * FRAME_SIZE);
     }
@@ -108,6 +111,7 @@ void unmap_module_physical(const RegionAllocation& allocation) {
 nk::ErrorOr protect_module_pages(nk::u64 base, nk::u64 pages, x86::PageFlags flags) {
     auto& table = kernel::memory::kernel_page_table();
     for (nk::u64 i = 0; i < pages; ++i) {
+        x86::InterruptGuard guard;
         TRY(table.protect(base + i * FRAME_SIZE, flags));
         x86::mmu::invalidate_page(base + i * FRAME_SIZE);
     }

@@ -156,6 +156,8 @@ void ProtectionDomain::allow_ports(nk::u16 first, nk::u32 count) {
 
 nk::ErrorOr ProtectionDomain::map_shared_pages(nk::u64 virt, nk::u64 pages, x86::PageFlags flags) {
     auto& kernel_table = kernel::memory::kernel_page_table();
+    // Threads of one extension map into its table concurrently (heap pages, DMA buffers).
+    x86::InterruptGuard guard;
     for (nk::u64 i = 0; i < pages; ++i) {
         nk::u64 page = virt + i * FRAME_SIZE;
         auto backing = kernel_table.translate(page);
@@ -172,6 +174,7 @@ nk::ErrorOr ProtectionDomain::map_shared_pages(nk::u64 virt, nk::u64 pages, x86:
 }
 
 nk::ErrorOr ProtectionDomain::unmap_pages(nk::u64 virt, nk::u64 pages) {
+    x86::InterruptGuard guard;
     for (nk::u64 i = 0; i < pages; ++i)
         (void)m_table.unmap(virt + i * FRAME_SIZE);
     x86::mmu::flush_address_space(root() | pcid());

@@ -17,17 +17,18 @@ namespace kernel::memory {
 namespace {
 
 FrameAllocator g_frames;
+KernelFrames g_locked_frames;
 MemorySummary g_summary;
 
 class KernelFrameSource final : public x86::FrameSource {
 public:
     nk::Result<x86::PhysAddr> allocate_frame() override {
-        x86::PhysAddr frame = TRY(g_frames.allocate(0));
+        x86::PhysAddr frame = TRY(g_locked_frames.allocate(0));
         memset(phys_to_virt(frame), 0, FRAME_SIZE);
         return frame;
     }
     void free_frame(x86::PhysAddr frame) override {
-        if (g_frames.free(frame, 0).is_error())
+        if (g_locked_frames.free(frame, 0).is_error())
             panic("page table freed frame %#llx that is not allocated", (unsigned long long)frame);
     }
     void* phys_to_virt(x86::PhysAddr frame) override { return kernel::phys_to_virt(frame); }
@@ -36,11 +37,11 @@ public:
 class KernelPageSource final : public PageSource {
 public:
     nk::Result<void*> allocate_pages(unsigned order) override {
-        PhysAddr block = TRY(g_frames.allocate(order));
+        PhysAddr block = TRY(g_locked_frames.allocate(order));
         return phys_to_virt(block);
     }
     void free_pages(void* pages, unsigned order) override {
-        if (g_frames.free(virt_to_phys_physmap(pages), order).is_error())
+        if (g_locked_frames.free(virt_to_phys_physmap(pages), order).is_error())
             panic("heap returned pages %p (order %u) that are not allocated", pages, order);
     }
 };
@@ -181,8 +182,28 @@ void init_heap() {
     g_heap = new (g_heap_storage) Heap(g_page_source);
 }
 
-FrameAllocator& frames() {
-    return g_frames;
+nk::Result<PhysAddr> KernelFrames::allocate(unsigned order) {
+    x86::InterruptGuard guard;
+    return g_frames.allocate(order);
+}
+nk::ErrorOr KernelFrames::free(PhysAddr address, unsigned order) {
+    x86::InterruptGuard guard;
+    return g_frames.free(address, order);
+}
+bool KernelFrames::is_allocated(PhysAddr frame) const {
+    x86::InterruptGuard guard;
+    return g_frames.is_allocated(frame);
+}
+FrameStats KernelFrames::stats() const {
+    x86::InterruptGuard guard;
+    return g_frames.stats();
+}
+PhysAddr KernelFrames::max_phys() const {
+    return g_frames.max_phys();
+}
+
+KernelFrames& frames() {
+    return g_locked_frames;
 }
 x86::PageTable& kernel_page_table() {
     return *g_page_table;
@@ -200,12 +221,14 @@ const MemorySummary& summary() {
 nk::ErrorOr map_fresh_kernel_pages(nk::u64 virt, nk::u64 pages, x86::PageFlags flags) {
     for (nk::u64 i = 0; i < pages; ++i) {
         auto frame = g_frame_source.allocate_frame(); // zeroed
-        nk::ErrorOr mapped = frame.is_error()
-                                 ? nk::ErrorOr(frame.error())
-                                 : g_page_table->map(virt + i * FRAME_SIZE, frame.value(), flags);
+        nk::ErrorOr mapped = frame.is_error() ? nk::ErrorOr(frame.error()) : nk::ErrorOr();
+        if (frame.has_value()) {
+            x86::InterruptGuard guard;
+            mapped = g_page_table->map(virt + i * FRAME_SIZE, frame.value(), flags);
+        }
         if (mapped.is_error()) {
             if (frame.has_value())
-                (void)g_frames.free(frame.value(), 0);
+                (void)g_locked_frames.free(frame.value(), 0);
             unmap_kernel_pages(virt, i);
             return mapped.error();
         }
@@ -216,15 +239,17 @@ nk::ErrorOr map_fresh_kernel_pages(nk::u64 virt, nk::u64 pages, x86::PageFlags f
 void unmap_kernel_pages(nk::u64 virt, nk::u64 pages) {
     for (nk::u64 i = 0; i < pages; ++i) {
         nk::u64 page = virt + i * FRAME_SIZE;
+        x86::InterruptGuard guard;
         auto removed = g_page_table->unmap(page);
         x86::mmu::invalidate_page(page);
         if (removed.has_value())
-            (void)g_frames.free(nk::align_down(removed.value().phys, FRAME_SIZE), 0);
+            (void)g_locked_frames.free(nk::align_down(removed.value().phys, FRAME_SIZE), 0);
     }
 }
 
 nk::Result<nk::u64> map_mmio(nk::u64 phys, nk::u64 pages) {
     nk::u64 virt = PHYSMAP_BASE + nk::align_down(phys, FRAME_SIZE);
+    x86::InterruptGuard guard;
     for (nk::u64 i = 0; i < pages; ++i) {
         nk::u64 page = virt + i * FRAME_SIZE;
         if (g_page_table->translate(page).has_value())

@@ -27,11 +27,29 @@ nk::ErrorOr init_paging();
 // The kernel heap; kmalloc/kfree work afterwards.
 void init_heap();
 
-FrameAllocator& frames();
+// The kernel's frame allocator as every thread and interrupt handler sees it. The buddy
+// allocator itself has no lock (host tests run it bare); here each call runs with interrupts off,
+// which on this one-CPU kernel is what keeps a preempted allocate() from interleaving with
+// another thread's free() and corrupting the free lists (a boot-time PANIC in CI did exactly
+// that). Same discipline as kmalloc.
+class KernelFrames {
+public:
+    nk::Result<PhysAddr> allocate(unsigned order = 0);
+    nk::ErrorOr free(PhysAddr address, unsigned order = 0);
+    bool is_allocated(PhysAddr frame) const;
+    FrameStats stats() const;
+    PhysAddr max_phys() const;
+};
+
+KernelFrames& frames();
 x86::PageTable& kernel_page_table();
 x86::FrameSource& kernel_frame_source();
 Heap& kernel_heap();
 const MemorySummary& summary();
+
+// Changes to the kernel page table (map_fresh_kernel_pages, unmap_kernel_pages, map_mmio, the
+// module region) run with interrupts off page by page: threads map stacks, module pages and
+// registers concurrently, and a walk preempted halfway through adding a table would lose one.
 
 // Maps `pages` fresh zero-filled frames at `virt` in the kernel address space (visible in every
 // address space that shares the kernel half). On failure nothing stays mapped or allocated.
