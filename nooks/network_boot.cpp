@@ -3,11 +3,13 @@
 #include <kernel/net/iperf.h>
 #include <kernel/net/net_device.h>
 #include <kernel/net/stack.h>
+#include <kernel/net/tcp_source.h>
 #include <kernel/pci/pci.h>
 #include <kernel/sched/scheduler.h>
 #include <nooks/extension_manager.h>
 #include <nooks/network_boot.h>
 
+#include <nk_stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +41,34 @@ void iperf_service(void*) {
         }
         const auto& r = result.value();
         kprintf("iperf: received %llu bytes in %u ms: %u kbit/s; cpu %u%% busy\n",
+                (unsigned long long)r.bytes, r.milliseconds, r.kbit_per_second, r.cpu_busy_percent);
+    }
+}
+
+// With `iperfd`, the send direction too: whoever connects to port 5002 is sent data for
+// `iperfd.seconds` (default 10), the figures reported like the receive side's. A host-side reader
+// measures the guest sending where the guest cannot connect out (Bochs' restricted slirp).
+constexpr nk::u16 SOURCE_PORT = 5002;
+
+void source_service(void*) {
+    nk::u32 seconds = 10;
+    if (const char* value = kernel::command_line::value("iperfd.seconds")) {
+        const char* end = value;
+        nk::u64 parsed = nk::parse_unsigned(value, &end, 10);
+        if (*end == 0 && parsed > 0 && parsed <= 3600)
+            seconds = nk::u32(parsed);
+        else
+            kprintf("net: iperfd.seconds=%s: expected 1 to 3600; sending for %u s\n", value,
+                    unsigned(seconds));
+    }
+    for (unsigned run = 0; run < IPERF_RUNS; ++run) {
+        auto result = kernel::net::tcp_source(SOURCE_PORT, seconds, 600000);
+        if (result.is_error()) {
+            kprintf("iperf: source: %s\n", nk::error_string(result.error()));
+            continue;
+        }
+        const auto& r = result.value();
+        kprintf("iperf: sent %llu bytes in %u ms: %u kbit/s; cpu %u%% busy\n",
                 (unsigned long long)r.bytes, r.milliseconds, r.kbit_per_second, r.cpu_busy_percent);
     }
 }
@@ -86,6 +116,11 @@ void start_network() {
             thread.has_value()) {
             kernel::sched::start(thread.value());
             kprintf("net: iperf receive side on port %u\n", unsigned(IPERF_PORT));
+        }
+        if (auto thread = kernel::sched::create_thread("tcpsource", source_service, nullptr);
+            thread.has_value()) {
+            kernel::sched::start(thread.value());
+            kprintf("net: TCP source (the send side) on port %u\n", unsigned(SOURCE_PORT));
         }
     }
 }

@@ -7,16 +7,19 @@ Prints the table with the isolated/native ratios and the frames per crossing.
 QEMU's user network with restrict=on: the host reaches the guest through a hostfwd on
 127.0.0.1, the guest the host's iperf server through a guestfwd; nothing else is contacted.
 
-With --bochs: the receive side only, in Bochs (icelake, with PCID: a crossing does not flush
-the TLB) on its e1000 and restricted slirp with one hostfwd on 127.0.0.1; the guest's iperf
-server starts at boot (`iperfd`), since nothing can be typed there. Bochs runs the guest far
-slower than the host: its figures count as ratios only.
+With --bochs: in Bochs (icelake, with PCID: a crossing does not flush the TLB) on its e1000 and
+restricted slirp with hostfwds on 127.0.0.1 only; the guest's services start at boot (`iperfd`),
+since nothing can be typed there. Receive: the host's iperf client against lwiperf. Send: the
+guest cannot connect out (no guestfwd in Bochs' slirp), so the host connects to the guest's TCP
+source (port 5002), which sends for as long, and reads it all. Bochs runs the guest far slower
+than the host: its figures count as ratios only.
 
 usage: net_bench.py BUILD_DIR [SECONDS] [--bochs]
 """
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -66,24 +69,49 @@ def measure(build_dir, mode, seconds):
     return figures
 
 
+def read_source(port, limit_seconds):
+    """Reads everything the guest's TCP source (`iperfd`, port 5002) sends, until it closes;
+    returns the byte count."""
+    total = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=limit_seconds) as connection:
+        until = time.monotonic() + limit_seconds
+        while time.monotonic() < until:
+            data = connection.recv(1 << 20)
+            if not data:
+                return total
+            total += len(data)
+    raise SystemExit("the guest's TCP source did not finish within %d s" % limit_seconds)
+
+
 def measure_bochs(build_dir, mode, seconds):
-    """One Bochs boot: the host's iperf client sends to the guest for `seconds`."""
-    port = net_tests.free_port()
+    """One Bochs boot: the host's iperf client sends to the guest for `seconds` (receive), then
+    the host reads from the guest's TCP source for as long (send)."""
+    port, source_port = net_tests.free_port(), net_tests.free_port()
     figures = {}
     with tempfile.TemporaryDirectory(prefix="nkbench-") as workdir:
-        config = nkboot.bochs_nic(workdir, port, 5001)
+        config = nkboot.bochs_nic(workdir, port, 5001, more=[(source_port, 5002)])
+
+        def wait_for(serial, verb):
+            # The whole line: Bochs writes its serial file in chunks.
+            until = time.monotonic() + 120
+            while time.monotonic() < until and not re.search(RESULT % verb + r"\n", serial()):
+                time.sleep(0.5)
+            return parse(serial(), verb)
 
         def during(serial):
             time.sleep(2.0)
             subprocess.run(["iperf", "-c", "127.0.0.1", "-p", str(port), "-t", str(seconds)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            timeout=seconds + 120)
-            until = time.monotonic() + 120
-            while time.monotonic() < until and "iperf: received" not in serial():
-                time.sleep(0.5)
-            figures["receive"] = parse(serial(), "received")
+            figures["receive"] = wait_for(serial, "received")
+            read = read_source(source_port, seconds + 120)
+            figures["send"] = wait_for(serial, "sent")
+            if read != figures["send"]["bytes"]:
+                raise SystemExit("the host read %d bytes, the guest reports %d acknowledged"
+                                 % (read, figures["send"]["bytes"]))
 
-        cmdline = "nostorage iperfd" + (" net=native" if mode == "native" else "")
+        cmdline = ("nostorage iperfd iperfd.seconds=%d" % seconds
+                   + (" net=native" if mode == "native" else ""))
         result = nkboot.boot_bochs(build_dir, cmdline, timeout=900,
                                    until=r"^net: eth0 10\.0\.2\.15", config=config,
                                    during=during)
@@ -92,9 +120,11 @@ def measure_bochs(build_dir, mode, seconds):
     return figures
 
 
+RESULT = r"iperf: %s (\d+) bytes in (\d+) ms: (\d+) kbit/s; cpu (\d+)%% busy"
+
+
 def parse(text, verb):
-    match = re.search(r"iperf: %s (\d+) bytes in (\d+) ms: (\d+) kbit/s; cpu (\d+)%% busy" % verb,
-                      text)
+    match = re.search(RESULT % verb, text)
     if not match:
         raise SystemExit("no iperf result in %r" % text[-2000:])
     return {"bytes": int(match.group(1)), "mbit": int(match.group(3)) / 1000.0,
@@ -114,12 +144,14 @@ def main():
     if len(arguments) != len(sys.argv) - 1:
         native = measure_bochs(build_dir, "native", seconds)
         isolated = measure_bochs(build_dir, "isolated", seconds)
-        n, i = native["receive"], isolated["receive"]
-        print("TCP receive (host iperf 2 -> lwiperf), Bochs 2.7 (icelake, PCID), e1000 on slirp")
+        print("TCP throughput, Bochs 2.7 (icelake, PCID), e1000 on slirp; receive: iperf 2 on "
+              "the host -> lwiperf; send: the guest's TCP source -> a reader on the host")
         print("%-22s %12s %12s %7s   %s" % ("", "native", "isolated", "ratio", "guest CPU busy"))
-        print("%-22s %8.1f Mb/s %7.1f Mb/s %7.2f   %d%% -> %d%%"
-              % ("receive (host->guest)", n["mbit"], i["mbit"],
-                 i["mbit"] / n["mbit"] if n["mbit"] else 0, n["cpu"], i["cpu"]))
+        for key, name in (("receive", "receive (host->guest)"), ("send", "send (guest->host)")):
+            n, i = native[key], isolated[key]
+            print("%-22s %8.1f Mb/s %7.1f Mb/s %7.2f   %d%% -> %d%%"
+                  % (name, n["mbit"], i["mbit"], i["mbit"] / n["mbit"] if n["mbit"] else 0,
+                     n["cpu"], i["cpu"]))
         return 0
     native = measure(build_dir, "native", seconds)
     isolated = measure(build_dir, "isolated", seconds)

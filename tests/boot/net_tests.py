@@ -283,9 +283,9 @@ def net_recovery_transfer(build_dir):
     with tempfile.TemporaryDirectory(prefix="nknet-") as workdir:
         with booted(build_dir, nic(hostfwd=[(port, GUEST_PORT)]), disk=True,
                     workdir=workdir) as shell:
-            # Received frames cross in batches, and the replies (ACKs) too: a crash every 100
-            # crossings falls three times in 4 MiB.
-            expect_match(r"armed", shell.run("ext crash e1000 null --after 100 --times 3"),
+            # Received frames cross in batches of up to a window (44 segments), and the replies
+            # (ACKs) too: about 160 crossings for 4 MiB, so a crash every 30 falls three times.
+            expect_match(r"armed", shell.run("ext crash e1000 null --after 30 --times 3"),
                          "armed", shell)
             out = send_to_guest_nc(shell, port, data, "/disk/received.bin")
             recovered = re.findall(r"^nooks: 'e1000' recovered in (\d+) us", shell.output, re.M)
@@ -309,9 +309,10 @@ def net_recovery_guest_to_host(build_dir):
         with tempfile.TemporaryDirectory(prefix="nknet-") as workdir:
             with booted(build_dir, nic(guestfwd=[(5000, collector.port)]), disk=True,
                         workdir=workdir) as shell:
-                # Sending, the driver is crossed into about once per batch of frames (and per
-                # interrupt): a crash every 100 crossings falls three times in 4 MiB.
-                expect_match(r"armed", shell.run("ext crash e1000 null --after 100 --times 3"),
+                # Sending, the driver is crossed into about once per window of frames (44
+                # segments) and once per interrupt: a crash every 30 crossings falls three times
+                # in 4 MiB.
+                expect_match(r"armed", shell.run("ext crash e1000 null --after 30 --times 3"),
                              "armed", shell)
                 out = shell.run("nc -q -i /disk/files/%s 10.0.2.100 5000"
                                 % make_disk_image.BIG_FILE, timeout=240)

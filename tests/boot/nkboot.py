@@ -163,13 +163,15 @@ log: {log}
 """
 
 
-def bochs_nic(workdir, host_port, guest_port):
+def bochs_nic(workdir, host_port, guest_port, more=()):
     """bochsrc lines for Bochs' e1000 on its slirp user network, restricted (the guest reaches
-    nothing beyond it), with one hostfwd from 127.0.0.1:host_port to the guest's guest_port."""
+    nothing beyond it), with a hostfwd from 127.0.0.1:host_port to the guest's guest_port, and
+    one for each further (host_port, guest_port) pair in `more`."""
     slirp = os.path.join(workdir, "slirp.conf")
     with open(slirp, "w") as f:
-        f.write("# slirp config\nrestricted = 1\nhostfwd = tcp:127.0.0.1:%d-:%d\n"
-                % (host_port, guest_port))
+        f.write("# slirp config\nrestricted = 1\n")
+        for host, guest in ((host_port, guest_port),) + tuple(more):
+            f.write("hostfwd = tcp:127.0.0.1:%d-:%d\n" % (host, guest))
     return ("pci: enabled=1, chipset=i440fx, slot1=e1000\n"
             "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, script=%s\n" % slirp)
 
