@@ -223,6 +223,12 @@ nk::ErrorOr extension_heap_free(Extension& extension, void* block) {
     return extension.heap->free(block);
 }
 
+namespace {
+// Small bounce blocks are kept too: a transmit batch's frame list crosses in one, each time
+// (allocating and freeing it cost as much as the crossing).
+constexpr nk::usize SMALL_BOUNCE = 1024;
+} // namespace
+
 BounceBuffer::BounceBuffer(Extension& extension, nk::usize size) : m_extension(extension) {
     if (!extension.heap)
         return;
@@ -241,9 +247,12 @@ BounceBuffer::BounceBuffer(Extension& extension, nk::usize size) : m_extension(e
             return;
         }
     }
-    // Rounded up (to 8 KiB past a page) so that the next crossings of about the same size can
-    // reuse it.
-    m_size = size > 4096 ? nk::align_up(size, nk::usize(8192)) : size;
+    // Rounded up (to 1 KiB for small ones, 8 KiB past a page) so that the next crossings of
+    // about the same size can reuse it.
+    if (size <= SMALL_BOUNCE)
+        m_size = SMALL_BOUNCE;
+    else
+        m_size = size > 4096 ? nk::align_up(size, nk::usize(8192)) : size;
     m_block = extension_heap_allocate(extension, m_size).value_or(nullptr);
 }
 
@@ -253,7 +262,7 @@ BounceBuffer::~BounceBuffer() {
     {
         x86::InterruptGuard guard;
         for (auto& spare : m_extension.spare_bounces) {
-            if (!spare.block && m_size > 4096 && m_extension.heap) {
+            if (!spare.block && (m_size > 4096 || m_size == SMALL_BOUNCE) && m_extension.heap) {
                 spare = {m_block, m_size};
                 return;
             }

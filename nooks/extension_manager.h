@@ -82,13 +82,13 @@ struct Extension {
     DomainHeapPages* heap_pages;
     kernel::Heap* heap;
     // Bounce blocks kept for the next crossing (BounceBuffer): a fresh 64 KiB block from the
-    // heap costs mapping its pages into the domain every time. They stay in the extension's heap
-    // and go with it.
+    // heap costs mapping its pages into the domain every time, and even a small one costs a heap
+    // allocation and free per crossing. They stay in the extension's heap and go with it.
     struct SpareBounce {
         void* block;
         nk::usize size;
     };
-    static constexpr unsigned SPARE_BOUNCES = 4;
+    static constexpr unsigned SPARE_BOUNCES = 8;
     SpareBounce spare_bounces[SPARE_BOUNCES];
     DomainStack stacks[DOMAIN_STACKS];
     ObjectTracker tracker;

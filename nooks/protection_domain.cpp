@@ -173,8 +173,39 @@ nk::ErrorOr ProtectionDomain::map_shared_pages(nk::u64 virt, nk::u64 pages, x86:
     return {};
 }
 
+namespace {
+constexpr nk::u64 CHECKED_VALID = 1;
+constexpr nk::u64 CHECKED_WRITABLE = 2;
+} // namespace
+
+bool ProtectionDomain::allows(nk::u64 virt, bool write) {
+    nk::u64 page = nk::align_down(virt, FRAME_SIZE);
+    bool cacheable = page >= kernel::MODULE_REGION_BASE &&
+                     page - kernel::MODULE_REGION_BASE < kernel::MODULE_REGION_SIZE;
+    nk::u64* slot = &m_checked[(page / FRAME_SIZE) % CHECKED_PAGES];
+    if (cacheable) {
+        nk::u64 entry = __atomic_load_n(slot, __ATOMIC_RELAXED);
+        if ((entry & ~(FRAME_SIZE - 1)) == page && (entry & CHECKED_VALID) &&
+            (!write || (entry & CHECKED_WRITABLE)))
+            return true;
+    }
+    // The walk and the note together, interrupts off: unmap_pages (likewise) cannot fall
+    // between them and leave a note of a page it has just taken away.
+    x86::InterruptGuard guard;
+    auto seen = m_table.translate(page);
+    if (seen.is_error())
+        return false;
+    bool writable = x86::has_flag(seen.value().flags, x86::PageFlags::Write);
+    if (cacheable)
+        __atomic_store_n(slot, page | CHECKED_VALID | (writable ? CHECKED_WRITABLE : 0),
+                         __ATOMIC_RELAXED);
+    return !write || writable;
+}
+
 nk::ErrorOr ProtectionDomain::unmap_pages(nk::u64 virt, nk::u64 pages) {
     x86::InterruptGuard guard;
+    for (auto& entry : m_checked)
+        entry = 0;
     for (nk::u64 i = 0; i < pages; ++i)
         (void)m_table.unmap(virt + i * FRAME_SIZE);
     x86::mmu::flush_address_space(root() | pcid());

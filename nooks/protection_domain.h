@@ -39,6 +39,13 @@ public:
     nk::ErrorOr map_shared_pages(nk::u64 virt, nk::u64 pages, x86::PageFlags flags);
     nk::ErrorOr unmap_pages(nk::u64 virt, nk::u64 pages);
     nk::Result<x86::Translation> translate(nk::u64 virt) const { return m_table.translate(virt); }
+    // Whether the page holding `virt` is mapped in this domain (and writable, when `write`).
+    // Wrappers ask for every pointer an extension passes, a receive batch for each frame, so the
+    // answers for module-region pages — the extension's own memory, whose mappings change only
+    // through map_shared_pages/unmap_pages — are remembered until the next unmap_pages. Other
+    // pages (the kernel's, mapped read-only through shared tables the kernel may change) are
+    // walked every time.
+    bool allows(nk::u64 virt, bool write);
     nk::u64 table_pages() const { return m_table.table_pages(); }
 
     // The domain's I/O permission bitmap: every port refused, then those of devices the
@@ -55,6 +62,10 @@ private:
     x86::PageTable m_table;
     nk::u16 m_pcid;
     nk::u8* m_io_bitmap = nullptr; // two pages, in the module region (kernel side)
+    // allows()'s answers, direct-mapped by page number: page | CHECKED_* bits, 0 for none. One
+    // 64-bit word each, so a reader never sees half an entry.
+    static constexpr unsigned CHECKED_PAGES = 256; // 1 MiB: a receive ring's buffers
+    nk::u64 m_checked[CHECKED_PAGES] = {};
     nk::u64 m_io_bitmap_region = 0;
 };
 

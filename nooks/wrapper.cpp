@@ -45,10 +45,7 @@ bool domain_range_ok(Extension& extension, nk::u64 address, nk::u64 length, bool
     if (address + length < address)
         return false;
     for (nk::u64 page = nk::align_down(address, 4096); page < address + length; page += 4096) {
-        auto seen = extension.domain->translate(page);
-        if (seen.is_error())
-            return false;
-        if (write && !x86::has_flag(seen.value().flags, x86::PageFlags::Write))
+        if (!extension.domain->allows(page, write))
             return false;
     }
     return true;

@@ -167,6 +167,37 @@ KTEST(nooks_domain_sees_kernel_read_only_and_owns_its_pages) {
     KEXPECT(memory::frames().stats().free_frames == frames_before);
 }
 
+KTEST(nooks_domain_allows_forgets_unmapped_pages) {
+    // allows() remembers its answers for the extension's own pages: an unmap must take them back
+    // (a wrapper believing a stale yes would let the kernel use memory the extension gave up).
+    auto domain = nooks::ProtectionDomain::create();
+    KREQUIRE(domain.has_value());
+    nooks::ProtectionDomain& d = *domain.value();
+    auto pages = nooks::allocate_module_pages(2);
+    KREQUIRE(pages.has_value());
+    nk::u64 own = pages.value().base;
+    KREQUIRE(d.map_shared_pages(own, 1, x86::PageFlags::Write).has_value());
+    KREQUIRE(d.map_shared_pages(own + 4096, 1, x86::PageFlags::None).has_value());
+    for (int round = 0; round < 2; ++round) { // the second round answers from memory
+        KEXPECT(d.allows(own + 8, true));
+        KEXPECT(d.allows(own + 4096, false));
+        KEXPECT(!d.allows(own + 4096, true)); // read-only stays read-only
+    }
+    KEXPECT(d.allows(reinterpret_cast<nk::u64>(&g_kernel_word), false));
+    KEXPECT(!d.allows(reinterpret_cast<nk::u64>(&g_kernel_word), true));
+    KREQUIRE(d.unmap_pages(own, 2).has_value());
+    KEXPECT(!d.allows(own, false));
+    KEXPECT(!d.allows(own + 4096, false));
+    // Mapped again, read-only this time: the old writable answer is not believed.
+    KREQUIRE(d.map_shared_pages(own, 1, x86::PageFlags::None).has_value());
+    KEXPECT(d.allows(own, false));
+    KEXPECT(!d.allows(own, true));
+    KREQUIRE(d.unmap_pages(own, 1).has_value());
+    d.~ProtectionDomain();
+    kfree(&d);
+    nooks::free_module_pages(pages.value());
+}
+
 KTEST(nooks_isolated_crossings_both_ways) {
     settle_heap();
     auto frames_before = memory::frames().stats().free_frames;
