@@ -1,5 +1,7 @@
 // nk_extension_list (nooks/extension_list.h): the registry as plain records, for a status page
 // an extension draws (the web server's /_ext). Filled in kernel memory, then copied out whole.
+#include <kernel/memory/kmalloc.h>
+#include <kernel/sched/scheduler.h>
 #include <nooks/extension_list.h>
 #include <nooks/extension_list_class.h>
 #include <nooks/extension_manager.h>
@@ -48,17 +50,27 @@ void describe(Extension& extension, nk_extension_info& info) {
 } // namespace
 
 long list_extensions(nk_extension_info* out, nk::u32 max) {
-    Listing listing = {out, nk::min<nk::u32>(max, NK_EXTENSION_LIST_MAX), 0};
+    // The registry lock may sleep: from interrupt context (a timer callback) that is a bug even
+    // when it happens to be free.
+    kernel::sched::check_may_block();
+    Listing listing = {nullptr, nk::min<nk::u32>(max, NK_EXTENSION_LIST_MAX), 0};
+    if (listing.max == 0)
+        return 0;
+    // Described into kernel memory under the registry lock, copied out after it: a fault while
+    // writing the caller's buffer (an extension's memory) aborts its crossing, which must not
+    // happen with the lock held.
+    listing.out = static_cast<nk_extension_info*>(kmalloc(listing.max * sizeof *listing.out));
+    if (!listing.out)
+        return -NK_ENOMEM;
     for_each_extension(
         [](Extension& extension, void* context) {
             auto& listing = *static_cast<Listing*>(context);
-            if (listing.count == listing.max)
-                return;
-            nk_extension_info info;
-            describe(extension, info);
-            memcpy(&listing.out[listing.count++], &info, sizeof info);
+            if (listing.count < listing.max)
+                describe(extension, listing.out[listing.count++]);
         },
         &listing);
+    memcpy(out, listing.out, listing.count * sizeof *out);
+    kfree(listing.out);
     return long(listing.count);
 }
 

@@ -6,6 +6,7 @@
 #include <kernel/memory/memory_manager.h>
 #include <kernel/process/executable_file.h>
 #include <kernel/sched/scheduler.h>
+#include <kernel/sync/mutex.h>
 #include <kernel/time/clock.h>
 #include <nooks/device_classes.h>
 #include <nooks/extension_manager.h>
@@ -25,6 +26,21 @@ namespace nooks {
 namespace {
 
 nk::IntrusiveList<Extension, &Extension::node> g_extensions;
+// The registry lock: the list and each record's `references` and `managed`. Held only for short
+// work that waits for nothing (no sleep, no crossing into an extension, no wait for a recovery
+// or for threads to leave one): the deferred worker (interrupt storms) and extension threads
+// (nk_extension_list) take it too, and a holder waiting on either would deadlock. Loads,
+// unloads and restarts hold a claim (Extension::managed) over their long parts instead.
+kernel::Mutex g_registry;
+
+// Registry lock held.
+Extension* find_listed(const char* name) {
+    for (auto& extension : g_extensions) {
+        if (strcmp(extension.name, name) == 0)
+            return &extension;
+    }
+    return nullptr;
+}
 
 // Where an image goes and what its imports bind to. Both modes put the image in the module
 // region (the kernel reads and writes it through its own table); isolated mode also maps it into
@@ -205,12 +221,25 @@ void count_function_call(FunctionCount* table, nk::u64 key, const char* name) {
     }
 }
 
-Extension* find_extension(const char* name) {
-    for (auto& extension : g_extensions) {
-        if (strcmp(extension.name, name) == 0)
-            return &extension;
-    }
-    return nullptr;
+ExtensionReference find_extension(const char* name) {
+    kernel::MutexLocker locker(g_registry);
+    Extension* extension = find_listed(name);
+    if (extension)
+        __atomic_add_fetch(&extension->references, 1, __ATOMIC_SEQ_CST);
+    return ExtensionReference(extension);
+}
+
+nk::ErrorOr claim_extension(Extension& extension) {
+    kernel::MutexLocker locker(g_registry);
+    if (extension.managed)
+        return nk::Error::Busy;
+    extension.managed = true;
+    return {};
+}
+
+void release_extension_claim(Extension& extension) {
+    kernel::MutexLocker locker(g_registry);
+    extension.managed = false;
 }
 
 nk::Result<void*> extension_heap_allocate(Extension& extension, nk::usize size) {
@@ -384,6 +413,19 @@ void release_extension_record(Extension* extension) {
     kfree(extension);
 }
 
+// Takes a claimed extension off the list and frees it once no reference is left. Those taken
+// before it left (a report, `ext crash` waiting for a recovery) end soon: nothing enters the
+// extension any more, and none can be taken now.
+void retire_extension(Extension* extension) {
+    {
+        kernel::MutexLocker locker(g_registry);
+        g_extensions.remove(*extension);
+    }
+    while (__atomic_load_n(&extension->references, __ATOMIC_SEQ_CST) != 0)
+        kernel::sched::sleep_ms(1);
+    release_extension_record(extension);
+}
+
 nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, ExtensionMode mode,
                                       LoadProblem* problem, const char* parameters) {
     if (parameters && strlen(parameters) >= MAX_PARAMETERS) {
@@ -407,11 +449,6 @@ nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, Extens
 
     if (auto built = build_extension(*extension, file, size, problem); built.is_error())
         return fail(built.error());
-    if (find_extension(extension->info->name)) {
-        set_problem(problem, "an extension named '%s' is already loaded", extension->info->name);
-        return fail(nk::Error::Exists);
-    }
-    strncpy(extension->name, extension->info->name, sizeof extension->name - 1);
     extension->extension_class = extension->info->extension_class;
     // A pristine copy of the file for reloads after a crash.
     if (mode == ExtensionMode::Isolated) {
@@ -422,7 +459,23 @@ nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, Extens
         extension->pristine_size = size;
     }
 
-    g_extensions.push_back(*extension);
+    // The name is checked and taken in one step: two loads of one module at once register it
+    // once. Listed before init() runs (its threads and crossings find it), claimed until its
+    // start is over: an unload or restart meanwhile is refused.
+    bool taken;
+    {
+        kernel::MutexLocker locker(g_registry);
+        taken = find_listed(extension->info->name) != nullptr;
+        if (!taken) {
+            strncpy(extension->name, extension->info->name, sizeof extension->name - 1);
+            extension->managed = true;
+            g_extensions.push_back(*extension);
+        }
+    }
+    if (taken) {
+        set_problem(problem, "an extension named '%s' is already loaded", extension->info->name);
+        return fail(nk::Error::Exists);
+    }
     LoadProblem own_problem = {};
     if (auto started = start_extension(*extension, problem ? problem : &own_problem);
         started.is_error()) {
@@ -433,15 +486,17 @@ nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, Extens
             extension->state = ExtensionState::Disabled;
             kprintf("nooks: '%s': threads still inside after 2 s; left disabled, not freed\n",
                     extension->name);
+            release_extension_claim(*extension);
             return started.error();
         }
-        g_extensions.remove(*extension);
-        return fail(started.error());
+        retire_extension(extension);
+        return started.error();
     }
     kprintf("nooks: loaded extension '%s' (%s, %s) at 0x%llx, %llu KiB\n", extension->name,
             class_name(extension->extension_class), mode_name(mode),
             (unsigned long long)extension->module.base(),
             (unsigned long long)(extension->module.size / 1024));
+    release_extension_claim(*extension);
     return extension;
 }
 
@@ -471,13 +526,9 @@ nk::ErrorOr drain_extension(Extension& extension) {
     return {};
 }
 
-nk::ErrorOr unload_extension(const char* requested_name) {
-    Extension* extension = find_extension(requested_name);
-    if (!extension)
-        return nk::Error::NoEntry;
-    // The caller's string may live in the record about to be freed.
-    char name[sizeof extension->name];
-    strncpy(name, extension->name, sizeof name);
+// The unload proper, once claimed; on an error the record is still listed (refused, or left
+// stopped) and the caller releases the claim.
+static nk::ErrorOr unload_claimed(Extension* extension, const char* name) {
     // A recovery under way (queued, backing off, re-initialising) finishes first: it owns the
     // record until then. Its re-init is bounded, so this wait is too.
     for (nk::u64 waited = 0; extension->recovery_pending && waited < UNLOAD_RECOVERY_WAIT_MS;
@@ -510,11 +561,32 @@ nk::ErrorOr unload_extension(const char* requested_name) {
         kprintf("nooks: '%s': threads did not leave within 2 s; left stopped, not freed\n", name);
         return drained.error();
     }
-    g_extensions.remove(*extension);
-    release_extension_record(extension);
+    retire_extension(extension);
     trim_kernel_heap();
     kprintf("nooks: unloaded extension '%s'\n", name);
     return {};
+}
+
+nk::ErrorOr unload_extension(const char* requested_name) {
+    // The claim keeps the record (only a load or unload frees one) and any other load, unload
+    // or restart of it out until this one is over.
+    Extension* extension;
+    {
+        kernel::MutexLocker locker(g_registry);
+        extension = find_listed(requested_name);
+        if (!extension)
+            return nk::Error::NoEntry;
+        if (extension->managed)
+            return nk::Error::Busy;
+        extension->managed = true;
+    }
+    // The caller's string may live in the record about to be freed.
+    char name[sizeof extension->name];
+    strncpy(name, extension->name, sizeof name);
+    auto unloaded = unload_claimed(extension, name);
+    if (unloaded.is_error())
+        release_extension_claim(*extension); // still listed: refused, or left stopped
+    return unloaded;
 }
 
 nk::Result<nk::usize> extension_parameter(const Extension& extension, const char* key, char* out,
@@ -544,6 +616,7 @@ nk::Result<nk::usize> extension_parameter(const Extension& extension, const char
 }
 
 void for_each_extension(void (*visit)(Extension&, void*), void* context) {
+    kernel::MutexLocker locker(g_registry);
     for (auto& extension : g_extensions)
         visit(extension, context);
 }
@@ -557,6 +630,7 @@ nk::usize format_extension_list(char* buffer, nk::usize size) {
     append(snprintf(buffer, size,
                     "NAME             CLASS    MODE      STATE       RESTARTS  FAULTS  "
                     "CROSSINGS  MEMORY\n"));
+    kernel::MutexLocker locker(g_registry);
     for (auto& extension : g_extensions) {
         if (used >= size)
             break;

@@ -129,6 +129,12 @@ struct Extension {
     // reloading): an unload waits for it, a second fault is folded into it.
     volatile bool recovery_pending;
     kernel::DeferredWork recovery_work;
+    // The registry's bookkeeping (extension_manager.cpp). `references`: ExtensionReferences
+    // held (taken under the registry lock while the record is listed; dropped without it).
+    // `managed`: a load, an unload or an `ext restart` is working on the record (registry lock):
+    // a second one is refused rather than run into it.
+    volatile nk::u32 references;
+    bool managed;
     nk::IntrusiveListNode node;
 };
 
@@ -179,7 +185,8 @@ void release_domain_stack(Extension& extension, int index);
 // when an extension of that name is loaded, Error::NotSupported for an unknown ABI version;
 // `problem` says what was wrong in words.
 // `parameters`: "key=value key=value..." (nk_param), kept for every restart; null for none.
-// Error::Invalid when they do not fit MAX_PARAMETERS.
+// Error::Invalid when they do not fit MAX_PARAMETERS. The record returned is valid until the
+// extension is unloaded.
 nk::Result<Extension*> load_extension(const nk::u8* file, nk::usize size, ExtensionMode mode,
                                       LoadProblem* problem, const char* parameters = nullptr);
 // Reads the module from a file first.
@@ -196,15 +203,58 @@ nk::Result<nk::usize> extension_parameter(const Extension& extension, const char
 // Releases everything a stopped (failed, disabled) extension still holds: tracked objects, heap,
 // stacks, image, domain. The record stays, for `ext stats`, `ext restart` and `ext unload`.
 void release_extension_resources(Extension& extension);
+// Visits every listed extension with the registry lock held: `visit` must not wait for anything
+// (sleep, block, cross into an extension) nor call back into the registry.
 void for_each_extension(void (*visit)(Extension& extension, void* context), void* context);
 // Stops the extension's threads, breaks its mutexes, and waits (at most 2 s) until no thread is
 // inside it any more; Error::Busy when some still are. The state must already keep new calls
 // out (not Running).
 nk::ErrorOr drain_extension(Extension& extension);
 // Runs exit() and releases the image. Error::NoEntry for an unknown name, Error::Busy while a
-// thread is inside it.
+// thread is inside it or another load, unload or restart is working on it. The record leaves the
+// list at once and is freed once the last ExtensionReference to it is dropped (waited for here).
 nk::ErrorOr unload_extension(const char* name);
-Extension* find_extension(const char* name);
+
+// A loaded extension, found by name, kept allocated while the reference is held: for the `ext`
+// calls that use a record at length (a report, a crash and the wait for its recovery, a
+// restart) without holding the registry lock — under which nothing may wait. An unload waits for
+// the reference to be dropped before it frees the record, so hold one no longer than needed.
+// Empty (false) when no extension of that name is loaded.
+class ExtensionReference {
+public:
+    ExtensionReference() = default;
+    ExtensionReference(ExtensionReference&& other) : m_extension(other.m_extension) {
+        other.m_extension = nullptr;
+    }
+    ExtensionReference(const ExtensionReference&) = delete;
+    ExtensionReference& operator=(const ExtensionReference&) = delete;
+    ExtensionReference& operator=(ExtensionReference&&) = delete;
+    ~ExtensionReference() { reset(); }
+
+    explicit operator bool() const { return m_extension != nullptr; }
+    Extension& operator*() const { return *m_extension; }
+    Extension* operator->() const { return m_extension; }
+    Extension* get() const { return m_extension; }
+    void reset() {
+        if (m_extension)
+            __atomic_sub_fetch(&m_extension->references, 1, __ATOMIC_SEQ_CST);
+        m_extension = nullptr;
+    }
+
+private:
+    friend ExtensionReference find_extension(const char* name);
+    // Counted by find_extension, under the registry lock.
+    explicit ExtensionReference(Extension* extension) : m_extension(extension) {}
+
+    Extension* m_extension = nullptr;
+};
+ExtensionReference find_extension(const char* name);
+
+// Claims a listed extension for a management operation (`ext restart`; load and unload claim
+// their own): Error::Busy while another load, unload or restart is working on it. The claim
+// keeps the record from being freed until it is released.
+nk::ErrorOr claim_extension(Extension& extension);
+void release_extension_claim(Extension& extension);
 nk::usize format_extension_list(char* buffer, nk::usize size);
 // `ext stats NAME`: crossings, wrapper calls, failed checks, objects held by kind, memory, the
 // last fault and how long its recovery took.

@@ -265,9 +265,8 @@ long isolated_socket_send_file(Extension& extension, nk_socket_handle socket, co
                       false))
         return -NK_EFAULT;
     request.receive_size = nk::min<nk::u64>(request.receive_size, SOCKET_TRANSFER_MAX);
-    if (request.receive_size &&
-        !check_buffer(extension, "nk_socket_send_file", 2, request.receive, request.receive_size,
-                      true))
+    if (request.receive_size && !check_buffer(extension, "nk_socket_send_file", 2, request.receive,
+                                              request.receive_size, true))
         return -NK_EFAULT;
     nk::i64 received = -NK_ECANCELED;
     long sent = socket_send_file(extension, socket, path, request, &received);
@@ -431,9 +430,10 @@ void release_irq_event(TrackedObject& tracked) {
 unsigned charge_interrupt_storm(unsigned line) {
     struct Search {
         unsigned line;
-        Extension* owners[8];
         unsigned count;
-    } search = {line, {}, 0};
+    } search = {line, 0};
+    // The owners are failed within the walk, while the registry lock keeps their records from
+    // being freed: record_failure waits for nothing (the recovery runs later, elsewhere).
     for_each_extension(
         [](Extension& extension, void* context) {
             auto& search = *static_cast<Search*>(context);
@@ -441,16 +441,16 @@ unsigned charge_interrupt_storm(unsigned line) {
             extension.tracker.for_each(ObjectKind::Irq, [&](TrackedObject& tracked) {
                 owns = owns || reinterpret_cast<IrqRecord*>(&tracked)->line == search.line;
             });
-            if (owns && extension.mode == ExtensionMode::Isolated && search.count < 8)
-                search.owners[search.count++] = &extension;
+            if (!owns || extension.mode != ExtensionMode::Isolated)
+                return;
+            char cause[112];
+            snprintf(cause, sizeof cause,
+                     "interrupt storm on IRQ %u: its handler did not quiet the device",
+                     search.line);
+            record_failure(extension, cause, 0);
+            ++search.count;
         },
         &search);
-    for (unsigned i = 0; i < search.count; ++i) {
-        char cause[112];
-        snprintf(cause, sizeof cause,
-                 "interrupt storm on IRQ %u: its handler did not quiet the device", line);
-        record_failure(*search.owners[i], cause, 0);
-    }
     return search.count;
 }
 
@@ -957,9 +957,9 @@ const KernelExport g_exports[] = {
      address_of(&Wrapper<"nk_dir_list", isolated_dir_list, DomainString<NK_FILE_PATH_MAX>,
                          Unchecked, Unchecked, AtMost<NK_DIR_LIST_MAX>>::entry)},
     {"nk_socket_send_file",
-     address_of(&Wrapper<"nk_socket_send_file", isolated_socket_send_file,
-                         OwnedHandle<ObjectKind::Socket>, DomainString<NK_FILE_PATH_MAX>,
-                         WritableOut<sizeof(nk_send_file)>>::entry)},
+     address_of(
+         &Wrapper<"nk_socket_send_file", isolated_socket_send_file, OwnedHandle<ObjectKind::Socket>,
+                  DomainString<NK_FILE_PATH_MAX>, WritableOut<sizeof(nk_send_file)>>::entry)},
     {"nk_extension_list", address_of(&Wrapper<"nk_extension_list", isolated_extension_list,
                                               Unchecked, AtMost<NK_EXTENSION_LIST_MAX>>::entry)},
     {"nk_blkdev_window",

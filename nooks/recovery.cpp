@@ -192,9 +192,13 @@ void fail_current_extension(const char* cause) {
 nk::ErrorOr restart_extension(Extension& extension) {
     if (extension.mode != ExtensionMode::Isolated)
         return nk::Error::NotSupported;
+    // Claimed: no load, unload or other restart of it runs meanwhile (and none frees it).
+    TRY(claim_extension(extension));
     if (extension.recovery_pending ||
-        extension.active_crossings > extension.tracker.count(ObjectKind::Thread))
+        extension.active_crossings > extension.tracker.count(ObjectKind::Thread)) {
+        release_extension_claim(extension);
         return nk::Error::Busy;
+    }
     // A manual restart starts a fresh policy window.
     for (auto& when : extension.restart_times_ns)
         when = 0;
@@ -202,7 +206,9 @@ nk::ErrorOr restart_extension(Extension& extension) {
     extension.recovery_pending = true;
     recover(extension);
     extension.recovery_pending = false;
-    return extension.state == ExtensionState::Running ? nk::ErrorOr() : nk::Error::IO;
+    bool running = extension.state == ExtensionState::Running;
+    release_extension_claim(extension);
+    return running ? nk::ErrorOr() : nk::Error::IO;
 }
 
 void watchdog_tick() {

@@ -5,8 +5,8 @@
 #include <kernel/syscall/syscall_table.h>
 #include <kernel/syscall/user_memory.h>
 #include <nooks/crash_test.h>
-#include <nooks/fault_injection.h>
 #include <nooks/extension_manager.h>
+#include <nooks/fault_injection.h>
 #include <nooks/recovery.h>
 #include <nooks/wrapper.h>
 #include <nooks/xpc_benchmark.h>
@@ -78,10 +78,12 @@ Result<nk::i64> unload(const Frame& frame) {
     return 0;
 }
 
-Result<nooks::Extension*> named_extension(const Frame& frame) {
+// The extension the caller names, held by a reference while the call uses it (an unload
+// meanwhile waits for it instead of freeing the record under the call).
+Result<nooks::ExtensionReference> named_extension(const Frame& frame) {
     char name[32];
     TRY(user::copy_string(name, sizeof name, frame.argument(1)));
-    nooks::Extension* extension = nooks::find_extension(name);
+    nooks::ExtensionReference extension = nooks::find_extension(name);
     if (!extension)
         return Error::NoEntry;
     return extension;
@@ -94,7 +96,8 @@ Result<nk::i64> crash(const Frame& frame) {
     TRY(user::read(request, frame.argument(1)));
     request.name[sizeof request.name - 1] = 0;
     request.kind[sizeof request.kind - 1] = 0;
-    nooks::Extension* extension = nooks::find_extension(request.name);
+    // Held across the crash and the wait for its recovery: an unload meanwhile waits for it.
+    nooks::ExtensionReference extension = nooks::find_extension(request.name);
     if (!extension)
         return Error::NoEntry;
     int kind = nooks::crash_kind_from_name(request.kind);
@@ -111,8 +114,9 @@ Result<nk::i64> crash(const Frame& frame) {
         if (times > 1)
             snprintf(again, sizeof again, ", then again every %u crossings (%u times in all)",
                      request.after, times);
-        length = snprintf(text, sizeof text, "%s: %s: armed; strikes after %u crossings of '%s'%s\n",
-                          request.name, request.kind, request.after, request.name, again);
+        length =
+            snprintf(text, sizeof text, "%s: %s: armed; strikes after %u crossings of '%s'%s\n",
+                     request.name, request.kind, request.after, request.name, again);
         return copy_text_out(text, nk::usize(length), frame);
     }
     auto result = nooks::crash_extension(*extension, kind);
@@ -146,22 +150,30 @@ Result<nk::i64> crash(const Frame& frame) {
 }
 
 Result<nk::i64> restart(const Frame& frame) {
-    nooks::Extension* extension = TRY(named_extension(frame));
-    TRY(nooks::restart_extension(*extension));
+    auto extension = named_extension(frame);
+    if (extension.is_error())
+        return extension.error();
+    TRY(nooks::restart_extension(*extension.value()));
     return 0;
 }
 
 Result<nk::i64> stats(const Frame& frame) {
-    nooks::Extension* extension = TRY(named_extension(frame));
-    return report_text(frame, [extension](char* text, nk::usize size) -> Result<nk::usize> {
-        return nooks::format_extension_stats(*extension, text, size);
+    auto extension = named_extension(frame);
+    if (extension.is_error())
+        return extension.error();
+    nooks::Extension* held = extension.value().get();
+    return report_text(frame, [held](char* text, nk::usize size) -> Result<nk::usize> {
+        return nooks::format_extension_stats(*held, text, size);
     });
 }
 
 Result<nk::i64> trace(const Frame& frame) {
-    nooks::Extension* extension = TRY(named_extension(frame));
-    return report_text(frame, [extension](char* text, nk::usize size) -> Result<nk::usize> {
-        return nooks::format_extension_trace(*extension, text, size);
+    auto extension = named_extension(frame);
+    if (extension.is_error())
+        return extension.error();
+    nooks::Extension* held = extension.value().get();
+    return report_text(frame, [held](char* text, nk::usize size) -> Result<nk::usize> {
+        return nooks::format_extension_trace(*held, text, size);
     });
 }
 

@@ -87,7 +87,7 @@ KTEST(nooks_native_test_extension_crossings) {
     KEXPECT(!x86::has_flag(text.value().flags, x86::PageFlags::Write));
     KEXPECT(x86::has_flag(text.value().flags, x86::PageFlags::Execute));
     KEXPECT(nooks::unload_extension("test").has_value());
-    KEXPECT(nooks::find_extension("test") == nullptr);
+    KEXPECT(!nooks::find_extension("test"));
     KEXPECT(memory::frames().stats().free_frames == frames_before);
     KEXPECT(memory::kernel_heap().stats().live_allocations == heap_before);
 }
