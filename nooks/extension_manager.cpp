@@ -529,29 +529,40 @@ nk::ErrorOr drain_extension(Extension& extension) {
 // The unload proper, once claimed; on an error the record is still listed (refused, or left
 // stopped) and the caller releases the claim.
 static nk::ErrorOr unload_claimed(Extension* extension, const char* name) {
-    // A recovery under way (queued, backing off, re-initialising) finishes first: it owns the
-    // record until then. Its re-init is bounded, so this wait is too.
-    for (nk::u64 waited = 0; extension->recovery_pending && waited < UNLOAD_RECOVERY_WAIT_MS;
-         ++waited)
-        kernel::sched::sleep_ms(1);
-    if (extension->recovery_pending) {
-        kprintf("nooks: '%s': its recovery is still running; unload refused\n", name);
-        return nk::Error::Busy;
+    bool run_exit = false;
+    for (;;) {
+        // A recovery under way (queued, backing off, re-initialising) finishes first: it owns
+        // the record until then. Its re-init is bounded, so this wait is too.
+        for (nk::u64 waited = 0; extension->recovery_pending && waited < UNLOAD_RECOVERY_WAIT_MS;
+             ++waited)
+            kernel::sched::sleep_ms(1);
+        if (extension->recovery_pending) {
+            kprintf("nooks: '%s': its recovery is still running; unload refused\n", name);
+            return nk::Error::Busy;
+        }
+        // A file system of it is still mounted: unmount first (a crash, not an unload, is what
+        // leaves a volume behind without its driver).
+        if (extension->tracker.count(ObjectKind::Volume))
+            return nk::Error::Busy;
+        // Crossings other than the extension's own threads (which are stopped below) are calls
+        // in progress: wait for them to finish instead.
+        if (extension->active_crossings > extension->tracker.count(ObjectKind::Thread)) {
+            kprintf("nooks: '%s': %llu calls in progress; unload refused\n", name,
+                    (unsigned long long)extension->active_crossings);
+            return nk::Error::Busy;
+        }
+        // The state changes in the same interrupts-off section that finds no recovery under
+        // way: a fault since the wait began one, which the unload would otherwise overwrite
+        // (and free the record under). Then that one is waited for too.
+        x86::InterruptGuard guard;
+        if (!extension->recovery_pending) {
+            run_exit = extension->state == ExtensionState::Running && extension->info->exit;
+            extension->state = run_exit ? ExtensionState::Exiting : ExtensionState::Stopping;
+            break;
+        }
     }
-    // A file system of it is still mounted: unmount first (a crash, not an unload, is what
-    // leaves a volume behind without its driver).
-    if (extension->tracker.count(ObjectKind::Volume))
-        return nk::Error::Busy;
-    // Crossings other than the extension's own threads (which are stopped below) are calls in
-    // progress: wait for them to finish instead.
-    if (extension->active_crossings > extension->tracker.count(ObjectKind::Thread)) {
-        kprintf("nooks: '%s': %llu calls in progress; unload refused\n", name,
-                (unsigned long long)extension->active_crossings);
-        return nk::Error::Busy;
-    }
-    if (extension->state == ExtensionState::Running && extension->info->exit) {
+    if (run_exit) {
         // A fault in exit() lets the unload go on (recovery.cpp); exit() is bounded like init().
-        extension->state = ExtensionState::Exiting;
         (void)xpc_call_bounded(*extension, as_domain_function(extension->info->exit),
                                INIT_LIMIT_MS);
     }

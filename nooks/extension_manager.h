@@ -126,8 +126,9 @@ struct Extension {
     FaultRecord last_fault;
     nk::u64 restart_times_ns[MAX_RESTARTS]; // ring of recent restarts (restart_policy.h)
     // From the fault until the recovery thread has finished (queued, sleeping its backoff,
-    // reloading): an unload waits for it, a second fault is folded into it.
-    volatile bool recovery_pending;
+    // reloading): an unload waits for it, a second fault is folded into it. Counts recoveries
+    // begun and not finished (`ext restart` included); nonzero means one is under way.
+    volatile nk::u32 recovery_pending;
     kernel::DeferredWork recovery_work;
     // The registry's bookkeeping (extension_manager.cpp). `references`: ExtensionReferences
     // held (taken under the registry lock while the record is listed; dropped without it).

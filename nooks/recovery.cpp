@@ -86,8 +86,10 @@ void recover(Extension& extension) {
 void recovery_thread(void* argument) {
     auto& extension = *static_cast<Extension*>(argument);
     recover(extension);
-    // The last touch: an unload waiting for this recovery may free the record right after.
-    __atomic_store_n(&extension.recovery_pending, false, __ATOMIC_SEQ_CST);
+    // The last touch: an unload waiting for this recovery may free the record right after. A
+    // count, not a flag: a fault once the reload had it running again (while the proxies
+    // settled, above) began another recovery, which this one must not mark finished.
+    __atomic_sub_fetch(&extension.recovery_pending, 1, __ATOMIC_SEQ_CST);
 }
 
 // Deferred work (the fault may have come in any context): a thread per recovery.
@@ -106,6 +108,10 @@ void spawn_recovery(void* argument) {
 
 // What a fault means for the extension, given what it was doing; said in the report.
 const char* begin_recovery(Extension& extension) {
+    // From the look at the state to its change with interrupts off: two threads failing the
+    // extension at once (a wrapper check, a mask left up, the storm charge, with interrupts on)
+    // would otherwise both find it Running and start two recoveries.
+    x86::InterruptGuard guard;
     ++extension.faults;
     extension.has_fault = true;
     switch (extension.state) {
@@ -129,9 +135,11 @@ const char* begin_recovery(Extension& extension) {
         break;
     }
     extension.state = ExtensionState::Recovering;
-    extension.recovery_pending = true;
+    __atomic_add_fetch(&extension.recovery_pending, 1, __ATOMIC_SEQ_CST);
     extension.recovery_work.set(spawn_recovery, &extension);
-    extension.recovery_work.schedule();
+    // Queued already (it cannot be, while the state was Running): that run finishes the count.
+    if (!extension.recovery_work.schedule())
+        __atomic_sub_fetch(&extension.recovery_pending, 1, __ATOMIC_SEQ_CST);
     return "recovering";
 }
 
@@ -194,18 +202,27 @@ nk::ErrorOr restart_extension(Extension& extension) {
         return nk::Error::NotSupported;
     // Claimed: no load, unload or other restart of it runs meanwhile (and none frees it).
     TRY(claim_extension(extension));
-    if (extension.recovery_pending ||
-        extension.active_crossings > extension.tracker.count(ObjectKind::Thread)) {
+    bool busy;
+    {
+        // The check and the change of state in one interrupts-off section: a fault in between
+        // would begin a recovery that this restart then ran into.
+        x86::InterruptGuard guard;
+        busy = extension.recovery_pending ||
+               extension.active_crossings > extension.tracker.count(ObjectKind::Thread);
+        if (!busy) {
+            extension.state = ExtensionState::Recovering;
+            __atomic_add_fetch(&extension.recovery_pending, 1, __ATOMIC_SEQ_CST);
+        }
+    }
+    if (busy) {
         release_extension_claim(extension);
         return nk::Error::Busy;
     }
     // A manual restart starts a fresh policy window.
     for (auto& when : extension.restart_times_ns)
         when = 0;
-    extension.state = ExtensionState::Recovering;
-    extension.recovery_pending = true;
     recover(extension);
-    extension.recovery_pending = false;
+    __atomic_sub_fetch(&extension.recovery_pending, 1, __ATOMIC_SEQ_CST);
     bool running = extension.state == ExtensionState::Running;
     release_extension_claim(extension);
     return running ? nk::ErrorOr() : nk::Error::IO;
