@@ -111,10 +111,9 @@ void FileTable::close_all() {
 }
 
 int FileTable::open_count() const {
-    MutexLocker locker(m_mutex);
     int count = 0;
-    for (File* file : m_files)
-        count += file != nullptr;
+    for (File* const& file : m_files)
+        count += __atomic_load_n(&file, __ATOMIC_RELAXED) != nullptr;
     return count;
 }
 

@@ -36,7 +36,8 @@ public:
     nk::ErrorOr inherit(const FileTable& parent, nk::Span<const int> fds);
     void close_all();
 
-    // Descriptors in use.
+    // Descriptors in use, read without the table's lock so that a report may take it with
+    // interrupts off (processes::format_memory); a change under way may or may not be counted.
     int open_count() const;
 
 private:

@@ -49,10 +49,15 @@ void free_process(Process* process) {
 // Releases what a process holds once it stops running: files, memory. Runs on the process's own
 // thread (its kernel stack stays until the thread is reaped).
 void release_resources(Process* process) {
-    if (process->files) {
-        delete process->files; // closes every descriptor
+    // Taken out of the record with interrupts off before it goes, like the space below: a
+    // report walking the processes under its guard (format_memory) sees the table or nothing.
+    fs::FileTable* files;
+    {
+        x86::InterruptGuard guard;
+        files = process->files;
         process->files = nullptr;
     }
+    delete files; // closes every descriptor
     if (process->space) {
         // Leave the address space before tearing it down.
         x86::InterruptGuard guard;
@@ -285,6 +290,8 @@ Stats stats() {
 }
 
 nk::usize format_memory(char* buffer, nk::usize size) {
+    // Nothing in here may block: a wait would let the guard lapse, and a process exiting
+    // meanwhile free what the walk is looking at (its files count is read without their lock).
     x86::InterruptGuard guard;
     nk::usize used = 0;
     for (auto& process : g_processes) {
