@@ -11,6 +11,7 @@
 // Nooks (2003) wrote ~5,000 lines of such wrappers by hand; here each is one line in a table.
 #pragma once
 
+#include <arch/x86/interrupt_state.h>
 #include <nk/types.h>
 #include <nooks/extension_manager.h>
 #include <nooks/xpc.h>
@@ -101,6 +102,10 @@ struct HeapPointerOrNull {
         // In the extension's heap pages first, not just its writable memory (which includes
         // device registers from nk_ioremap): the heap's own check reads the block's page
         // header, which must be neither a wild read nor a read of a device register.
+        // Interrupts off, as for every use of the heap from the kernel side
+        // (extension_heap_allocate): another of its threads or an interrupt crossing may be
+        // changing the page list and the block headers this walks.
+        x86::InterruptGuard guard;
         return !pointer ||
                (extension.heap_pages->owns(pointer, 1) &&
                 domain_range_ok(extension, reinterpret_cast<nk::u64>(pointer), 1, true) &&
