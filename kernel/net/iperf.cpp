@@ -1,6 +1,7 @@
 #include <kernel/net/iperf.h>
 #include <kernel/net/stack.h>
 #include <kernel/sched/scheduler.h>
+#include <kernel/sync/mutex.h>
 #include <kernel/sync/semaphore.h>
 #include <kernel/time/clock.h>
 
@@ -13,8 +14,12 @@ namespace kernel::net {
 
 namespace {
 
-// One test at a time (the syscall layer serialises); lwiperf's report comes on the stack's
-// thread, tagged with the test's number so a late report of an abandoned test is ignored.
+// One test at a time: both callers (the `iperf` system call and the `iperfd` boot thread) go
+// through g_lock, held for a whole test, which guards g_test and the listener below. lwiperf's
+// report comes on the stack's thread, tagged with the test's number so a late report of an
+// abandoned test is ignored.
+Mutex g_lock;
+
 struct Test {
     Semaphore done;
     nk::u64 number;
@@ -75,6 +80,7 @@ nk::Result<IperfResult> run(Start start, nk::u32 timeout_ms) {
 } // namespace
 
 nk::Result<IperfResult> iperf_receive(nk::u16 port, nk::u32 timeout_ms) {
+    MutexLocker locker(g_lock);
     if (g_listener && g_listener_port != port)
         return nk::Error::Busy; // one listener for the kernel's life (see above)
     return run(
@@ -89,6 +95,7 @@ nk::Result<IperfResult> iperf_receive(nk::u16 port, nk::u32 timeout_ms) {
 }
 
 nk::Result<IperfResult> iperf_send(nk::u32 address, nk::u16 port, nk::u32 timeout_ms) {
+    MutexLocker locker(g_lock);
     ip_addr_t remote;
     ip_addr_set_ip4_u32_val(remote, lwip_htonl(address));
     return run(

@@ -15,6 +15,7 @@ struct IperfResult {
     nk::u32 cpu_busy_percent; // the CPU's share not spent idle, over the test
 };
 
+// One test at a time: a second caller waits for the first to finish.
 // Waits (up to `timeout_ms`) for one iperf client to connect to `port` and finish sending: the
 // receive side. Error::TimedOut when none came; Error::IO when the test broke off.
 nk::Result<IperfResult> iperf_receive(nk::u16 port, nk::u32 timeout_ms);

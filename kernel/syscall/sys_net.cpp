@@ -19,7 +19,8 @@ namespace {
 
 constexpr nk::usize REPORT_SIZE = 16 * 1024;
 
-// One ping or iperf test at a time (each uses one socket and one result slot).
+// One ping at a time (one socket and one result slot); iperf serialises its own tests
+// (iperf.cpp), which the boot-time `iperfd` thread runs too.
 Mutex g_ping_lock;
 
 // A request structure from the program: exactly its size, readable.
@@ -98,7 +99,6 @@ Result<nk::i64> sys_net(const Frame& frame) {
             size = Error::Invalid;
             break;
         }
-        MutexLocker locker(g_ping_lock); // one measurement at a time
         auto result = request.send ? net::iperf_send(request.address, nk::u16(request.port),
                                                      request.timeout_ms)
                                    : net::iperf_receive(nk::u16(request.port), request.timeout_ms);
