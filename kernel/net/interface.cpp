@@ -383,11 +383,16 @@ nk::usize format_interfaces(char* buffer, nk::usize size) {
         if (!interface)
             continue;
         Ipv4Config config;
+        NetDevice* held;
         {
             CoreLock lock;
             config = config_locked(*interface);
+            // A reference of our own, taken under the core lock: renew_device (on the stack's
+            // thread) may move the interface to a new device and drop the old one's meanwhile.
+            held = interface->device;
+            held->ref();
         }
-        NetDevice& device = *interface->device;
+        NetDevice& device = *held;
         const nk::u8* mac = device.mac();
         char address[16], netmask[16], gateway[16];
         format_ipv4(config.address, address);
@@ -404,6 +409,7 @@ nk::usize format_interfaces(char* buffer, nk::usize size) {
             (unsigned long long)stats.rx_dropped, (unsigned long long)stats.rx_errors);
         put("    tx %llu frames %llu bytes, %llu errors\n", (unsigned long long)stats.tx_frames,
             (unsigned long long)stats.tx_bytes, (unsigned long long)stats.tx_errors);
+        held->unref();
     }
     put("lo: loopback, inet 127.0.0.1 netmask 255.0.0.0\n");
     // What the stack made of what came in: the drops by cause are how bad input shows.
