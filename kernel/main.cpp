@@ -196,7 +196,7 @@ void kernel_main_thread(void*) {
 
 [[noreturn]] void idle() {
     for (;;)
-        x86::halt();
+        sched::idle_halt();
 }
 
 } // namespace

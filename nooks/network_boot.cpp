@@ -32,17 +32,20 @@ constexpr unsigned IPERF_RUNS = 8;
 // `iperfd` on the command line: an iperf receive side on port 5001 from boot, for emulators where
 // nothing can be typed (the network benchmark in Bochs). Takes up to IPERF_RUNS tests, one at a
 // time, each reported on the console as the shell's `iperf -s` would.
-void iperf_service(void*) {
-    for (unsigned run = 0; run < IPERF_RUNS; ++run) {
-        auto result = kernel::net::iperf_receive(IPERF_PORT, 600000);
-        if (result.is_error()) {
-            kprintf("iperf: %s\n", nk::error_string(result.error()));
-            continue;
-        }
-        const auto& r = result.value();
-        kprintf("iperf: received %llu bytes in %u ms: %u kbit/s; cpu %u%% busy\n",
-                (unsigned long long)r.bytes, r.milliseconds, r.kbit_per_second, r.cpu_busy_percent);
+// One test's figures on the console, as the shell's `iperf` prints them.
+void report(const char* verb, const nk::Result<kernel::net::IperfResult>& result) {
+    if (result.is_error()) {
+        kprintf("iperf: %s: %s\n", verb, nk::error_string(result.error()));
+        return;
     }
+    const auto& r = result.value();
+    kprintf("iperf: %s %llu bytes in %u ms: %u kbit/s; cpu %u%% busy\n", verb,
+            (unsigned long long)r.bytes, r.milliseconds, r.kbit_per_second, r.cpu_busy_percent);
+}
+
+void iperf_service(void*) {
+    for (unsigned run = 0; run < IPERF_RUNS; ++run)
+        report("received", kernel::net::iperf_receive(IPERF_PORT, 600000));
 }
 
 // With `iperfd`, the send direction too: whoever connects to port 5002 is sent data for
@@ -61,16 +64,8 @@ void source_service(void*) {
             kprintf("net: iperfd.seconds=%s: expected 1 to 3600; sending for %u s\n", value,
                     unsigned(seconds));
     }
-    for (unsigned run = 0; run < IPERF_RUNS; ++run) {
-        auto result = kernel::net::tcp_source(SOURCE_PORT, seconds, 600000);
-        if (result.is_error()) {
-            kprintf("iperf: source: %s\n", nk::error_string(result.error()));
-            continue;
-        }
-        const auto& r = result.value();
-        kprintf("iperf: sent %llu bytes in %u ms: %u kbit/s; cpu %u%% busy\n",
-                (unsigned long long)r.bytes, r.milliseconds, r.kbit_per_second, r.cpu_busy_percent);
-    }
+    for (unsigned run = 0; run < IPERF_RUNS; ++run)
+        report("sent", kernel::net::tcp_source(SOURCE_PORT, seconds, 600000));
 }
 
 } // namespace

@@ -13,9 +13,13 @@ constexpr nk::u64 RFLAGS_IF = 1ull << 9;
 // there, interrupts are simply "always off" and the guards do nothing.
 inline void enable_interrupts() {}
 inline void disable_interrupts() {}
-inline bool interrupts_enabled() { return false; }
+inline bool interrupts_enabled() {
+    return false;
+}
 inline void halt() {}
-inline nk::u64 save_and_disable_interrupts() { return 0; }
+inline nk::u64 save_and_disable_interrupts() {
+    return 0;
+}
 inline void restore_interrupts(nk::u64) {}
 #else
 
@@ -33,6 +37,11 @@ inline bool interrupts_enabled() {
 // Sleeps until the next interrupt.
 inline void halt() {
     asm volatile("hlt" ::: "memory");
+}
+// Interrupts on and halt, with nothing between: `sti` holds interrupts off for one more
+// instruction (SDM Vol. 2B, STI), so none is taken before the `hlt` and lost to it.
+inline void enable_interrupts_and_halt() {
+    asm volatile("sti; hlt" ::: "memory");
 }
 [[noreturn]] inline void halt_forever() {
     for (;;)

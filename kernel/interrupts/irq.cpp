@@ -76,6 +76,7 @@ void watch_for_storm(unsigned line_number, Line& line, nk::u64 start, nk::u64 en
 }
 
 void dispatch(x86::InterruptFrame& frame) {
+    sched::end_idle_halt();
     auto line_number = nk::u8(frame.vector - x86::vector::IrqBase);
     Line& line = g_lines[line_number];
     if (x86::pic::is_spurious(line_number)) {

@@ -1,3 +1,4 @@
+#include <arch/x86/cpu.h>
 #include <kernel/net/iperf.h>
 #include <kernel/net/stack.h>
 #include <kernel/sched/scheduler.h>
@@ -52,29 +53,29 @@ template <typename Start>
 nk::Result<IperfResult> run(Start start, nk::u32 timeout_ms) {
     if (!stack_running())
         return nk::Error::NotSupported;
-    nk::u64 ticks;
+    nk::u64 cycles;
     nk::u64 idle;
     {
         LOCK_TCPIP_CORE();
         ++g_test.number;
         while (g_test.done.try_down()) {
         }
-        ticks = clock::ticks();
-        idle = sched::idle_ticks();
+        cycles = x86::rdtsc();
+        idle = sched::idle_cycles();
         bool started = start(reinterpret_cast<void*>(g_test.number));
         UNLOCK_TCPIP_CORE();
         if (!started)
             return nk::Error::NoMemory;
     }
     bool reported = g_test.done.down_for(timeout_ms);
-    nk::u64 elapsed = clock::ticks() - ticks;
-    nk::u64 idled = sched::idle_ticks() - idle;
+    cycles = x86::rdtsc() - cycles;
+    idle = sched::idle_cycles() - idle;
     if (!reported)
         return nk::Error::TimedOut;
     if (g_test.failed)
         return nk::Error::IO;
-    nk::u32 busy = elapsed ? nk::u32((elapsed - nk::min(idled, elapsed)) * 100 / elapsed) : 0;
-    return IperfResult{g_test.bytes, g_test.milliseconds, g_test.kbit, busy};
+    return IperfResult{g_test.bytes, g_test.milliseconds, g_test.kbit,
+                       sched::busy_percent(cycles, idle)};
 }
 
 } // namespace

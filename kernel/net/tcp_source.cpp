@@ -1,3 +1,4 @@
+#include <arch/x86/cpu.h>
 #include <kernel/net/stack.h>
 #include <kernel/net/tcp_source.h>
 #include <kernel/sched/scheduler.h>
@@ -30,9 +31,9 @@ struct Source {
     tcp_pcb* connection;
     nk::u64 send_ms;
     nk::u64 deadline_ms; // set at the connection
-    nk::u64 start_tick;
-    nk::u64 start_idle;
-    nk::u64 end_tick;
+    nk::u64 start_tsc;
+    nk::u64 start_idle; // sched::idle_cycles()
+    nk::u64 end_tsc;
     nk::u64 end_idle;
     nk::u64 bytes;
     bool finished;
@@ -47,8 +48,8 @@ nk::u64 now_ms() {
 void signal_end(bool failed) {
     g_source.failed = failed;
     g_source.finished = true;
-    g_source.end_tick = clock::ticks();
-    g_source.end_idle = sched::idle_ticks();
+    g_source.end_tsc = x86::rdtsc();
+    g_source.end_idle = sched::idle_cycles();
     g_source.done.up();
 }
 
@@ -130,8 +131,8 @@ err_t on_accept(void*, tcp_pcb* pcb, err_t error) {
     g_source.listener = nullptr;
     g_source.connection = pcb;
     g_source.deadline_ms = now_ms() + g_source.send_ms;
-    g_source.start_tick = clock::ticks();
-    g_source.start_idle = sched::idle_ticks();
+    g_source.start_tsc = x86::rdtsc();
+    g_source.start_idle = sched::idle_cycles();
     tcp_nagle_disable(pcb);
     tcp_sent(pcb, on_sent);
     tcp_recv(pcb, on_receive);
@@ -187,17 +188,17 @@ nk::Result<IperfResult> tcp_source(nk::u16 port, nk::u32 seconds, nk::u32 accept
     IperfResult result = {};
     result.bytes = g_source.bytes;
     bool failed = !ended || g_source.failed;
-    nk::u64 ticks = g_source.end_tick - g_source.start_tick;
+    nk::u64 cycles = g_source.end_tsc - g_source.start_tsc;
     nk::u64 idle = g_source.end_idle - g_source.start_idle;
     UNLOCK_TCPIP_CORE();
     if (never_connected)
         return nk::Error::TimedOut;
     if (failed)
         return nk::Error::IO;
-    result.milliseconds = nk::u32(ticks * 1000 / clock::TICK_HZ);
+    result.milliseconds = nk::u32(clock::cycles_to_nanoseconds(cycles) / 1000000);
     result.kbit_per_second =
         result.milliseconds ? nk::u32(result.bytes * 8 / result.milliseconds) : 0;
-    result.cpu_busy_percent = ticks ? nk::u32((ticks - nk::min(idle, ticks)) * 100 / ticks) : 0;
+    result.cpu_busy_percent = sched::busy_percent(cycles, idle);
     return result;
 }
 

@@ -1,4 +1,5 @@
 #include <arch/x86/context.h>
+#include <arch/x86/cpu.h>
 #include <arch/x86/domain_call.h>
 #include <arch/x86/gdt.h>
 #include <arch/x86/interrupt_state.h>
@@ -280,9 +281,32 @@ Stats stats() {
     return g_stats;
 }
 
-nk::u64 idle_ticks() {
+namespace {
+nk::u64 g_halted_since; // TSC at the idle thread's hlt; 0 while it is not halted
+nk::u64 g_idle_cycles;
+} // namespace
+
+void idle_halt() {
+    x86::disable_interrupts();
+    end_idle_halt(); // woken by something other than an interrupt (an NMI): counted all the same
+    g_halted_since = x86::rdtsc();
+    x86::enable_interrupts_and_halt();
+}
+
+void end_idle_halt() {
+    if (!g_halted_since)
+        return;
+    g_idle_cycles += x86::rdtsc() - g_halted_since;
+    g_halted_since = 0;
+}
+
+nk::u64 idle_cycles() {
     x86::InterruptGuard guard;
-    return g_boot_thread.run_ticks;
+    return g_idle_cycles;
+}
+
+nk::u32 busy_percent(nk::u64 cycles, nk::u64 idle) {
+    return cycles ? nk::u32((cycles - nk::min(idle, cycles)) * 100 / cycles) : 0;
 }
 
 void for_each_thread(void (*visit)(const Thread&, void*), void* context) {

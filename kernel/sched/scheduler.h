@@ -52,8 +52,14 @@ struct Stats {
     nk::u64 live_threads;
 };
 Stats stats();
-// Ticks the idle thread has run: the CPU's idle time, for utilisation figures.
-nk::u64 idle_ticks();
+// The idle thread's halts, in TSC cycles, from its `hlt` to the interrupt that ends it: exact
+// where sampling at ticks is not — an emulator that skips a halted CPU's time to its next timer
+// interrupt (Bochs without clock sync) makes every tick find it idle.
+void idle_halt();      // the idle loop's body
+void end_idle_halt();  // called first by every interrupt handler
+nk::u64 idle_cycles(); // in total since boot
+// The busy share in percent of an interval of `cycles` of which `idle` were halted.
+nk::u32 busy_percent(nk::u64 cycles, nk::u64 idle);
 
 // Calls `visit` for every live thread (interrupts disabled during the walk: keep it short).
 void for_each_thread(void (*visit)(const Thread& thread, void* context), void* context);

@@ -157,24 +157,24 @@ Result<nk::i64> restart(const Frame& frame) {
     return 0;
 }
 
-Result<nk::i64> stats(const Frame& frame) {
+// A report on the named extension, which stays referenced while it is written.
+Result<nk::i64> report_on(const Frame& frame,
+                          nk::usize (*format)(nooks::Extension&, char*, nk::usize)) {
     auto extension = named_extension(frame);
     if (extension.is_error())
         return extension.error();
     nooks::Extension* held = extension.value().get();
-    return report_text(frame, [held](char* text, nk::usize size) -> Result<nk::usize> {
-        return nooks::format_extension_stats(*held, text, size);
+    return report_text(frame, [held, format](char* text, nk::usize size) -> Result<nk::usize> {
+        return format(*held, text, size);
     });
 }
 
+Result<nk::i64> stats(const Frame& frame) {
+    return report_on(frame, nooks::format_extension_stats);
+}
+
 Result<nk::i64> trace(const Frame& frame) {
-    auto extension = named_extension(frame);
-    if (extension.is_error())
-        return extension.error();
-    nooks::Extension* held = extension.value().get();
-    return report_text(frame, [held](char* text, nk::usize size) -> Result<nk::usize> {
-        return nooks::format_extension_trace(*held, text, size);
-    });
+    return report_on(frame, nooks::format_extension_trace);
 }
 
 Result<nk::i64> bench(const Frame& frame) {

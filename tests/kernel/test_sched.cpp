@@ -1,5 +1,6 @@
 // In-kernel tests of threads, the scheduler, wait queues, sleeping, mutexes, semaphores, timers
 // and deferred work.
+#include <arch/x86/cpu.h>
 #include <arch/x86/interrupt_state.h>
 #include <kernel/memory/memory_manager.h>
 #include <kernel/sched/deferred_work.h>
@@ -223,4 +224,19 @@ KTEST(sched_stacks_have_guard_pages) {
     auto frames_before = memory::frames().stats().free_frames;
     kernel_stacks::free(stack.value());
     KEXPECT(memory::frames().stats().free_frames == frames_before + KERNEL_STACK_SIZE / 4096);
+}
+
+KTEST(sched_idle_cycles_count_halts) {
+    // Nothing else runs while the self tests do: a sleep is almost all halt, and never more than
+    // the time that passed.
+    nk::u64 start = x86::rdtsc();
+    nk::u64 idle_before = sched::idle_cycles();
+    sched::sleep_ms(50);
+    nk::u64 cycles = x86::rdtsc() - start;
+    nk::u64 idle = sched::idle_cycles() - idle_before;
+    KEXPECT(idle > cycles / 2);
+    KEXPECT(idle <= cycles);
+    KEXPECT(sched::busy_percent(cycles, idle) < 50);
+    KEXPECT(sched::busy_percent(100, 25) == 75);
+    KEXPECT(sched::busy_percent(0, 0) == 0);
 }
