@@ -256,7 +256,8 @@ bool Responder::status_page(bool json) {
     if (count < 0)
         return error(500, true);
     ServerFigures figures = {(g_clock->uptime_ns - g_counters.started_ns) / 1000000,
-                             g_counters.requests, g_counters.connections, g_counters.refused};
+                             g_counters.requests, g_counters.connections, g_counters.refused,
+                             g_clock->busy_ns / 1000000};
     char* body_start = m_worker.output + HEAD_ROOM;
     TextBuffer body(body_start, OUTPUT_SIZE - HEAD_ROOM);
     if (json)

@@ -75,9 +75,10 @@ void render_status_html(TextBuffer& out, const nk_extension_info* extensions, si
 void render_status_json(TextBuffer& out, const nk_extension_info* extensions, size_t count,
                         const ServerFigures& figures) {
     out.format("{\"server\":{\"uptime_ms\":%llu,\"connections\":%llu,\"requests\":%llu,"
-               "\"refused\":%llu},\"extensions\":[",
+               "\"refused\":%llu,\"cpu_busy_ms\":%llu},\"extensions\":[",
                (unsigned long long)figures.uptime_ms, (unsigned long long)figures.connections,
-               (unsigned long long)figures.requests, (unsigned long long)figures.refused);
+               (unsigned long long)figures.requests, (unsigned long long)figures.refused,
+               (unsigned long long)figures.cpu_busy_ms);
     for (size_t i = 0; i < count; ++i) {
         const nk_extension_info& extension = extensions[i];
         out.append(i ? ",\n{\"name\":\"" : "\n{\"name\":\"");

@@ -14,7 +14,8 @@ struct ServerFigures {
     uint64_t uptime_ms;
     uint64_t requests;
     uint64_t connections;
-    uint64_t refused; // 503s: over the connection bound
+    uint64_t refused;     // 503s: over the connection bound
+    uint64_t cpu_busy_ms; // the machine's CPU time not halted since boot (nk_clock)
 };
 
 void render_status_html(TextBuffer& out, const nk_extension_info* extensions, size_t count,

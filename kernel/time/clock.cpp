@@ -22,8 +22,11 @@ SharedClock g_shared;
 
 bool on_tick(void*) {
     g_ticks = g_ticks + 1;
-    g_shared.uptime_ns = nanoseconds_since_boot();
+    nk::u64 now = nanoseconds_since_boot();
+    nk::u64 idle_ns = cycles_to_nanoseconds(sched::idle_cycles());
+    g_shared.uptime_ns = now;
     g_shared.epoch_seconds = epoch_seconds();
+    g_shared.busy_ns = now - nk::min(idle_ns, now);
     timers::on_tick(g_ticks);
     sched::on_tick();
     return true;

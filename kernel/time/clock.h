@@ -28,6 +28,7 @@ nk::u64 epoch_seconds();
 struct SharedClock {
     volatile nk::u64 uptime_ns;     // at the last tick
     volatile nk::u64 epoch_seconds; // 0 when the RTC gave nothing sensible
+    volatile nk::u64 busy_ns;       // CPU time not halted since boot (sched::idle_cycles)
 };
 const SharedClock& shared_clock();
 

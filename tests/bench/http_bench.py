@@ -4,7 +4,8 @@ Debian's wrk on the host against khttpd in the guest, for a 1 KiB page and a lar
 disk's 4 MiB file), with the whole chain native (e1000, ata, vfat and khttpd loaded natively)
 and then isolated (each in its own protection domain, the default), in paired boots on this
 machine. Beside each: crossings per request (calls into the isolated extensions plus their
-calls to the kernel, from /_ext.json before and after the run).
+calls to the kernel, from /_ext.json before and after the run), and the guest's CPU time per
+request (its time not halted, from the same page) with the native/isolated ratio of it.
 
 QEMU's user network with restrict=on; wrk reaches the guest through a hostfwd on 127.0.0.1 only.
 
@@ -13,7 +14,10 @@ flush the TLB), on Bochs' e1000 and its user network (slirp, restricted, a hostf
 Bochs runs the guest some hundred times slower than the host, so its figures only count as
 ratios.
 
-usage: http_bench.py BUILD_DIR [SECONDS] [--bochs]
+With --runs N: N pairs of boots in turn, each pair's table, then the median ratio and its range
+(the host's two cores are shared by QEMU or Bochs, wrk and slirp: single pairs swing).
+
+usage: http_bench.py BUILD_DIR [SECONDS] [--bochs] [--runs N]
 """
 import json
 import os
@@ -36,11 +40,12 @@ CONNECTIONS = 4
 
 
 def counters(port):
-    """Calls into and out of each extension so far, and khttpd's request count."""
+    """Calls into and out of each extension so far, khttpd's request count, and the guest's CPU
+    time not halted since boot (ms)."""
     status = json.loads(httpd_tests.get(port, "/_ext.json", timeout=120).body)
     calls = dict((r["name"], r["crossings"] + r.get("kernel_calls", 0))
                  for r in status["extensions"])
-    return calls, status["server"]["requests"]
+    return calls, status["server"]["requests"], status["server"]["cpu_busy_ms"]
 
 
 def parse_latency(text, label):
@@ -72,11 +77,12 @@ def run_wrk(port, path, seconds):
 def run_pages(port, seconds, figures):
     for _, path in PAGES:
         httpd_tests.get(port, path, timeout=120)  # warm the caches
-        calls_before, requests_before = counters(port)
+        calls_before, requests_before, busy_before = counters(port)
         figures[path] = run_wrk(port, path, seconds)
-        calls_after, requests_after = counters(port)
+        calls_after, requests_after, busy_after = counters(port)
         served_requests = requests_after - requests_before - 1  # the counters() call
         figures[path]["served"] = served_requests
+        figures[path]["cpu_us"] = (busy_after - busy_before) * 1000.0 / max(served_requests, 1)
         per_extension = dict((name, (calls_after[name] - calls_before.get(name, 0)) /
                               max(served_requests, 1)) for name in calls_after)
         figures[path]["calls_per_request"] = sum(per_extension.values())
@@ -117,34 +123,42 @@ def measure_bochs(build_dir, mode, seconds):
     return figures
 
 
-def main():
-    arguments = [a for a in sys.argv[1:] if a != "--bochs"]
-    bochs = len(arguments) != len(sys.argv) - 1
-    if len(arguments) not in (1, 2):
-        print(__doc__, file=sys.stderr)
-        return 2
-    if not shutil.which("wrk"):
-        print("http_bench: Debian's wrk is not installed (./nk deps)", file=sys.stderr)
-        return 1
-    build_dir = arguments[0]
-    seconds = int(arguments[1]) if len(arguments) == 2 else 10
-    run = measure_bochs if bochs else measure
-    native = run(build_dir, "native", seconds)
-    isolated = run(build_dir, "isolated", seconds)
-    print("khttpd under wrk (1 thread, %d connections, %d s), %s; native: e1000, ata, vfat, "
-          "khttpd all native; isolated: each in its own domain"
-          % (CONNECTIONS, seconds, "Bochs 2.7 (icelake, PCID)" if bochs
-             else "QEMU TCG (-cpu max, no PCID)"))
-    print("%-12s %-9s %10s %8s %8s %8s %10s %7s" % ("page", "mode", "requests/s", "p50 ms",
-                                                   "p90 ms", "p99 ms", "crossings", "ratio"))
+def options(argv):
+    """BUILD_DIR [SECONDS] [--bochs] [--runs N] -> (build_dir, seconds, bochs, runs)."""
+    arguments, bochs, runs = [], False, 1
+    items = iter(argv)
+    for item in items:
+        if item == "--bochs":
+            bochs = True
+        elif item == "--runs":
+            runs = int(next(items, "0"))
+        else:
+            arguments.append(item)
+    if len(arguments) not in (1, 2) or runs < 1:
+        return None
+    return arguments[0], int(arguments[1]) if len(arguments) == 2 else 10, bochs, runs
+
+
+def cpu_ratio(native, isolated):
+    """Native CPU time per request over isolated: what the throughput ratio would be were the
+    guest's CPU the only limit. Bochs times the guest by its instruction count, so this one
+    holds from run to run where wrk's wall-clock rates swing with the host."""
+    return native["cpu_us"] / isolated["cpu_us"] if isolated["cpu_us"] else 0
+
+
+def print_table(native, isolated):
+    print("%-12s %-9s %10s %8s %8s %8s %10s %7s %11s %9s"
+          % ("page", "mode", "requests/s", "p50 ms", "p90 ms", "p99 ms", "crossings", "ratio",
+             "CPU us/req", "CPU ratio"))
     for name, path in PAGES:
         for mode, figures in (("native", native), ("isolated", isolated)):
             f = figures[path]
             ratio = f["rps"] / native[path]["rps"] if native[path]["rps"] else 0
-            print("%-12s %-9s %10.1f %8.2f %8.2f %8.2f %10s %7s"
+            print("%-12s %-9s %10.1f %8.2f %8.2f %8.2f %10s %7s %11.0f %9s"
                   % (name, mode, f["rps"], f["p50"] or 0, f["p90"] or 0, f["p99"] or 0,
                      "%.1f/req" % f["calls_per_request"] if mode == "isolated" else "-",
-                     "%.2f" % ratio if mode == "isolated" else ""))
+                     "%.2f" % ratio if mode == "isolated" else "", f["cpu_us"],
+                     "%.2f" % cpu_ratio(native[path], f) if mode == "isolated" else ""))
             if mode == "isolated":
                 print("   crossings per request by extension: " +
                       ", ".join("%s %.2f" % (name, calls)
@@ -152,6 +166,42 @@ def main():
             if f["bad"] or f["socket_errors"]:
                 print("   (%s: %d non-2xx answers; socket errors: %s)"
                       % (mode, f["bad"], f["socket_errors"] or "none"))
+
+
+def main():
+    parsed = options(sys.argv[1:])
+    if not parsed:
+        print(__doc__, file=sys.stderr)
+        return 2
+    build_dir, seconds, bochs, runs = parsed
+    if not shutil.which("wrk"):
+        print("http_bench: Debian's wrk is not installed (./nk deps)", file=sys.stderr)
+        return 1
+    run = measure_bochs if bochs else measure
+    print("khttpd under wrk (1 thread, %d connections, %d s), %s; native: e1000, ata, vfat, "
+          "khttpd all native; isolated: each in its own domain"
+          % (CONNECTIONS, seconds, "Bochs 2.7 (icelake, PCID)" if bochs
+             else "QEMU TCG (-cpu max, no PCID)"))
+    ratios = {path: [] for _, path in PAGES}
+    cpu_ratios = {path: [] for _, path in PAGES}
+    for index in range(runs):
+        # Pairs in turn, native first: a slow spell of the host falls on both sides alike.
+        native = run(build_dir, "native", seconds)
+        isolated = run(build_dir, "isolated", seconds)
+        if runs > 1:
+            print("pair %d of %d:" % (index + 1, runs))
+        print_table(native, isolated)
+        for _, path in PAGES:
+            if native[path]["rps"]:
+                ratios[path].append(isolated[path]["rps"] / native[path]["rps"])
+            cpu_ratios[path].append(cpu_ratio(native[path], isolated[path]))
+    if runs > 1:
+        for name, path in PAGES:
+            values, cpu = sorted(ratios[path]), sorted(cpu_ratios[path])
+            print("%s, isolated/native over %d pairs: median %.2f (%.2f to %.2f); CPU per "
+                  "request, native/isolated: median %.2f (%.2f to %.2f)"
+                  % (name, len(values), values[len(values) // 2], values[0], values[-1],
+                     cpu[len(cpu) // 2], cpu[0], cpu[-1]))
     return 0
 
 

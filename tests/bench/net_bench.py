@@ -14,7 +14,10 @@ guest cannot connect out (no guestfwd in Bochs' slirp), so the host connects to 
 source (port 5002), which sends for as long, and reads it all. Bochs runs the guest far slower
 than the host: its figures count as ratios only.
 
-usage: net_bench.py BUILD_DIR [SECONDS] [--bochs]
+With --runs N: N pairs of boots in turn, each pair's table, then the median ratio and its range
+(under TCG, QEMU, iperf and slirp share the host's two cores: single pairs swing).
+
+usage: net_bench.py BUILD_DIR [SECONDS] [--bochs] [--runs N]
 """
 import os
 import re
@@ -131,42 +134,72 @@ def parse(text, verb):
             "cpu": int(match.group(4))}
 
 
-def main():
-    arguments = [a for a in sys.argv[1:] if a != "--bochs"]
-    if len(arguments) not in (1, 2):
-        print(__doc__, file=sys.stderr)
-        return 2
-    if not shutil.which("iperf"):
-        print("net_bench: Debian's iperf (2.x) is not installed (./nk deps)", file=sys.stderr)
-        return 1
-    build_dir = arguments[0]
-    seconds = int(arguments[1]) if len(arguments) == 2 else 10
-    if len(arguments) != len(sys.argv) - 1:
-        native = measure_bochs(build_dir, "native", seconds)
-        isolated = measure_bochs(build_dir, "isolated", seconds)
-        print("TCP throughput, Bochs 2.7 (icelake, PCID), e1000 on slirp; receive: iperf 2 on "
-              "the host -> lwiperf; send: the guest's TCP source -> a reader on the host")
-        print("%-22s %12s %12s %7s   %s" % ("", "native", "isolated", "ratio", "guest CPU busy"))
-        for key, name in (("receive", "receive (host->guest)"), ("send", "send (guest->host)")):
-            n, i = native[key], isolated[key]
-            print("%-22s %8.1f Mb/s %7.1f Mb/s %7.2f   %d%% -> %d%%"
-                  % (name, n["mbit"], i["mbit"], i["mbit"] / n["mbit"] if n["mbit"] else 0,
-                     n["cpu"], i["cpu"]))
-        return 0
-    native = measure(build_dir, "native", seconds)
-    isolated = measure(build_dir, "isolated", seconds)
-    print("TCP throughput, QEMU TCG (-cpu max), e1000 on user networking; iperf 2 on the host, "
-          "lwiperf in the guest")
+def options(argv):
+    """BUILD_DIR [SECONDS] [--bochs] [--runs N] -> (build_dir, seconds, bochs, runs)."""
+    arguments, bochs, runs = [], False, 1
+    items = iter(argv)
+    for item in items:
+        if item == "--bochs":
+            bochs = True
+        elif item == "--runs":
+            runs = int(next(items, "0"))
+        else:
+            arguments.append(item)
+    if len(arguments) not in (1, 2) or runs < 1:
+        return None
+    return arguments[0], int(arguments[1]) if len(arguments) == 2 else 10, bochs, runs
+
+
+def print_table(native, isolated, bochs):
     print("%-22s %12s %12s %7s   %s" % ("", "native", "isolated", "ratio", "guest CPU busy"))
     for key, name in (("receive", "receive (host->guest)"), ("send", "send (guest->host)")):
         n, i = native[key], isolated[key]
         print("%-22s %8.1f Mb/s %7.1f Mb/s %7.2f   %d%% -> %d%%"
               % (name, n["mbit"], i["mbit"], i["mbit"] / n["mbit"] if n["mbit"] else 0,
                  n["cpu"], i["cpu"]))
+    if bochs:
+        return
     print("%-22s %9.3f ms %9.3f ms" % ("ping rtt (avg)", native["rtt_ms"] or 0,
                                        isolated["rtt_ms"] or 0))
     print("frames per crossing (isolated): %.2f per rx batch, %.2f per tx call"
           % (isolated["rx_batch"] or 0, isolated["tx_batch"] or 0))
+
+
+def main():
+    parsed = options(sys.argv[1:])
+    if not parsed:
+        print(__doc__, file=sys.stderr)
+        return 2
+    build_dir, seconds, bochs, runs = parsed
+    if not shutil.which("iperf"):
+        print("net_bench: Debian's iperf (2.x) is not installed (./nk deps)", file=sys.stderr)
+        return 1
+    if bochs:
+        print("TCP throughput, Bochs 2.7 (icelake, PCID), e1000 on slirp; receive: iperf 2 on "
+              "the host -> lwiperf; send: the guest's TCP source -> a reader on the host")
+    else:
+        print("TCP throughput, QEMU TCG (-cpu max), e1000 on user networking; iperf 2 on the "
+              "host, lwiperf in the guest")
+    run = measure_bochs if bochs else measure
+    ratios = {"receive": [], "send": []}
+    cpu = {"receive": [], "send": []}
+    for index in range(runs):
+        # Pairs in turn, native first: a slow spell of the host falls on both sides alike.
+        native = run(build_dir, "native", seconds)
+        isolated = run(build_dir, "isolated", seconds)
+        if runs > 1:
+            print("pair %d of %d:" % (index + 1, runs))
+        print_table(native, isolated, bochs)
+        for key in ratios:
+            if native[key]["mbit"]:
+                ratios[key].append(isolated[key]["mbit"] / native[key]["mbit"])
+            cpu[key].append(isolated[key]["cpu"] - native[key]["cpu"])
+    if runs > 1:
+        for key in ratios:
+            values, points = sorted(ratios[key]), sorted(cpu[key])
+            print("%s, isolated/native over %d pairs: median %.2f (%.2f to %.2f); CPU %+d points"
+                  " (median)" % (key, len(values), values[len(values) // 2], values[0],
+                                 values[-1], points[len(points) // 2]))
     return 0
 
 

@@ -1289,7 +1289,7 @@ TEST_CASE("khttpd: TextBuffer escapes", "[http]") {
 
 TEST_CASE("khttpd: the status page as JSON", "[http]") {
     std::vector<nk_extension_info> list = sample_extensions();
-    ServerFigures figures = {12345, 7, 3, 1};
+    ServerFigures figures = {12345, 7, 3, 1, 4321};
     std::string text = render_json(list, figures);
     INFO(text);
     Json document;
@@ -1301,6 +1301,7 @@ TEST_CASE("khttpd: the status page as JSON", "[http]") {
     CHECK(server["requests"].number == 7);
     CHECK(server["connections"].number == 3);
     CHECK(server["refused"].number == 1);
+    CHECK(server["cpu_busy_ms"].number == 4321);
 
     const Json& extensions = document["extensions"];
     REQUIRE(extensions.kind == Json::Kind::Array);
@@ -1351,7 +1352,7 @@ TEST_CASE("khttpd: the status page as JSON", "[http]") {
 
 TEST_CASE("khttpd: the status page as HTML", "[http]") {
     std::vector<nk_extension_info> list = sample_extensions();
-    ServerFigures figures = {12999, 7, 3, 1};
+    ServerFigures figures = {12999, 7, 3, 1, 0};
     std::string text = render_html(list, figures);
     INFO(text);
     CHECK(text.rfind("<!DOCTYPE html>\n", 0) == 0);
@@ -1395,7 +1396,7 @@ TEST_CASE("khttpd: the status page at its largest", "[http]") {
         }
         return list;
     };
-    ServerFigures figures = {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
+    ServerFigures figures = {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
     // What http_connection.cpp gives a generated body: OUTPUT_SIZE (64 KiB) less HEAD_ROOM (1 KiB).
     const size_t body_room = 63 * 1024;
 

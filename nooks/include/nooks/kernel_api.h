@@ -76,6 +76,7 @@ void nk_sleep_ms(uint64_t milliseconds);
 struct nk_clock {
     volatile uint64_t uptime_ns;     /* at the last tick */
     volatile uint64_t epoch_seconds; /* 0 when the machine has no clock */
+    volatile uint64_t busy_ns;       /* CPU time not halted since boot, at the last tick */
 };
 const struct nk_clock* nk_clock(void);
 
