@@ -64,8 +64,12 @@ void source_service(void*) {
             kprintf("net: iperfd.seconds=%s: expected 1 to 3600; sending for %u s\n", value,
                     unsigned(seconds));
     }
-    for (unsigned run = 0; run < IPERF_RUNS; ++run)
-        report("sent", kernel::net::tcp_source(SOURCE_PORT, seconds, 600000));
+    for (unsigned run = 0; run < IPERF_RUNS; ++run) {
+        auto result = kernel::net::tcp_source(SOURCE_PORT, seconds, 600000);
+        report("sent", result);
+        if (result.is_error())
+            kernel::sched::sleep_ms(1000); // not straight into the same failure again
+    }
 }
 
 } // namespace

@@ -16,9 +16,11 @@ namespace kernel::net {
 namespace {
 
 // lwIP sends straight from this (no copy: tcp_write without TCP_WRITE_FLAG_COPY keeps a
-// reference until the data is acknowledged), so it never changes once filled.
+// reference until the data is acknowledged), so it never changes once filled. The stream is the
+// digits 0-9 over and over: each write starts where the last one's digit left off.
 constexpr nk::u16 CHUNK = 16384;
-nk::u8 g_payload[CHUNK];
+constexpr nk::u32 PERIOD = 10;
+nk::u8 g_payload[CHUNK + PERIOD];
 
 // A connection that stops acknowledging this long past the end is given up.
 constexpr nk::u64 FINISH_GRACE_MS = 10000;
@@ -35,7 +37,8 @@ struct Source {
     nk::u64 start_idle; // sched::idle_cycles()
     nk::u64 end_tsc;
     nk::u64 end_idle;
-    nk::u64 bytes;
+    nk::u64 bytes;  // acknowledged
+    nk::u64 queued; // handed to lwIP
     bool finished;
     bool failed;
 } g_source;
@@ -71,8 +74,10 @@ void fill(tcp_pcb* pcb) {
     if (now_ms() < g_source.deadline_ms) {
         while (tcp_sndbuf(pcb) > 0) {
             auto length = nk::u16(nk::min<nk::u32>(tcp_sndbuf(pcb), CHUNK));
-            if (tcp_write(pcb, g_payload, length, TCP_WRITE_FLAG_MORE) != ERR_OK)
+            const nk::u8* from = g_payload + g_source.queued % PERIOD;
+            if (tcp_write(pcb, from, length, TCP_WRITE_FLAG_MORE) != ERR_OK)
                 break; // the segment queue is full: more when something is acknowledged
+            g_source.queued += length;
         }
         tcp_output(pcb);
         return;
@@ -150,19 +155,23 @@ nk::Result<IperfResult> tcp_source(nk::u16 port, nk::u32 seconds, nk::u32 accept
     if (seconds == 0 || port == 0)
         return nk::Error::Invalid;
     MutexLocker one(g_one_at_a_time);
-    for (nk::u32 i = 0; i < CHUNK; ++i)
-        g_payload[i] = nk::u8('0' + i % 10);
+    for (nk::u32 i = 0; i < sizeof g_payload; ++i)
+        g_payload[i] = nk::u8('0' + i % PERIOD);
     {
         LOCK_TCPIP_CORE();
         while (g_source.done.try_down()) {
         }
         g_source.connection = nullptr;
         g_source.bytes = 0;
+        g_source.queued = 0;
         g_source.finished = false;
         g_source.failed = false;
         g_source.send_ms = seconds * 1000ull;
         tcp_pcb* pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
         tcp_pcb* listener = nullptr;
+        // The last run's connection may still be in TIME_WAIT on this port.
+        if (pcb)
+            ip_set_option(pcb, SOF_REUSEADDR);
         if (pcb && tcp_bind(pcb, IP4_ADDR_ANY, port) == ERR_OK)
             listener = tcp_listen_with_backlog(pcb, 1);
         if (!listener) {

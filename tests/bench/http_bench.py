@@ -34,6 +34,7 @@ import httpd_tests  # noqa: E402  (Served, get)
 import make_disk_image  # noqa: E402  (on httpd_tests' path)
 import net_tests  # noqa: E402  (free_port)
 import nkboot  # noqa: E402  (boot_bochs)
+from bench_options import median_range, options  # noqa: E402
 
 PAGES = (("1 KiB page", "/bench/1k.html"), ("4 MiB file", "/files/" + make_disk_image.BIG_FILE))
 CONNECTIONS = 4
@@ -123,22 +124,6 @@ def measure_bochs(build_dir, mode, seconds):
     return figures
 
 
-def options(argv):
-    """BUILD_DIR [SECONDS] [--bochs] [--runs N] -> (build_dir, seconds, bochs, runs)."""
-    arguments, bochs, runs = [], False, 1
-    items = iter(argv)
-    for item in items:
-        if item == "--bochs":
-            bochs = True
-        elif item == "--runs":
-            runs = int(next(items, "0"))
-        else:
-            arguments.append(item)
-    if len(arguments) not in (1, 2) or runs < 1:
-        return None
-    return arguments[0], int(arguments[1]) if len(arguments) == 2 else 10, bochs, runs
-
-
 def cpu_ratio(native, isolated):
     """Native CPU time per request over isolated: what the throughput ratio would be were the
     guest's CPU the only limit. Bochs times the guest by its instruction count, so this one
@@ -197,11 +182,9 @@ def main():
             cpu_ratios[path].append(cpu_ratio(native[path], isolated[path]))
     if runs > 1:
         for name, path in PAGES:
-            values, cpu = sorted(ratios[path]), sorted(cpu_ratios[path])
-            print("%s, isolated/native over %d pairs: median %.2f (%.2f to %.2f); CPU per "
-                  "request, native/isolated: median %.2f (%.2f to %.2f)"
-                  % (name, len(values), values[len(values) // 2], values[0], values[-1],
-                     cpu[len(cpu) // 2], cpu[0], cpu[-1]))
+            print("%s, isolated/native over %d pairs: median %s; CPU per request, "
+                  "native/isolated: median %s" % (name, runs, median_range(ratios[path]),
+                                                  median_range(cpu_ratios[path])))
     return 0
 
 

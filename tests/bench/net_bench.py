@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "boot"))
 import net_tests  # noqa: E402  (booted, nic, free_port)
 import nkboot  # noqa: E402  (boot_bochs)
+from bench_options import median_range, options  # noqa: E402
 import tempfile  # noqa: E402
 
 
@@ -134,22 +135,6 @@ def parse(text, verb):
             "cpu": int(match.group(4))}
 
 
-def options(argv):
-    """BUILD_DIR [SECONDS] [--bochs] [--runs N] -> (build_dir, seconds, bochs, runs)."""
-    arguments, bochs, runs = [], False, 1
-    items = iter(argv)
-    for item in items:
-        if item == "--bochs":
-            bochs = True
-        elif item == "--runs":
-            runs = int(next(items, "0"))
-        else:
-            arguments.append(item)
-    if len(arguments) not in (1, 2) or runs < 1:
-        return None
-    return arguments[0], int(arguments[1]) if len(arguments) == 2 else 10, bochs, runs
-
-
 def print_table(native, isolated, bochs):
     print("%-22s %12s %12s %7s   %s" % ("", "native", "isolated", "ratio", "guest CPU busy"))
     for key, name in (("receive", "receive (host->guest)"), ("send", "send (guest->host)")):
@@ -196,10 +181,9 @@ def main():
             cpu[key].append(isolated[key]["cpu"] - native[key]["cpu"])
     if runs > 1:
         for key in ratios:
-            values, points = sorted(ratios[key]), sorted(cpu[key])
-            print("%s, isolated/native over %d pairs: median %.2f (%.2f to %.2f); CPU %+d points"
-                  " (median)" % (key, len(values), values[len(values) // 2], values[0],
-                                 values[-1], points[len(points) // 2]))
+            points = sorted(cpu[key])
+            print("%s, isolated/native over %d pairs: median %s; CPU %+d points (median)"
+                  % (key, runs, median_range(ratios[key]), points[len(points) // 2]))
     return 0
 
 

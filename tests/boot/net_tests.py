@@ -163,6 +163,50 @@ def net_tcp_host_to_guest(build_dir):
                "the guest's copy differs", shell)
 
 
+@case
+def net_tcp_source(build_dir):
+    """`iperfd`: the kernel's TCP source on port 5002 sends to a host reader for the time given
+    (2 s), closes once all is acknowledged, and reports exactly the bytes the host read, with a
+    rate and a CPU share; a second reader after it gets another run. The payload is the digits
+    0-9 over and over."""
+    port = free_port()
+    with booted(build_dir, nic(hostfwd=[(port, 5002)]),
+                cmdline="nostorage iperfd iperfd.seconds=2") as shell:
+        expect(re.search(r"TCP source \(the send side\) on port 5002", shell.output),
+               "no TCP source at boot", shell)
+        for run in (1, 2):
+            # The source listens again once it has reported; until then slirp takes the
+            # connection and closes it empty.
+            for attempt in range(20):
+                started = time.monotonic()
+                data = bytearray()
+                with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+                    while True:
+                        chunk = connection.recv(1 << 20)
+                        if not chunk:
+                            break
+                        data += chunk
+                if data:
+                    break
+                time.sleep(0.25)
+            took = time.monotonic() - started
+            expect(1.5 < took < 20, "run %d took %.1f s for a 2 s source" % (run, took), shell)
+            expect(len(data) > 100000, "run %d: only %d bytes" % (run, len(data)), shell)
+            pattern = b"0123456789" * (len(data) // 10 + 1)
+            expect(data == pattern[:len(data)], "run %d: the bytes differ from the digit "
+                   "pattern" % run, shell)
+            report = r"iperf: sent (\d+) bytes in (\d+) ms: \d+ kbit/s; cpu (\d+)% busy"
+            shell.wait_for(report, 30)
+            reports = re.findall(report, shell.output)
+            expect(len(reports) >= run, "no report for run %d" % run, shell)
+            sent, milliseconds, busy = (int(x) for x in reports[run - 1])
+            expect(sent == len(data), "the guest reports %d bytes, the host read %d"
+                   % (sent, len(data)), shell)
+            expect(1900 <= milliseconds <= 20000 and 0 <= busy <= 100,
+                   "implausible report: %d ms, %d%% busy" % (milliseconds, busy), shell)
+        expect("PANIC" not in shell.output, "kernel panic", shell)
+
+
 class Collector:
     """A one-connection TCP server on the host's loopback (the guestfwd's target), started before
     QEMU, which connects to it at start-up. QEMU keeps that connection open whatever the guest
