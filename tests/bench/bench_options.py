@@ -1,4 +1,6 @@
 """What both benchmarks take on their command line, and how they sum up repeated pairs."""
+import shutil
+import sys
 
 
 def options(argv):
@@ -27,3 +29,16 @@ def median_range(values):
     """'median (lowest to highest)' of a list of ratios."""
     ordered = sorted(values)
     return "%.2f (%.2f to %.2f)" % (ordered[len(ordered) // 2], ordered[0], ordered[-1])
+
+
+def options_or_exit(argv, usage, tool, name):
+    """options(argv), or the usage on stderr and exit status 2; exit status 1 when the host
+    tool the benchmark drives (wrk, iperf) is missing."""
+    parsed = options(argv)
+    if not parsed:
+        print(usage, file=sys.stderr)
+        raise SystemExit(2)
+    if not shutil.which(tool):
+        print("%s: Debian's %s is not installed (./nk deps)" % (name, tool), file=sys.stderr)
+        raise SystemExit(1)
+    return parsed

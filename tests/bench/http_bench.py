@@ -34,7 +34,7 @@ import httpd_tests  # noqa: E402  (Served, get)
 import make_disk_image  # noqa: E402  (on httpd_tests' path)
 import net_tests  # noqa: E402  (free_port)
 import nkboot  # noqa: E402  (boot_bochs)
-from bench_options import median_range, options  # noqa: E402
+from bench_options import median_range, options_or_exit  # noqa: E402
 
 PAGES = (("1 KiB page", "/bench/1k.html"), ("4 MiB file", "/files/" + make_disk_image.BIG_FILE))
 CONNECTIONS = 4
@@ -154,14 +154,7 @@ def print_table(native, isolated):
 
 
 def main():
-    parsed = options(sys.argv[1:])
-    if not parsed:
-        print(__doc__, file=sys.stderr)
-        return 2
-    build_dir, seconds, bochs, runs = parsed
-    if not shutil.which("wrk"):
-        print("http_bench: Debian's wrk is not installed (./nk deps)", file=sys.stderr)
-        return 1
+    build_dir, seconds, bochs, runs = options_or_exit(sys.argv[1:], __doc__, "wrk", "http_bench")
     run = measure_bochs if bochs else measure
     print("khttpd under wrk (1 thread, %d connections, %d s), %s; native: e1000, ata, vfat, "
           "khttpd all native; isolated: each in its own domain"

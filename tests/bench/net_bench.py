@@ -21,7 +21,6 @@ usage: net_bench.py BUILD_DIR [SECONDS] [--bochs] [--runs N]
 """
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -31,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "boot"))
 import net_tests  # noqa: E402  (booted, nic, free_port)
 import nkboot  # noqa: E402  (boot_bochs)
-from bench_options import median_range, options  # noqa: E402
+from bench_options import median_range, options_or_exit  # noqa: E402
 import tempfile  # noqa: E402
 
 
@@ -151,14 +150,7 @@ def print_table(native, isolated, bochs):
 
 
 def main():
-    parsed = options(sys.argv[1:])
-    if not parsed:
-        print(__doc__, file=sys.stderr)
-        return 2
-    build_dir, seconds, bochs, runs = parsed
-    if not shutil.which("iperf"):
-        print("net_bench: Debian's iperf (2.x) is not installed (./nk deps)", file=sys.stderr)
-        return 1
+    build_dir, seconds, bochs, runs = options_or_exit(sys.argv[1:], __doc__, "iperf", "net_bench")
     if bochs:
         print("TCP throughput, Bochs 2.7 (icelake, PCID), e1000 on slirp; receive: iperf 2 on "
               "the host -> lwiperf; send: the guest's TCP source -> a reader on the host")
