@@ -57,20 +57,23 @@ void signal_end(bool failed) {
 }
 
 // The connection is over (its callbacks go first: nothing of it may call back afterwards).
-void detach(tcp_pcb* pcb, bool abort) {
+// ERR_ABRT when it had to be aborted: a callback must then return that, for lwIP has freed it.
+err_t detach(tcp_pcb* pcb, bool abort) {
     tcp_arg(pcb, nullptr);
     tcp_sent(pcb, nullptr);
     tcp_recv(pcb, nullptr);
     tcp_err(pcb, nullptr);
     tcp_poll(pcb, nullptr, 0);
-    if (abort || tcp_close(pcb) != ERR_OK)
-        tcp_abort(pcb);
     g_source.connection = nullptr;
+    if (!abort && tcp_close(pcb) == ERR_OK)
+        return ERR_OK;
+    tcp_abort(pcb);
+    return ERR_ABRT;
 }
 
 // Queues as much as the send buffer takes while the time lasts; once it is up and everything
-// sent is acknowledged, closes.
-void fill(tcp_pcb* pcb) {
+// sent is acknowledged, closes. What a callback returns (detach()).
+err_t fill(tcp_pcb* pcb) {
     if (now_ms() < g_source.deadline_ms) {
         while (tcp_sndbuf(pcb) > 0) {
             auto length = nk::u16(nk::min<nk::u32>(tcp_sndbuf(pcb), CHUNK));
@@ -80,26 +83,25 @@ void fill(tcp_pcb* pcb) {
             g_source.queued += length;
         }
         tcp_output(pcb);
-        return;
+        return ERR_OK;
     }
-    if (!pcb->unsent && !pcb->unacked) {
-        detach(pcb, false);
-        signal_end(false);
-    }
+    if (pcb->unsent || pcb->unacked)
+        return ERR_OK;
+    err_t closed = detach(pcb, false);
+    signal_end(false);
+    return closed;
 }
 
 err_t on_sent(void*, tcp_pcb* pcb, u16_t length) {
     g_source.bytes += length;
-    fill(pcb);
-    return ERR_OK;
+    return fill(pcb);
 }
 
 // What the reader sends is thrown away; its end before ours is a failure.
 err_t on_receive(void*, tcp_pcb* pcb, pbuf* data, err_t) {
     if (!data) {
-        detach(pcb, true);
         signal_end(true);
-        return ERR_ABRT;
+        return detach(pcb, true);
     }
     tcp_recved(pcb, data->tot_len);
     pbuf_free(data);
@@ -109,12 +111,10 @@ err_t on_receive(void*, tcp_pcb* pcb, pbuf* data, err_t) {
 // Every second: the time may be up without an acknowledgement to notice it.
 err_t on_poll(void*, tcp_pcb* pcb) {
     if (now_ms() > g_source.deadline_ms + FINISH_GRACE_MS) {
-        detach(pcb, true);
         signal_end(true);
-        return ERR_ABRT;
+        return detach(pcb, true);
     }
-    fill(pcb);
-    return g_source.connection ? ERR_OK : ERR_ABRT;
+    return fill(pcb);
 }
 
 // lwIP has freed the connection already.
@@ -143,8 +143,7 @@ err_t on_accept(void*, tcp_pcb* pcb, err_t error) {
     tcp_recv(pcb, on_receive);
     tcp_err(pcb, on_error);
     tcp_poll(pcb, on_poll, 2); // in the coarse timer's half seconds
-    fill(pcb);
-    return ERR_OK;
+    return fill(pcb);
 }
 
 } // namespace
@@ -193,7 +192,7 @@ nk::Result<IperfResult> tcp_source(nk::u16 port, nk::u32 seconds, nk::u32 accept
         g_source.listener = nullptr;
     }
     if (g_source.connection)
-        detach(g_source.connection, true);
+        (void)detach(g_source.connection, true);
     IperfResult result = {};
     result.bytes = g_source.bytes;
     bool failed = !ended || g_source.failed;

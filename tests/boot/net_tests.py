@@ -181,7 +181,7 @@ def net_tcp_source(build_dir):
                 started = time.monotonic()
                 data = bytearray()
                 with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
-                    while True:
+                    while time.monotonic() < started + 60:  # a 2 s source: bounded all the same
                         chunk = connection.recv(1 << 20)
                         if not chunk:
                             break
